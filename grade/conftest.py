@@ -1,0 +1,110 @@
+"""Fixtures shared by every lab's tests.
+
+boot            factory: boot(prog, cpus=1, args="", ...) starts QEMU with
+                `-append "<prog> <args>"` and returns a console.Console;
+                the QEMU is killed when the test ends, pass or fail
+cpus            a test that takes a `cpus` argument runs once per value in
+                CPUS_VALUES (ids like test_x[cpus=3]); @pytest.mark.cpus(1)
+                narrows that for one test; env CPUS=<n> keeps only n
+
+Scoring, LAB selection and the xv6-style report live in gradeplugin.py.
+"""
+
+import os
+import signal
+
+import pytest
+
+import console
+
+pytest_plugins = ["gradeplugin"]
+
+CPUS_VALUES = (1, 3)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "cpus(*n): run this test only at these CPUS values")
+    try:
+        console.timeout_scale()
+    except ValueError as e:
+        raise pytest.UsageError(str(e))
+    # A CI runner stops us with SIGTERM; turn it into the same clean
+    # shutdown as Ctrl-C so that every QEMU gets killed.
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _on_sigterm(signum, frame):
+    console.kill_all()
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def pytest_unconfigure(config):
+    console.kill_all()
+
+
+@pytest.hookimpl(trylast=True)   # after @parametrize: ids read test[prog-cpus=3]
+def pytest_generate_tests(metafunc):
+    if "cpus" not in metafunc.fixturenames:
+        return
+    for m in metafunc.definition.iter_markers("parametrize"):
+        names = m.args[0]
+        if isinstance(names, str):
+            names = [n.strip() for n in names.split(",")]
+        if "cpus" in names:
+            return                       # the test parametrizes cpus itself
+    m = metafunc.definition.get_closest_marker("cpus")
+    values = m.args if m else CPUS_VALUES
+    metafunc.parametrize("cpus", values, ids=lambda n: f"cpus={n}")
+
+
+def _cpus_filter():
+    raw = os.environ.get("CPUS", "").strip()
+    if not raw:
+        return None
+    try:
+        return {int(x) for x in raw.replace(",", " ").split()}
+    except ValueError:
+        raise pytest.UsageError(f"CPUS={raw!r}: expected a number of harts")
+
+
+def pytest_collection_modifyitems(config, items):
+    wanted = _cpus_filter()
+    if wanted is None:
+        return
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        n = params.params.get("cpus") if params else None
+        (drop if n is not None and n not in wanted else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture
+def boot(request):
+    """Start QEMU running one program as the first env.
+
+        con = boot("cowtest", cpus=3, args="x y")
+
+    Keyword arguments: cpus (default 1), args (more boot arguments),
+    icount=True (deterministic instruction counting, for benchmarks),
+    fail_on (regexes that fail the test as soon as they appear; default
+    a kernel panic; () to allow anything)."""
+    started = []
+    request.node.grade_consoles = started
+
+    def start(prog, cpus=1, args="", icount=False, fail_on=(console.PANIC,)):
+        argv = console.qemu_command(cpus, icount=icount)
+        append = f"{prog} {args}".strip()
+        name = f"{append} (cpus={cpus})"
+        con = console.Console(argv + ["-append", append], name=name,
+                              fail_on=fail_on)
+        started.append(con)
+        return con
+
+    yield start
+    for con in started:
+        con.kill()

@@ -1,0 +1,98 @@
+"""Lab "boot": the kernel boots, runs one program as the first env, and
+that program's library OS (fork, copy-on-write, exception upcalls, demand
+paging) works; the kernel kills envs that break the rules and survives
+programs that attack it.
+
+Each program is named in the boot arguments; when it exits the kernel
+prints `init exited with status N` and powers QEMU off.  Tests taking
+`cpus` run at CPUS=1 and CPUS=3 (see conftest.py).
+"""
+
+import collections
+import re
+
+import pytest
+
+LAB = "boot"
+pytestmark = pytest.mark.lab(LAB)
+
+INIT_EXITED = r"init exited with status (-?\d+)\n"
+KILLED = r"env [0-9a-f]+ killed: [^\n]*"
+
+
+def expect_exit_status(con):
+    """Wait for the first env to exit; return its status."""
+    return int(con.expect(INIT_EXITED)[1])
+
+
+# Programs that end by printing a final line and exiting with status 0.
+# forbid: a regex that must never appear (the program's own failure
+# reports); the boot fixture already fails on a kernel panic.
+RUNS = [
+    # program, points, final line, forbid
+    ("hello", 2, r"^hello, world", None),
+    ("cowtest", 4, r"^cowtest: all OK", r"FAIL"),
+    ("spin", 2, r"^spin: all OK", None),
+    ("lazytest", 3, r"^lazytest: all OK", None),
+    ("faulttest", 3, r"^faulttest: all OK", None),
+    ("attackpte", 2, r"^attackpte: all OK", r"BROKEN"),
+    ("attackptr", 2, r"^attackptr: all OK", r"BROKEN"),
+]
+
+
+@pytest.mark.parametrize("prog, final, forbid", [
+    pytest.param(prog, final, forbid, id=prog, marks=pytest.mark.points(pts))
+    for prog, pts, final, forbid in RUNS])
+def test_run(boot, cpus, prog, final, forbid):
+    fail_on = [r"^panic:"] + ([forbid] if forbid else [])
+    con = boot(prog, cpus=cpus, fail_on=fail_on)
+    con.expect(final, timeout=60)
+    status = expect_exit_status(con)
+    assert status == 0, f"{prog} exited with status {status}, expected 0"
+    con.poll_exit(5)        # let a panic during shutdown show up
+    con.assert_no(r"^panic:", "kernel panic")
+
+
+FORKTREE_NAMES = [""] + [format(i, f"0{n}b") for n in (1, 2, 3)
+                         for i in range(2 ** n)]
+
+
+@pytest.mark.points(3)
+def test_forktree(boot, cpus):
+    con = boot("forktree", cpus=cpus)
+    con.expect(r"^forktree: all OK", timeout=60)
+    status = expect_exit_status(con)
+    lines = re.findall(r"^([0-9a-f]+): I am '([01]*)'$", con.output, re.M)
+    count = collections.Counter(name for _, name in lines)
+    missing = [n for n in FORKTREE_NAMES if count[n] == 0]
+    repeated = [n for n in FORKTREE_NAMES if count[n] > 1]
+    extra = [n for n in count if n not in FORKTREE_NAMES]
+    assert not (missing or repeated or extra), (
+        f"forktree names: missing {missing}, repeated {repeated}, "
+        f"unexpected {extra}")
+    envids = {envid for envid, _ in lines}
+    assert len(envids) == len(lines), f"envids not distinct: {sorted(envids)}"
+    assert status == 0, f"forktree exited with status {status}, expected 0"
+
+
+@pytest.mark.parametrize("prog, cause", [
+    pytest.param("faultnohandler", r"page fault|no handler",
+                 id="faultnohandler", marks=pytest.mark.points(2)),
+    pytest.param("faultbadstack", r"bad exception stack",
+                 id="faultbadstack", marks=pytest.mark.points(2)),
+])
+def test_killed(boot, cpus, prog, cause):
+    """The kernel kills an env whose fault it cannot deliver."""
+    con = boot(prog, cpus=cpus)
+    con.expect(rf"{KILLED}({cause})")
+    status = expect_exit_status(con)
+    assert status != 0, f"{prog} was killed but init exited with status 0"
+
+
+@pytest.mark.points(2)
+def test_halt(boot, cpus):
+    """halt powers QEMU off cleanly (SBI system reset)."""
+    con = boot("halt", cpus=cpus)
+    con.wait_exit(timeout=30)
+    con.assert_no(r"init exited with status -?[1-9]", "halt failed")
+    assert con.returncode == 0, f"QEMU exit status {con.returncode}, expected 0"

@@ -1,0 +1,149 @@
+// The exokernel ABI: system-call numbers, error codes, Sv39 PTE bits and the
+// records the kernel shares with user code.  Included by the kernel and the
+// library OS; it is the whole contract between them.
+#ifndef ABI_H
+#define ABI_H
+#ifndef __ASSEMBLER__
+#include "types.h"
+#endif
+
+// ---- System calls: number in a7, arguments in a0..a5, result in a0. ----
+// A negative result is -E_xxx.  Registers t0-t6 and a1-a7 come back zeroed
+// (or, for the calls that may switch envs, exactly as they were); s0-s11,
+// sp, ra, gp and tp are preserved.
+// Calls below SYS_FIRST_SLOW never switch envs and take the short path.
+#define SYS_cputs          0   // (buf, len): write bytes on the debug console
+#define SYS_getenvid       1   // (): the caller's env id
+#define SYS_page_alloc     2   // (envid): new zeroed page owned by envid; its PPN
+#define SYS_page_free      3   // (ppn): drop the owner's hold on a page
+#define SYS_pte_set        4   // (envid, va, pte): install/change/clear (pte 0) a leaf
+#define SYS_pte_batch      5   // (envid, struct pte_op *ops, n): n pte_set's in order
+#define SYS_env_set_upcall 6   // (envid, entry, xstack_lo, xstack_hi)
+#define SYS_env_set_status 7   // (envid, ENV_RUNNABLE or ENV_NOT_RUNNABLE)
+#define SYS_env_set_regs   8   // (envid, struct trapframe *): env must not be running
+#define SYS_slot_acquire   9   // (envid): give envid one more time slice; slot index
+#define SYS_slot_release   10  // (envid): take one slice away (never the last)
+#define SYS_env_destroy    11  // (envid): destroy a descendant / reap an exited child
+#define SYS_halt           12  // (): power off the machine (SBI SRST)
+#define SYS_getbootarg     13  // (buf, len): copy the boot arguments; their length
+#define SYS_FIRST_SLOW     16
+#define SYS_exofork        16  // (): new child env; child id, or 0 in the child
+#define SYS_yield          17  // (envid): give the rest of the slice to envid (0: any)
+#define SYS_exit           18  // (status): end the caller; never returns
+#define NSYSCALL           19
+
+// ---- Errors ----
+#define E_INVAL      1   // bad argument (number out of range, bad status, ...)
+#define E_BAD_ENV    2   // no such env, or not the caller or its descendant
+#define E_NO_MEM     3   // out of physical pages
+#define E_FAULT      4   // a pointer argument is not readable/writable user memory
+#define E_PERM       5   // the page is not accessible to the caller
+#define E_BAD_PTE    6   // illegal PTE bits (V/U missing, G set, W without R, ...)
+#define E_BAD_VA     7   // address unaligned, >= UTOP, or in a reserved region
+#define E_NO_ENV     8   // env table full
+#define E_NO_SLOT    9   // no free time slice / would release the last one
+#define E_NOSYS      10  // no such system call
+#define E_BUSY       11  // the env is running (set_regs), or the page is pinned
+#define E_NOT_EXITED 12  // reserved
+#define NERRORS      13
+
+// ---- Sv39 page-table entries ----
+#define PTE_V   (1UL << 0)
+#define PTE_R   (1UL << 1)
+#define PTE_W   (1UL << 2)
+#define PTE_X   (1UL << 3)
+#define PTE_U   (1UL << 4)
+#define PTE_G   (1UL << 5)
+#define PTE_A   (1UL << 6)
+#define PTE_D   (1UL << 7)
+#define PTE_RSW0 (1UL << 8)     // the two RSW bits belong to the library OS
+#define PTE_RSW1 (1UL << 9)
+#define PTE_FLAGS 0x3FFUL
+#define PTE_PPN(pte)       (((pte) >> 10) & ((1UL << 44) - 1))
+#define PPN_PTE(ppn, flags) (((uint64)(ppn) << 10) | (flags))
+#define PTE_PA(pte)        (PTE_PPN(pte) << 12)
+
+#ifndef __ASSEMBLER__
+struct pte_op {          // one entry of SYS_pte_batch
+  uint64 va;
+  uint64 pte;            // 0 clears the mapping
+};
+
+// ---- Saved user registers ----
+// x1..x31 in order (reg[i-1] is xi), then the pc.  Used by SYS_env_set_regs
+// and as the start of every upcall frame.
+struct trapframe {
+  uint64 ra, sp, gp, tp, t0, t1, t2, s0, s1;
+  uint64 a0, a1, a2, a3, a4, a5, a6, a7;
+  uint64 s2, s3, s4, s5, s6, s7, s8, s9, s10, s11;
+  uint64 t3, t4, t5, t6;
+  uint64 pc;
+};
+
+// ---- Upcalls ----
+// On a fault the kernel pushes a struct uframe on the env's exception stack
+// (at xstack_hi, or below the current sp if that is already inside the
+// exception stack: a nested fault), then resumes the env at its upcall
+// entry with sp = a0 = the frame.  The library returns to tf.pc itself.
+struct uframe {
+  struct trapframe tf;   // the interrupted registers and pc
+  uint64 cause;          // scause (exception code)
+  uint64 tval;           // stval (faulting address or instruction)
+};
+#endif
+
+// scause exception codes delivered as upcalls.
+#define CAUSE_MISALIGNED_FETCH 0
+#define CAUSE_FETCH_ACCESS     1
+#define CAUSE_ILLEGAL          2
+#define CAUSE_BREAKPOINT       3
+#define CAUSE_MISALIGNED_LOAD  4
+#define CAUSE_LOAD_ACCESS      5
+#define CAUSE_MISALIGNED_STORE 6
+#define CAUSE_STORE_ACCESS     7
+#define CAUSE_USER_ECALL       8
+#define CAUSE_FETCH_PAGE       12
+#define CAUSE_LOAD_PAGE        13
+#define CAUSE_STORE_PAGE       15
+#define NCAUSE                 16
+
+// ---- Public records, mapped read-only into every env ----
+#define NENV    256               // env table size
+#define NSLOT   256               // time-slice vector size
+#define ENVX(id) ((id) & (NENV - 1))
+
+// Env status.
+#define ENV_FREE          0
+#define ENV_RUNNABLE      1
+#define ENV_NOT_RUNNABLE  2
+#define ENV_EXITED        3       // exited; exit code valid until reaped
+
+#ifndef __ASSEMBLER__
+struct envpub {                   // at UENVS[ENVX(id)]
+  envid_t id;                     // 0 when the slot is free
+  envid_t parent;
+  int32   status;
+  int32   exitcode;
+  int32   npages;                 // pages charged: owned + page tables
+  int32   nslots;                 // time slices owned
+  int32   hart;                   // hart running it, or -1
+  int32   runs;                   // times scheduled (for tests and curiosity)
+};
+
+// Page kind.
+#define PG_FREE      0
+#define PG_KERNEL    1            // kernel image, kernel data, OpenSBI
+#define PG_USER      2            // allocated by SYS_page_alloc
+#define PG_PTABLE    3            // an env's page-table page
+
+struct pagepub {                  // at UPAGES[ppn - PPN_BASE]
+  envid_t owner;                  // env charged for the page; 0 = none
+  uint16  refs;                   // number of user PTEs that map it
+  uint16  kind;
+};
+
+#define uenvs  ((volatile struct envpub *)UENVS)
+#define upages ((volatile struct pagepub *)UPAGES)
+#endif
+
+#endif

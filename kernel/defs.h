@@ -1,0 +1,146 @@
+// Kernel-private declarations: per-hart state, envs, and every kernel
+// function used across files.  User code never includes this header.
+#ifndef DEFS_H
+#define DEFS_H
+#include "types.h"
+#include "abi.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "spinlock.h"
+
+#define NCPU       8               // hart ids 0..7
+#define KSTACKSIZE (16 * 1024)
+#define SLICE_TICKS 100000         // 10 ms of the 10 MHz time CSR
+
+// Per-hart state; tp points at it in the kernel, sscratch while in user
+// mode.  trampoline.S knows the offsets of the first six fields.
+struct cpu {
+  uint64 kstack;                   // 0: top of this hart's kernel stack
+  uint64 usp;                      // 8: user sp, saved on entry
+  uint64 ura;                      // 16: user ra, saved on entry
+  struct env *env;                 // 24: env running here, or 0
+  uint64 hartid;                   // 32
+  uint64 kpt;                      // 40: satp value of the kernel page table
+  int started;
+};
+extern struct cpu cpus[NCPU];
+static inline struct cpu *mycpu(void) { struct cpu *c; asm volatile("mv %0, tp" : "=r"(c)); return c; }
+
+// An environment: the unit of protection.  tf must stay first
+// (trampoline.S saves user registers at the start of the env).
+struct env {
+  struct trapframe tf;             // user registers while not running
+  envid_t id;
+  envid_t parent;
+  int status;                      // ENV_*
+  int hart;                        // hart running it, or -1
+  int dying;                       // destroy requested while running elsewhere
+  int exitcode;
+  pagetable_t pt;                  // root page table (kernel VA)
+  uint64 upcall;                   // upcall entry point, 0 = none
+  uint64 xlo, xhi;                 // exception stack [xlo, xhi)
+  int npages;                      // pages charged (owned + page tables)
+  int nslots;                      // time slices owned
+  int32 owned;                     // head of the list of owned pages (index), -1
+};
+extern struct env envs[NENV];
+extern struct envpub envpubs[NENV];
+extern struct spinlock klock;      // protects envs, slots, pages, page tables
+
+// console.c
+void consinit(void);
+void kputc(int c);
+void kwrite(const char *s, uint64 n);
+void kprintf(const char *fmt, ...);
+void panic(const char *fmt, ...) __attribute__((noreturn));
+
+// sbi.c
+struct sbiret { long error; long value; };
+void sbi_shutdown(void) __attribute__((noreturn));
+long sbi_hart_start(uint64 hartid, uint64 start, uint64 opaque);
+void sbi_send_ipi(uint64 hartmask);
+void sbi_remote_sfence_vma(uint64 hartmask, uint64 va, uint64 size);
+void sbi_set_timer(uint64 t);
+
+// fdt.c
+void fdt_parse(uint64 dtb_pa, uint64 *ramsize, char *bootargs, int bootlen);
+extern uint64 fdt_pa, fdt_size;
+
+// spinlock.c
+void initlock(struct spinlock *l, const char *name);
+void acquire(struct spinlock *l);
+void release(struct spinlock *l);
+int  holding(struct spinlock *l);
+
+// page.c: physical pages and their records
+extern struct pagepub pagepubs[];
+extern uint64 npages_total, ram_end;
+void   pageinit(uint64 ramsize);
+uint64 page_alloc(int kind, struct env *owner);      // PPN, or 0; zeroed
+void   page_ref(uint64 ppn);
+void   page_unref(uint64 ppn);
+void   page_disown(uint64 ppn);
+void   page_disown_all(struct env *e);
+void   page_release(uint64 ppn);
+int    page_valid(uint64 ppn);
+uint64 pages_free(void);
+static inline void *ppn2kva(uint64 ppn) { return (void *)KVA(ppn << PGSHIFT); }
+
+// vm.c: page tables
+extern pagetable_t kernel_pt;
+extern pagetable_t shared_l1;
+void   kvminit(void);
+pagetable_t uvm_create(struct env *e);
+void   uvm_free(struct env *e);
+pte_t *walk(struct env *e, uint64 va, int alloc);
+int    pte_install(struct env *caller, struct env *e, uint64 va, pte_t pte);
+void   tlb_shootdown(struct env *e, uint64 va);
+int    copyin(struct env *e, void *dst, uint64 srcva, uint64 n);
+int    copyout(struct env *e, uint64 dstva, const void *src, uint64 n);
+void  *uaddr(struct env *e, uint64 va, uint64 need);  // kernel VA for va, or 0
+
+// env.c
+void   envinit(void);
+struct env *env_lookup(envid_t id);
+int    env_get(struct env *caller, envid_t id, struct env **out);
+int    env_alloc(struct env *parent, struct env **out);
+void   env_kill(struct env *e, int code);
+void   env_publish(struct env *e);
+void   env_reap(struct env *e);
+void   env_first(const char *name);
+int    elf_load(struct env *e, const uchar *img, uint64 size, uint64 *entry);
+extern struct env *rootenv;
+
+// sched.c
+void   slot_init(void);
+int    slot_acquire(struct env *e);
+int    slot_release(struct env *e, int keep_one);
+void   schedule(void) __attribute__((noreturn));
+void   env_run(struct env *e) __attribute__((noreturn));
+void   env_switch_away(struct env *e);
+void   timer_next(void);
+
+// trap.c
+void   trapinit_hart(void);
+void   usertrap(void) __attribute__((noreturn));
+void   upcall_deliver(struct env *e, uint64 cause, uint64 tval);
+void   userret(struct trapframe *tf) __attribute__((noreturn));
+extern char uservec[], kernelvec[];
+
+// syscall.c
+extern uint64 (*const fast_syscalls[SYS_FIRST_SLOW])(uint64, uint64, uint64, uint64, uint64, uint64);
+void   slow_syscall(struct env *e);
+extern char bootargs[256];
+
+// string.c
+void  *memset(void *dst, int c, uint64 n);
+void  *memcpy(void *dst, const void *src, uint64 n);
+void  *memmove(void *dst, const void *src, uint64 n);
+int    strncmp(const char *a, const char *b, uint64 n);
+uint64 strlen(const char *s);
+
+// programs embedded in the image (progs.S, generated)
+struct prog { const char *name; const uchar *start; const uchar *end; };
+extern const struct prog progs[];
+
+#endif

@@ -1,0 +1,253 @@
+// Environments: the unit of protection.  An env may act on itself and its
+// descendants only.  Env ids carry a generation so a stale id never names
+// a reused slot.  All functions here need klock.
+#include "defs.h"
+
+struct env envs[NENV];
+struct envpub envpubs[NENV] __attribute__((aligned(4096)));
+struct spinlock klock;
+struct env *rootenv;
+static uint32 generation[NENV];
+
+// Copy the fields of e that user code may read into its public record.
+void env_publish(struct env *e)
+{
+  struct envpub *p = &envpubs[ENVX(e->id)];
+  p->id = e->status == ENV_FREE ? 0 : e->id;
+  p->parent = e->parent;
+  p->status = e->status;
+  p->exitcode = e->exitcode;
+  p->npages = e->npages;
+  p->nslots = e->nslots;
+  p->hart = e->hart;
+}
+
+void envinit(void)
+{
+  initlock(&klock, "kernel");
+  for (int i = 0; i < NENV; i++) {
+    envs[i].status = ENV_FREE;
+    envs[i].hart = -1;
+    envs[i].owned = -1;
+  }
+}
+
+// The live env with this id, or 0.
+struct env *env_lookup(envid_t id)
+{
+  struct env *e = &envs[ENVX(id)];
+  if (id <= 0 || e->status == ENV_FREE || e->id != id)
+    return 0;
+  return e;
+}
+
+// Find env id on behalf of caller: id 0 means the caller itself; any other
+// env must be the caller or one of its descendants.  0 or -E_BAD_ENV.
+int env_get(struct env *caller, envid_t id, struct env **out)
+{
+  if (id == 0) {
+    *out = caller;
+    return 0;
+  }
+  struct env *e = env_lookup(id);
+  if (!e)
+    return -E_BAD_ENV;
+  for (struct env *a = e; a; a = a->parent ? env_lookup(a->parent) : 0) {
+    if (a == caller) {
+      *out = e;
+      return 0;
+    }
+    if (a == rootenv)
+      break;
+  }
+  return -E_BAD_ENV;
+}
+
+// Allocate an env with an empty user address space and one time slice.
+// Registers are zero; status is ENV_NOT_RUNNABLE.
+int env_alloc(struct env *parent, struct env **out)
+{
+  struct env *e = 0;
+  for (int i = 1; i < NENV; i++)      // index 0 is never used: id 0 means "me"
+    if (envs[i].status == ENV_FREE) {
+      e = &envs[i];
+      break;
+    }
+  if (!e)
+    return -E_NO_ENV;
+  int idx = e - envs;
+  generation[idx] = (generation[idx] + 1) & 0x3FFFF;
+  memset(e, 0, sizeof *e);
+  e->id = (int)((generation[idx] + 1) << 12) | idx;
+  e->parent = parent ? parent->id : 0;
+  e->status = ENV_NOT_RUNNABLE;
+  e->hart = -1;
+  e->owned = -1;
+  if (!uvm_create(e)) {
+    e->status = ENV_FREE;
+    return -E_NO_MEM;
+  }
+  if (slot_acquire(e) < 0) {
+    uvm_free(e);
+    e->status = ENV_FREE;
+    return -E_NO_SLOT;
+  }
+  envpubs[idx].runs = 0;
+  env_publish(e);
+  *out = e;
+  return 0;
+}
+
+// Free everything e holds except its record: memory, page tables, slices.
+// Children are handed to the root env.  Requires that no hart runs e.
+static void env_release(struct env *e)
+{
+  uvm_free(e);
+  page_disown_all(e);
+  slot_release(e, 0);
+  for (int i = 0; i < NENV; i++)
+    if (envs[i].status != ENV_FREE && envs[i].parent == e->id && &envs[i] != e)
+      envs[i].parent = rootenv && rootenv != e ? rootenv->id : 0;
+}
+
+// End e with an exit code: it becomes ENV_EXITED until its parent reaps it
+// (or is freed at once if it has no parent).  If e is running on another
+// hart, it is only marked and that hart finishes the job at its next trap.
+void env_kill(struct env *e, int code)
+{
+  int me = mycpu()->hartid;
+  if (e->status == ENV_EXITED || e->status == ENV_FREE)
+    return;
+  if (e->hart >= 0 && e->hart != me) {
+    e->dying = 1;
+    e->exitcode = code;
+    sbi_send_ipi(1UL << e->hart);
+    return;
+  }
+  if (e->hart == me) {                 // ourselves: leave this page table first
+    CSR_WRITE(satp, mycpu()->kpt);
+    sfence_vma_all();
+    mycpu()->env = 0;
+    e->hart = -1;
+  }
+  env_release(e);
+  e->exitcode = code;
+  e->status = ENV_EXITED;
+  e->dying = 0;
+  env_publish(e);
+  if (e == rootenv) {
+    kprintf("init exited with status %d\n", code);
+    sbi_shutdown();
+  }
+  if (!env_lookup(e->parent)) {        // nobody will reap it
+    e->status = ENV_FREE;
+    env_publish(e);
+  }
+}
+
+// Reap an exited env: its record becomes free.
+void env_reap(struct env *e)
+{
+  e->status = ENV_FREE;
+  env_publish(e);
+}
+
+// ---- The first env: the kernel loads one embedded program. ----
+
+#define ELF_MAGIC 0x464C457FU
+#define PT_LOAD   1
+#define PF_X 1
+#define PF_W 2
+#define PF_R 4
+
+struct elfhdr {
+  uint32 magic; uchar elf[12];
+  uint16 type, machine; uint32 version;
+  uint64 entry, phoff, shoff;
+  uint32 flags; uint16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+struct proghdr {
+  uint32 type, flags;
+  uint64 off, vaddr, paddr, filesz, memsz, align;
+};
+
+// Map a fresh page at va in e (owned by e) and return its kernel address.
+static void *load_page(struct env *e, uint64 va, uint64 perm)
+{
+  pte_t *p = walk(e, va, 1);
+  if (!p)
+    return 0;
+  if (*p & PTE_V)
+    return ppn2kva(PTE_PPN(*p));
+  uint64 ppn = page_alloc(PG_USER, e);
+  if (!ppn)
+    return 0;
+  page_ref(ppn);
+  *p = PPN_PTE(ppn, perm | PTE_V | PTE_U | PTE_A | PTE_D);
+  return ppn2kva(ppn);
+}
+
+// Load an ELF image into e's empty address space.  0 or a negative error.
+int elf_load(struct env *e, const uchar *img, uint64 size, uint64 *entry)
+{
+  const struct elfhdr *eh = (const void *)img;
+  if (size < sizeof *eh || eh->magic != ELF_MAGIC)
+    return -E_INVAL;
+  for (int i = 0; i < eh->phnum; i++) {
+    const struct proghdr *ph = (const void *)(img + eh->phoff + i * sizeof *ph);
+    if (ph->type != PT_LOAD)
+      continue;
+    if (ph->vaddr + ph->memsz >= UTOP || ph->off + ph->filesz > size)
+      return -E_INVAL;
+    uint64 perm = (ph->flags & PF_R ? PTE_R : 0) | (ph->flags & PF_W ? PTE_W | PTE_R : 0) |
+                  (ph->flags & PF_X ? PTE_X : 0);
+    for (uint64 va = ph->vaddr & ~(PGSIZE - 1); va < ph->vaddr + ph->memsz; va += PGSIZE) {
+      char *k = load_page(e, va, perm);
+      if (!k)
+        return -E_NO_MEM;
+      // copy the part of the file that falls in this page
+      uint64 lo = va < ph->vaddr ? ph->vaddr : va;
+      uint64 hi = va + PGSIZE < ph->vaddr + ph->filesz ? va + PGSIZE : ph->vaddr + ph->filesz;
+      if (lo < hi)
+        memcpy(k + (lo - va), img + ph->off + (lo - ph->vaddr), hi - lo);
+    }
+  }
+  *entry = eh->entry;
+  return 0;
+}
+
+// Create the root env running the embedded program named first in the boot
+// arguments.
+void env_first(const char *args)
+{
+  char name[32];
+  int n = 0;
+  while (args[n] && args[n] != ' ' && n < 31) {
+    name[n] = args[n];
+    n++;
+  }
+  name[n] = 0;
+  const struct prog *p;
+  for (p = progs; p->name; p++)
+    if (strncmp(p->name, name, 32) == 0)
+      break;
+  if (!p->name) {
+    kprintf("no program '%s'; the embedded programs are:", name);
+    for (p = progs; p->name; p++)
+      kprintf(" %s", p->name);
+    kprintf("\n");
+    sbi_shutdown();
+  }
+  struct env *e;
+  uint64 entry;
+  acquire(&klock);
+  if (env_alloc(0, &e) < 0 || elf_load(e, p->start, p->end - p->start, &entry) < 0 ||
+      !load_page(e, USTACKTOP - PGSIZE, PTE_R | PTE_W))
+    panic("cannot create the first env");
+  rootenv = e;
+  e->tf.pc = entry;
+  e->tf.sp = USTACKTOP;
+  e->status = ENV_RUNNABLE;
+  env_publish(e);
+  release(&klock);
+}

@@ -1,0 +1,83 @@
+// Physical and virtual memory layout, shared by the kernel and user code.
+//
+// Physical (QEMU virt, see shared hardware notes):
+//   0x0C000000  PLIC
+//   0x10000000  UART0 (NS16550A), PLIC source 10
+//   0x10001000  virtio-mmio slot 0 (the disk), PLIC source 1
+//   0x80000000  RAM; OpenSBI owns 0x80000000-0x801fffff (PMP-protected)
+//   0x80200000  the kernel image, then free pages up to the end of RAM
+//
+// Virtual, Sv39.  The lower half (0 .. 256 GiB) belongs to user space; the
+// upper half holds the kernel, mapped supervisor-only and global in every
+// address space, so a trap or system call never switches page tables:
+//
+//   0xFFFFFFC0_00000000 + pa   every physical address (KERNBASE direct map)
+//
+//   MAXUVA   0x40_0000_0000 +---------------------------------+
+//                            | (unused)                        |
+//   UPAGES   0x3F_8020_0000 +---------------------------------+ R-- U, shared
+//                            | struct pagepub[ppn - PPN_BASE]  |
+//   UENVS    0x3F_8000_0000 +---------------------------------+ R-- U, shared
+//                            | struct envpub[NENV]             |
+//   UVPR     0x3F_4010_0000 +---------------------------------+ R-- U, per env
+//                            | the root page-table page        |
+//   UVPD     0x3F_4000_0000 +---------------------------------+ R-- U, per env
+//                            | level-1 tables: entry va>>21    |
+//   UVPT     0x3F_0000_0000 +---------------------------------+ R-- U, per env
+//                            | level-0 tables: leaf PTE va>>12 |
+//   UTOP     0x3F_0000_0000 +---------------------------------+
+//                            | free for the library OS         |
+//            0x40000000 (1 GiB)  -- the library's conventions, not the kernel's:
+//   UXSTACKTOP 0x40000000   +---------------------------------+ RW- U
+//                            | exception (upcall) stack, 1 page|
+//            0x3FFFF000     +---------------------------------+
+//                            | guard page (unmapped)           |
+//   USTACKTOP  0x3FFFE000   +---------------------------------+ RW- U
+//                            | user stack, grows down          |
+//                            |   ...                           |
+//                            | heap (sbrk), grows up           |
+//                            | program .text .data .bss        |
+//   UTEXT      0x00010000   +---------------------------------+
+//                            | unmapped: catches NULL          |
+//            0              +---------------------------------+
+//
+// UVPT/UVPD/UVPR expose the env's own page tables read-only, so the library
+// reads a PTE with a load: ((pte_t *)UVPT)[va >> 12] is the leaf PTE for va
+// (valid only when the level-1 entry ((pte_t *)UVPD)[va >> 21] is valid), and
+// ((pte_t *)UVPR)[va >> 30] is the root entry.
+#ifndef MEMLAYOUT_H
+#define MEMLAYOUT_H
+
+#define PGSIZE        4096UL
+#define PGSHIFT       12
+
+// Physical.
+#define PLIC          0x0C000000UL
+#define UART0         0x10000000UL
+#define VIRTIO0       0x10001000UL
+#define RAMBASE       0x80000000UL
+#define KERNLOAD      0x80200000UL     // where OpenSBI jumps
+#define PPN_BASE      (RAMBASE >> PGSHIFT)
+#define MAXRAM        (256UL << 20)    // RAM beyond this is not used
+
+// Virtual: kernel.
+#define KERNBASE      0xFFFFFFC000000000UL
+#define KVA(pa)       ((uint64)(pa) + KERNBASE)
+#define KPA(va)       ((uint64)(va) - KERNBASE)
+
+// Virtual: user.
+#define MAXUVA        0x4000000000UL   // 256 GiB: Sv39 lower half
+#define UTOP          0x3F00000000UL   // user mappings live below this
+#define UVPT          0x3F00000000UL
+#define UVPD          0x3F40000000UL
+#define UVPR          0x3F40100000UL
+#define UENVS         0x3F80000000UL
+#define UPAGES        0x3F80200000UL
+
+// Library conventions (the kernel does not rely on these).
+#define UTEXT         0x10000UL
+#define UXSTACKTOP    0x40000000UL
+#define USTACKTOP     (UXSTACKTOP - 2 * PGSIZE)
+#define USTACKPAGES   16               // stack pages the library maps lazily
+
+#endif

@@ -1,0 +1,132 @@
+// Physical pages.  Every page of RAM has a public record (owner, number of
+// user mappings, kind) that user code can read at UPAGES, and kernel-private
+// list links: free pages form the free list, and each env's allocated user
+// pages form its owned list so destroying an env is linear in what it owns.
+// A user page lives while it has an owner or is mapped somewhere.
+// All functions here require klock.
+#include "defs.h"
+
+#define MAXPAGES (MAXRAM / PGSIZE)
+
+struct pagepub pagepubs[MAXPAGES] __attribute__((aligned(4096)));
+static int32 pnext[MAXPAGES], pprev[MAXPAGES];
+static int32 freehead = -1;
+static uint64 nfree;
+uint64 npages_total, ram_end;
+extern char kernel_end[];
+
+int page_valid(uint64 ppn) { return ppn >= PPN_BASE && ppn < (ram_end >> PGSHIFT); }
+uint64 pages_free(void) { return nfree; }
+
+static void freelist_push(int32 i)
+{
+  pagepubs[i].kind = PG_FREE;
+  pagepubs[i].owner = 0;
+  pagepubs[i].refs = 0;
+  pnext[i] = freehead;
+  freehead = i;
+  nfree++;
+}
+
+// Set up the records: every page from the end of the kernel to the end of
+// RAM is free, except the device tree.
+void pageinit(uint64 ramsize)
+{
+  if (ramsize > MAXRAM)
+    ramsize = MAXRAM;
+  ram_end = RAMBASE + ramsize;
+  npages_total = ramsize / PGSIZE;
+  for (uint64 i = 0; i < npages_total; i++)
+    pagepubs[i].kind = PG_KERNEL;
+  uint64 first = (KPA(kernel_end) + PGSIZE - 1) & ~(PGSIZE - 1);
+  uint64 fdt_lo = fdt_pa & ~(PGSIZE - 1), fdt_hi = fdt_pa + fdt_size;
+  for (uint64 pa = ram_end - PGSIZE; pa >= first; pa -= PGSIZE) {
+    if (pa + PGSIZE > fdt_lo && pa < fdt_hi)
+      continue;
+    freelist_push((pa >> PGSHIFT) - PPN_BASE);
+  }
+}
+
+// Allocate a zeroed page of the given kind charged to owner (which may be
+// 0 for the kernel).  User pages join the owner's list.  Returns the PPN,
+// or 0 when memory is exhausted.
+uint64 page_alloc(int kind, struct env *owner)
+{
+  if (freehead < 0)
+    return 0;
+  int32 i = freehead;
+  freehead = pnext[i];
+  nfree--;
+  uint64 ppn = PPN_BASE + i;
+  memset(ppn2kva(ppn), 0, PGSIZE);
+  pagepubs[i].kind = kind;
+  pagepubs[i].refs = 0;
+  pagepubs[i].owner = owner ? owner->id : 0;
+  if (owner) {
+    owner->npages++;
+    envpubs[ENVX(owner->id)].npages = owner->npages;
+    if (kind == PG_USER) {
+      pprev[i] = -1;
+      pnext[i] = owner->owned;
+      if (owner->owned >= 0)
+        pprev[owner->owned] = i;
+      owner->owned = i;
+    }
+  }
+  return ppn;
+}
+
+// Return a page to the free list.  A page-table page (kind PG_PTABLE) is
+// uncharged from its owner here.
+void page_release(uint64 ppn)
+{
+  int32 i = ppn - PPN_BASE;
+  if (pagepubs[i].kind == PG_PTABLE && pagepubs[i].owner) {
+    struct env *e = env_lookup(pagepubs[i].owner);
+    if (e) {
+      e->npages--;
+      envpubs[ENVX(e->id)].npages = e->npages;
+    }
+  }
+  freelist_push(i);
+}
+
+void page_ref(uint64 ppn) { pagepubs[ppn - PPN_BASE].refs++; }
+
+// One user mapping of ppn went away; free the page if nothing holds it.
+void page_unref(uint64 ppn)
+{
+  struct pagepub *p = &pagepubs[ppn - PPN_BASE];
+  if (p->refs == 0)
+    panic("page_unref %lx: no refs", ppn);
+  if (--p->refs == 0 && p->owner == 0 && p->kind == PG_USER)
+    page_release(ppn);
+}
+
+// The owner gives up its hold on a user page; it is freed when unmapped.
+void page_disown(uint64 ppn)
+{
+  int32 i = ppn - PPN_BASE;
+  struct pagepub *p = &pagepubs[i];
+  struct env *e = p->owner ? env_lookup(p->owner) : 0;
+  if (e) {
+    if (pprev[i] >= 0)
+      pnext[pprev[i]] = pnext[i];
+    else
+      e->owned = pnext[i];
+    if (pnext[i] >= 0)
+      pprev[pnext[i]] = pprev[i];
+    e->npages--;
+    envpubs[ENVX(e->id)].npages = e->npages;
+  }
+  p->owner = 0;
+  if (p->refs == 0)
+    page_release(ppn);
+}
+
+// Drop env e's hold on every page it owns (when e is destroyed).
+void page_disown_all(struct env *e)
+{
+  while (e->owned >= 0)
+    page_disown(PPN_BASE + e->owned);
+}

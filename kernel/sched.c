@@ -1,0 +1,110 @@
+// The CPU as a vector of time-slice slots, scheduled round robin by every
+// hart.  An env owns one or more slots; a slot whose env is not runnable is
+// skipped.  The timer ends a slice; a directed yield hands the rest of the
+// slice to a named env without a pass over the vector.  Needs klock.
+#include "defs.h"
+
+static struct env *slots[NSLOT];
+static int cursor;
+static uint64 idle_harts;           // bit h set while hart h waits in wfi
+
+void slot_init(void) { cursor = 0; }
+
+// Give e one more slot.  The slot index, or -E_NO_SLOT.
+int slot_acquire(struct env *e)
+{
+  for (int i = 0; i < NSLOT; i++)
+    if (!slots[i]) {
+      slots[i] = e;
+      e->nslots++;
+      envpubs[ENVX(e->id)].nslots = e->nslots;
+      return i;
+    }
+  return -E_NO_SLOT;
+}
+
+// Take one slot from e; with keep_one never the last.  Without keep_one,
+// take them all.  0 or -E_NO_SLOT.
+int slot_release(struct env *e, int keep_one)
+{
+  if (keep_one && e->nslots <= 1)
+    return -E_NO_SLOT;
+  for (int i = NSLOT - 1; i >= 0 && e->nslots > 0; i--)
+    if (slots[i] == e) {
+      slots[i] = 0;
+      e->nslots--;
+      if (keep_one)
+        break;
+    }
+  envpubs[ENVX(e->id)].nslots = e->nslots;
+  return 0;
+}
+
+void timer_next(void) { w_stimecmp(r_time() + SLICE_TICKS); }
+
+// Wake harts sleeping in the idle loop: an env became runnable.
+void wake_idle(void)
+{
+  uint64 mask = idle_harts & ~(1UL << mycpu()->hartid);
+  if (mask)
+    sbi_send_ipi(mask);
+}
+
+// The env stops running on this hart (its registers are already saved).
+void env_switch_away(struct env *e)
+{
+  e->hart = -1;
+  envpubs[ENVX(e->id)].hart = -1;
+  mycpu()->env = 0;
+}
+
+// Run e on this hart.  Called with klock held; releases it.
+void env_run(struct env *e)
+{
+  struct cpu *c = mycpu();
+  c->env = e;
+  e->hart = c->hartid;
+  struct envpub *p = &envpubs[ENVX(e->id)];
+  p->hart = e->hart;
+  p->runs++;
+  uint64 satp = MAKE_SATP(KPA(e->pt));
+  if (CSR_READ(satp) != satp) {
+    CSR_WRITE(satp, satp);
+    sfence_vma_all();
+  }
+  release(&klock);
+  uint64 s = CSR_READ(sstatus);
+  s &= ~SSTATUS_SPP;
+  s |= SSTATUS_SPIE;
+  CSR_WRITE(sstatus, s);
+  userret(&e->tf);
+}
+
+// Pick the next runnable env from the slot vector and run it; idle until
+// there is one.  Called with klock held.
+void schedule(void)
+{
+  struct cpu *c = mycpu();
+  if (c->env)
+    env_switch_away(c->env);
+  for (;;) {
+    for (int n = 1; n <= NSLOT; n++) {
+      int i = (cursor + n) % NSLOT;
+      struct env *e = slots[i];
+      if (e && e->status == ENV_RUNNABLE && e->hart < 0 && !e->dying) {
+        cursor = i;
+        env_run(e);
+      }
+    }
+    // Nothing to run: leave any env's page table and wait for an interrupt.
+    idle_harts |= 1UL << c->hartid;
+    CSR_WRITE(satp, c->kpt);
+    sfence_vma_all();
+    release(&klock);
+    intr_on();
+    asm volatile("wfi");
+    intr_off();
+    acquire(&klock);
+    idle_harts &= ~(1UL << c->hartid);
+  }
+}

@@ -1,0 +1,12 @@
+// Spin locks: correct on several harts; interrupts stay off while held.
+#ifndef SPINLOCK_H
+#define SPINLOCK_H
+#include "types.h"
+
+struct spinlock {
+  volatile uint32 locked;
+  int hart;              // holder, for debugging and holding()
+  const char *name;
+};
+
+#endif

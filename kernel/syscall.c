@@ -1,0 +1,289 @@
+// System calls.  The short ones (below SYS_FIRST_SLOW) are called straight
+// from trampoline.S with the user's a0-a5 as arguments and interrupts off;
+// they never switch envs.  The slow ones may, and run from usertrap() with
+// all registers saved.  Every argument is checked here.
+#include "defs.h"
+
+char bootargs[256];
+void wake_idle(void);
+
+#define ARGS uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5
+#define UNUSED (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5
+static inline struct env *cur(void) { return mycpu()->env; }
+
+static uint64 sys_cputs(ARGS)
+{
+  UNUSED;
+  char buf[512];
+  uint64 va = a0, n = a1;
+  while (n > 0) {
+    uint64 m = n < sizeof buf ? n : sizeof buf;
+    acquire(&klock);
+    int r = copyin(cur(), buf, va, m);
+    release(&klock);
+    if (r < 0)
+      return r;
+    kwrite(buf, m);
+    va += m;
+    n -= m;
+  }
+  return 0;
+}
+
+static uint64 sys_getenvid(ARGS) { UNUSED; return cur()->id; }
+
+static uint64 sys_page_alloc(ARGS)
+{
+  UNUSED;
+  struct env *e;
+  int64 r;
+  acquire(&klock);
+  if ((r = env_get(cur(), a0, &e)) == 0) {
+    r = page_alloc(PG_USER, e);
+    if (r == 0)
+      r = -E_NO_MEM;
+  }
+  release(&klock);
+  return r;
+}
+
+static uint64 sys_page_free(ARGS)
+{
+  UNUSED;
+  uint64 ppn = a0;
+  struct env *o;
+  int64 r = 0;
+  acquire(&klock);
+  if (!page_valid(ppn))
+    r = -E_INVAL;
+  else if (pagepubs[ppn - PPN_BASE].kind != PG_USER || !pagepubs[ppn - PPN_BASE].owner ||
+           env_get(cur(), pagepubs[ppn - PPN_BASE].owner, &o) < 0)
+    r = -E_PERM;
+  else
+    page_disown(ppn);
+  release(&klock);
+  return r;
+}
+
+static uint64 sys_pte_set(ARGS)
+{
+  UNUSED;
+  struct env *e;
+  int64 r;
+  acquire(&klock);
+  if ((r = env_get(cur(), a0, &e)) == 0)
+    r = pte_install(cur(), e, a1, a2);
+  release(&klock);
+  return r;
+}
+
+#define MAXBATCH 1024
+
+// Apply n PTE updates in order; stop at the first error and return it (the
+// entries before it have taken effect).
+static uint64 sys_pte_batch(ARGS)
+{
+  UNUSED;
+  struct env *e;
+  int64 r;
+  if (a2 > MAXBATCH)
+    return -E_INVAL;
+  acquire(&klock);
+  if ((r = env_get(cur(), a0, &e)) == 0) {
+    for (uint64 i = 0; i < a2 && r == 0; i++) {
+      struct pte_op op;
+      if ((r = copyin(cur(), &op, a1 + i * sizeof op, sizeof op)) == 0)
+        r = pte_install(cur(), e, op.va, op.pte);
+    }
+  }
+  release(&klock);
+  return r;
+}
+
+static uint64 sys_env_set_upcall(ARGS)
+{
+  UNUSED;
+  struct env *e;
+  int64 r;
+  uint64 entry = a1, lo = a2, hi = a3;
+  if (entry >= UTOP || (entry && (lo >= hi || hi > UTOP || (lo | hi) & 15)))
+    return -E_BAD_VA;
+  acquire(&klock);
+  if ((r = env_get(cur(), a0, &e)) == 0) {
+    e->upcall = entry;
+    e->xlo = lo;
+    e->xhi = hi;
+  }
+  release(&klock);
+  return r;
+}
+
+static uint64 sys_env_set_status(ARGS)
+{
+  UNUSED;
+  struct env *e;
+  int64 r;
+  if (a1 != ENV_RUNNABLE && a1 != ENV_NOT_RUNNABLE)
+    return -E_INVAL;
+  acquire(&klock);
+  if ((r = env_get(cur(), a0, &e)) == 0) {
+    if (e->status == ENV_EXITED) {
+      r = -E_BAD_ENV;
+    } else {
+      e->status = a1;
+      env_publish(e);
+      if (a1 == ENV_RUNNABLE)
+        wake_idle();
+    }
+  }
+  release(&klock);
+  return r;
+}
+
+static uint64 sys_env_set_regs(ARGS)
+{
+  UNUSED;
+  struct env *e;
+  struct trapframe tf;
+  int64 r;
+  acquire(&klock);
+  if ((r = env_get(cur(), a0, &e)) == 0) {
+    if (e == cur() || e->hart >= 0)
+      r = -E_BUSY;
+    else if ((r = copyin(cur(), &tf, a1, sizeof tf)) == 0)
+      e->tf = tf;
+  }
+  release(&klock);
+  return r;
+}
+
+static uint64 sys_slot_acquire(ARGS)
+{
+  UNUSED;
+  struct env *e;
+  int64 r;
+  acquire(&klock);
+  if ((r = env_get(cur(), a0, &e)) == 0)
+    r = slot_acquire(e);
+  release(&klock);
+  return r;
+}
+
+static uint64 sys_slot_release(ARGS)
+{
+  UNUSED;
+  struct env *e;
+  int64 r;
+  acquire(&klock);
+  if ((r = env_get(cur(), a0, &e)) == 0)
+    r = slot_release(e, 1);
+  release(&klock);
+  return r;
+}
+
+// Destroy a descendant (it becomes ENV_EXITED with code -1) or reap an
+// exited one (its record is freed).  Ending oneself is SYS_exit.
+static uint64 sys_env_destroy(ARGS)
+{
+  UNUSED;
+  struct env *e;
+  int64 r;
+  acquire(&klock);
+  if ((r = env_get(cur(), a0, &e)) == 0) {
+    if (e == cur())
+      r = -E_INVAL;
+    else if (e->status == ENV_EXITED)
+      env_reap(e);
+    else
+      env_kill(e, -1);
+  }
+  release(&klock);
+  return r;
+}
+
+static uint64 sys_halt(ARGS)
+{
+  UNUSED;
+  kprintf("halt: powering off\n");
+  sbi_shutdown();
+}
+
+static uint64 sys_getbootarg(ARGS)
+{
+  UNUSED;
+  uint64 n = strlen(bootargs);
+  uint64 m = a1 < n + 1 ? a1 : n + 1;
+  acquire(&klock);
+  int r = copyout(cur(), a0, bootargs, m);
+  release(&klock);
+  return r < 0 ? (uint64)r : n;
+}
+
+static uint64 sys_nosys(ARGS) { UNUSED; return -E_NOSYS; }
+
+uint64 (*const fast_syscalls[SYS_FIRST_SLOW])(ARGS) = {
+  [SYS_cputs] = sys_cputs,
+  [SYS_getenvid] = sys_getenvid,
+  [SYS_page_alloc] = sys_page_alloc,
+  [SYS_page_free] = sys_page_free,
+  [SYS_pte_set] = sys_pte_set,
+  [SYS_pte_batch] = sys_pte_batch,
+  [SYS_env_set_upcall] = sys_env_set_upcall,
+  [SYS_env_set_status] = sys_env_set_status,
+  [SYS_env_set_regs] = sys_env_set_regs,
+  [SYS_slot_acquire] = sys_slot_acquire,
+  [SYS_slot_release] = sys_slot_release,
+  [SYS_env_destroy] = sys_env_destroy,
+  [SYS_halt] = sys_halt,
+  [SYS_getbootarg] = sys_getbootarg,
+  [14] = sys_nosys,
+  [15] = sys_nosys,
+};
+
+// The system calls that may switch envs.  Called from usertrap() with klock
+// held and e's registers saved; returns only when e should resume.
+void slow_syscall(struct env *e)
+{
+  struct trapframe *tf = &e->tf;
+  struct env *t;
+  int r;
+  switch (tf->a7) {
+  case SYS_exofork:
+    if ((r = env_alloc(e, &t)) < 0) {
+      tf->a0 = r;
+      return;
+    }
+    t->tf = *tf;
+    t->tf.a0 = 0;
+    t->upcall = e->upcall;
+    t->xlo = e->xlo;
+    t->xhi = e->xhi;
+    tf->a0 = t->id;
+    return;
+  case SYS_yield: {
+    // Directed: run the named env now, on this hart, for the rest of the
+    // slice.  If it cannot run (not runnable, or on another hart), a plain
+    // yield: the next slot in the vector.
+    envid_t target = tf->a0;
+    tf->a0 = 0;
+    if (target) {
+      t = env_lookup(target);
+      if (!t) {
+        tf->a0 = -E_BAD_ENV;
+        return;
+      }
+      if (t->status == ENV_RUNNABLE && t->hart < 0 && !t->dying) {
+        env_switch_away(e);
+        env_run(t);
+      }
+    }
+    schedule();
+  }
+  case SYS_exit:
+    env_kill(e, (int)tf->a0);
+    schedule();
+  default:
+    tf->a0 = -E_NOSYS;
+    return;
+  }
+}

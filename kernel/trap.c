@@ -1,0 +1,117 @@
+// Traps: interrupts and exceptions from user mode, and the upcalls that
+// hand exceptions to the env's own handler on its exception stack.
+#include "defs.h"
+
+void kerneltrap(void);
+
+// Per-hart trap set-up: vector, enabled interrupts, first timer tick, and
+// user access to the cycle, time and instret counters.
+void trapinit_hart(void)
+{
+  CSR_WRITE(stvec, kernelvec);
+  CSR_WRITE(scounteren, 7);
+  CSR_SET(sie, SIE_SSIE | SIE_STIE);
+  timer_next();
+}
+
+static const char *cause_name(uint64 cause)
+{
+  static const char *names[NCAUSE] = {
+    [CAUSE_MISALIGNED_FETCH] = "misaligned fetch",
+    [CAUSE_FETCH_ACCESS] = "fetch access fault",
+    [CAUSE_ILLEGAL] = "illegal instruction",
+    [CAUSE_BREAKPOINT] = "breakpoint",
+    [CAUSE_MISALIGNED_LOAD] = "misaligned load",
+    [CAUSE_LOAD_ACCESS] = "load access fault",
+    [CAUSE_MISALIGNED_STORE] = "misaligned store",
+    [CAUSE_STORE_ACCESS] = "store access fault",
+    [CAUSE_USER_ECALL] = "ecall",
+    [CAUSE_FETCH_PAGE] = "instruction page fault",
+    [CAUSE_LOAD_PAGE] = "load page fault",
+    [CAUSE_STORE_PAGE] = "store page fault",
+  };
+  return cause < NCAUSE && names[cause] ? names[cause] : "unknown exception";
+}
+
+static void kill_for(struct env *e, uint64 cause, uint64 tval, const char *why)
+{
+  kprintf("env %08x killed: %s at va %p, pc %p: %s\n", e->id, cause_name(cause), tval,
+          e->tf.pc, why);
+  env_kill(e, -1);
+}
+
+// Push an upcall frame for an exception onto e's exception stack and make
+// e resume at its upcall entry.  If it has no handler, or the frame cannot
+// be written, e is killed instead.  Needs klock.
+void upcall_deliver(struct env *e, uint64 cause, uint64 tval)
+{
+  if (!e->upcall) {
+    kill_for(e, cause, tval, "no handler");
+    return;
+  }
+  uint64 sp = e->tf.sp;
+  uint64 top = (sp > e->xlo && sp <= e->xhi) ? sp : e->xhi;   // nested: below sp
+  uint64 f = (top - sizeof(struct uframe)) & ~15UL;
+  if (f < e->xlo || f > top) {
+    kill_for(e, cause, tval, "bad exception stack (overflow)");
+    return;
+  }
+  struct uframe frame = { .tf = e->tf, .cause = cause, .tval = tval };
+  if (copyout(e, f, &frame, sizeof frame) < 0) {
+    kill_for(e, cause, tval, "bad exception stack (not mapped writable)");
+    return;
+  }
+  e->tf.sp = f;
+  e->tf.a0 = f;
+  e->tf.pc = e->upcall;
+}
+
+// Every trap from user mode except the short system calls comes here, with
+// the user registers saved in the env.  Never returns: resumes this env or
+// schedules another.
+void usertrap(void)
+{
+  struct cpu *c = mycpu();
+  struct env *e = c->env;
+  uint64 cause = CSR_READ(scause), tval = CSR_READ(stval);
+  acquire(&klock);
+  if (e->dying) {
+    env_kill(e, e->exitcode);
+    schedule();
+  }
+  if (cause & SCAUSE_INTR) {
+    uint64 irq = cause & ~SCAUSE_INTR;
+    if (irq == IRQ_S_TIMER) {
+      timer_next();
+      schedule();
+    }
+    if (irq == IRQ_S_SOFT)
+      CSR_CLEAR(sip, SIE_SSIE);
+    env_run(e);
+  }
+  if (cause == CAUSE_USER_ECALL) {
+    e->tf.pc += 4;
+    slow_syscall(e);              // returns only to resume e
+    env_run(e);
+  }
+  upcall_deliver(e, cause, tval);
+  if (e->status != ENV_RUNNABLE || c->env != e)
+    schedule();
+  env_run(e);
+}
+
+// Traps in S-mode: only interrupts while idle are expected.
+void kerneltrap(void)
+{
+  uint64 cause = CSR_READ(scause);
+  if (cause == (SCAUSE_INTR | IRQ_S_TIMER)) {
+    timer_next();
+    return;
+  }
+  if (cause == (SCAUSE_INTR | IRQ_S_SOFT)) {
+    CSR_CLEAR(sip, SIE_SSIE);
+    return;
+  }
+  panic("kernel trap on hart %d: scause %lx sepc %p stval %p", (int)mycpu()->hartid, cause,
+        CSR_READ(sepc), CSR_READ(stval));
+}

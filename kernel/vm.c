@@ -1,0 +1,254 @@
+// Sv39 page tables.  The kernel's half (root entries 256-511) and the shared
+// read-only public records (root entry 254) are the same in every address
+// space; the user half is whatever the library OS installs, leaf by leaf,
+// through pte_install().  Page-table pages that map user addresses are
+// themselves mapped read-only at UVPT/UVPD/UVPR.  All functions need klock.
+#include "defs.h"
+
+pagetable_t kernel_pt;
+pagetable_t shared_l1;        // level-1 table for UENVS and UPAGES
+extern uint64 boot_pagetable[];
+
+#define PTE_TABLE PTE_V                          // a pointer to the next level
+#define PTE_RO_USER (PTE_V | PTE_R | PTE_U | PTE_A)
+
+static pagetable_t kpage(void)
+{
+  uint64 ppn = page_alloc(PG_KERNEL, 0);
+  if (!ppn)
+    panic("kvminit: out of memory");
+  return ppn2kva(ppn);
+}
+
+static uint64 kva2ppn(const void *p) { return KPA(p) >> PGSHIFT; }
+
+// Build the shared tables that expose the public env and page records.
+void kvminit(void)
+{
+  kernel_pt = (pagetable_t)boot_pagetable;
+  shared_l1 = kpage();
+  pagetable_t l0_envs = kpage(), l0_pages = kpage();
+  shared_l1[PX(1, UENVS)] = PPN_PTE(kva2ppn(l0_envs), PTE_TABLE);
+  shared_l1[PX(1, UPAGES)] = PPN_PTE(kva2ppn(l0_pages), PTE_TABLE);
+  uint64 envbytes = sizeof(struct envpub) * NENV;
+  for (uint64 off = 0; off < envbytes; off += PGSIZE)
+    l0_envs[PX(0, UENVS + off)] = PPN_PTE(kva2ppn((char *)envpubs + off), PTE_RO_USER);
+  uint64 pagebytes = sizeof(struct pagepub) * npages_total;
+  for (uint64 off = 0; off < pagebytes && off < 512 * PGSIZE; off += PGSIZE)
+    l0_pages[PX(0, UPAGES + off)] = PPN_PTE(kva2ppn((char *)pagepubs + off), PTE_RO_USER);
+}
+
+static int map_internal(struct env *e, uint64 va, uint64 ppn);
+
+// Allocate a page-table page for e and, if it maps user addresses, expose
+// it: a new level-1 table at UVPD, a new level-0 table at UVPT.
+static pagetable_t pt_alloc(struct env *e, uint64 va, int level)
+{
+  uint64 ppn = page_alloc(PG_PTABLE, e);
+  if (!ppn)
+    return 0;
+  if (va < UTOP) {
+    uint64 at = level == 1 ? UVPD + (va >> 30) * PGSIZE : UVPT + (va >> 21) * PGSIZE;
+    if (map_internal(e, at, ppn) < 0) {
+      page_release(ppn);
+      return 0;
+    }
+  }
+  return ppn2kva(ppn);
+}
+
+// Return the address of the leaf PTE for va in e's page table.  With alloc,
+// create missing intermediate tables (charged to e); without, return 0
+// when there is none.
+pte_t *walk(struct env *e, uint64 va, int alloc)
+{
+  pagetable_t pt = e->pt;
+  for (int level = 2; level > 0; level--) {
+    pte_t *p = &pt[PX(level, va)];
+    if (*p & PTE_V) {
+      if (*p & (PTE_R | PTE_W | PTE_X))
+        return 0;                 // a superpage: never one of ours
+      pt = ppn2kva(PTE_PPN(*p));
+    } else {
+      if (!alloc)
+        return 0;
+      pagetable_t next = pt_alloc(e, va, level == 2 ? 1 : 0);
+      if (!next)
+        return 0;
+      *p = PPN_PTE(kva2ppn(next), PTE_TABLE);
+      pt = next;
+    }
+  }
+  return &pt[PX(0, va)];
+}
+
+// Map a page-table page read-only for the user at a reserved address.
+static int map_internal(struct env *e, uint64 va, uint64 ppn)
+{
+  pte_t *p = walk(e, va, 1);
+  if (!p)
+    return -E_NO_MEM;
+  *p = PPN_PTE(ppn, PTE_RO_USER);
+  return 0;
+}
+
+// A new address space for e: the kernel half, the public records and
+// the root table exposed at UVPR.  Returns 0 when out of memory.
+pagetable_t uvm_create(struct env *e)
+{
+  uint64 ppn = page_alloc(PG_PTABLE, e);
+  if (!ppn)
+    return 0;
+  e->pt = ppn2kva(ppn);
+  for (int i = 256; i < 512; i++)
+    e->pt[i] = kernel_pt[i];
+  e->pt[PX(2, UENVS)] = PPN_PTE(kva2ppn(shared_l1), PTE_TABLE);
+  if (map_internal(e, UVPR, ppn) < 0) {
+    uvm_free(e);
+    return 0;
+  }
+  return e->pt;
+}
+
+// Free e's whole user address space: drop every user mapping and free the
+// page-table pages.  The caller makes sure no hart is using it.
+void uvm_free(struct env *e)
+{
+  if (!e->pt)
+    return;
+  for (int i = 0; i < 256; i++) {
+    if (i == (int)PX(2, UENVS) || !(e->pt[i] & PTE_V))
+      continue;
+    pagetable_t l1 = ppn2kva(PTE_PPN(e->pt[i]));
+    for (int j = 0; j < 512; j++) {
+      if (!(l1[j] & PTE_V))
+        continue;
+      pagetable_t l0 = ppn2kva(PTE_PPN(l1[j]));
+      uint64 base = ((uint64)i << 30) | ((uint64)j << 21);
+      if (base < UTOP)
+        for (int k = 0; k < 512; k++)
+          if (l0[k] & PTE_V)
+            page_unref(PTE_PPN(l0[k]));
+      page_release(kva2ppn(l0));
+    }
+    page_release(kva2ppn(l1));
+  }
+  page_release(kva2ppn(e->pt));
+  e->pt = 0;
+}
+
+// Make every hart forget e's old translation for va.
+void tlb_shootdown(struct env *e, uint64 va)
+{
+  int me = mycpu()->hartid;
+  if (e->hart == me)
+    sfence_vma_va(va);
+  else if (e->hart >= 0)
+    sbi_remote_sfence_vma(1UL << e->hart, va, PGSIZE);
+}
+
+// May caller put ppn in a PTE at va?  Yes if it owns the page, a descendant
+// owns it, or the caller itself maps that page at va (how fork shares pages
+// the caller does not own).
+static int page_accessible(struct env *caller, uint64 ppn, uint64 va)
+{
+  struct pagepub *p = &pagepubs[ppn - PPN_BASE];
+  if (p->kind != PG_USER)
+    return 0;
+  if (p->owner) {
+    struct env *o;
+    if (env_get(caller, p->owner, &o) == 0)
+      return 1;
+  }
+  pte_t *mine = walk(caller, va, 0);
+  return mine && (*mine & PTE_V) && PTE_PPN(*mine) == ppn;
+}
+
+// Check a leaf PTE the library wants installed.  0 or -E_BAD_PTE.
+static int pte_check(pte_t pte)
+{
+  if (!(pte & PTE_V) || !(pte & PTE_U) || (pte & PTE_G) || (pte >> 54))
+    return -E_BAD_PTE;
+  uint64 rwx = (pte >> 1) & 7;          // X W R
+  if (rwx == 0 || rwx == 2 || rwx == 6)  // pointer, W-only, W+X without R
+    return -E_BAD_PTE;
+  return 0;
+}
+
+// Install, change or clear (pte == 0) the leaf for va in e's page table on
+// behalf of caller, who has already been checked to be e or e's ancestor.
+int pte_install(struct env *caller, struct env *e, uint64 va, pte_t pte)
+{
+  if ((va & (PGSIZE - 1)) || va >= UTOP)
+    return -E_BAD_VA;
+  uint64 ppn = PTE_PPN(pte);
+  if (pte) {
+    int r = pte_check(pte);
+    if (r < 0)
+      return r;
+    if (!page_valid(ppn) || !page_accessible(caller, ppn, va))
+      return -E_PERM;
+  }
+  pte_t *p = walk(e, va, pte != 0);
+  if (!p)
+    return pte ? -E_NO_MEM : 0;
+  pte_t old = *p;
+  if (pte)
+    page_ref(ppn);
+  *p = pte;
+  if (old & PTE_V) {
+    tlb_shootdown(e, va);
+    page_unref(PTE_PPN(old));
+  } else if (e->hart == (int)mycpu()->hartid) {
+    sfence_vma_va(va);
+  }
+  return 0;
+}
+
+// The kernel address of user address va in e, if the page is mapped for the
+// user with the permission bits in need (PTE_R or PTE_W); else 0.
+void *uaddr(struct env *e, uint64 va, uint64 need)
+{
+  if (va >= MAXUVA)
+    return 0;
+  pte_t *p = walk(e, va, 0);
+  if (!p || (*p & (PTE_V | PTE_U | need)) != (PTE_V | PTE_U | need))
+    return 0;
+  return (char *)KVA(PTE_PA(*p)) + (va & (PGSIZE - 1));
+}
+
+// Copy n bytes from user address srcva in e.  0, or -E_FAULT.
+int copyin(struct env *e, void *dst, uint64 srcva, uint64 n)
+{
+  while (n > 0) {
+    char *src = uaddr(e, srcva, PTE_R);
+    if (!src)
+      return -E_FAULT;
+    uint64 m = PGSIZE - (srcva & (PGSIZE - 1));
+    if (m > n)
+      m = n;
+    memmove(dst, src, m);
+    dst = (char *)dst + m;
+    srcva += m;
+    n -= m;
+  }
+  return 0;
+}
+
+// Copy n bytes to user address dstva in e.  0, or -E_FAULT.
+int copyout(struct env *e, uint64 dstva, const void *src, uint64 n)
+{
+  while (n > 0) {
+    char *dst = uaddr(e, dstva, PTE_W);
+    if (!dst)
+      return -E_FAULT;
+    uint64 m = PGSIZE - (dstva & (PGSIZE - 1));
+    if (m > n)
+      m = n;
+    memmove(dst, src, m);
+    src = (const char *)src + m;
+    dstva += m;
+    n -= m;
+  }
+  return 0;
+}

@@ -1,0 +1,34 @@
+// Messages for the kernel's error codes (E_* in kernel/abi.h), so programs
+// can print "sys_page_alloc: out of memory" instead of "-3".
+#include "lib.h"
+
+static const char *const messages[NERRORS] = {
+  [0]            = "no error",
+  [E_INVAL]      = "invalid argument",
+  [E_BAD_ENV]    = "bad environment",
+  [E_NO_MEM]     = "out of memory",
+  [E_FAULT]      = "bad address",
+  [E_PERM]       = "permission denied",
+  [E_BAD_PTE]    = "illegal PTE",
+  [E_BAD_VA]     = "bad virtual address",
+  [E_NO_ENV]     = "too many environments",
+  [E_NO_SLOT]    = "no free time slice",
+  [E_NOSYS]      = "no such system call",
+  [E_BUSY]       = "busy",
+  [E_NOT_EXITED] = "not exited",
+};
+
+// The message for err, which may be E_xxx or a system call's -E_xxx;
+// "unknown error" for anything else.  Never NULL.
+const char *
+errstr(int err)
+{
+  if (err < 0) {
+    if (err <= -NERRORS)
+      return "unknown error";
+    err = -err;
+  }
+  if (err >= NERRORS || messages[err] == NULL)
+    return "unknown error";
+  return messages[err];
+}

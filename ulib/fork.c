@@ -1,0 +1,100 @@
+// Process control in the library OS: copy-on-write fork built from exofork
+// and PTE installs (reading my own page table through UVPT), and exit and
+// wait with status, read from the public env records.
+#include "lib.h"
+
+#define BATCH 64
+
+static int flush(envid_t env, struct pte_op *ops, int *n)
+{
+  int r = *n ? sys_pte_batch(env, ops, *n) : 0;
+  *n = 0;
+  return r;
+}
+
+// Share every page of my address space below UTOP with child: writable and
+// copy-on-write pages become copy-on-write in both; shared (PTE_SHARE) and
+// read-only pages are mapped as they are.  The exception stack is not
+// shared: the child gets its own.
+static int share_pages(envid_t child)
+{
+  struct pte_op cops[BATCH], pops[BATCH];
+  int nc = 0, np = 0, r;
+  for (uint64 g = 0; g < (UTOP >> 30); g++) {
+    if (!(((volatile pte_t *)UVPR)[g] & PTE_V))
+      continue;
+    for (uint64 m = g << 9; m < (g + 1) << 9; m++) {
+      if (!(((volatile pte_t *)UVPD)[m] & PTE_V))
+        continue;
+      for (uint64 p = m << 9; p < (m + 1) << 9; p++) {
+        pte_t pte = ((volatile pte_t *)UVPT)[p];
+        uint64 va = p << PGSHIFT;
+        if (!(pte & PTE_V) || va == UXSTACKTOP - PGSIZE)
+          continue;
+        pte &= ~(PTE_A | PTE_D);
+        if ((pte & (PTE_W | PTE_COW)) && !(pte & PTE_SHARE)) {
+          pte = (pte & ~PTE_W) | PTE_COW;
+          pops[np++] = (struct pte_op){ va, pte | PTE_A };
+        }
+        cops[nc++] = (struct pte_op){ va, pte | PTE_A };
+        if (nc == BATCH && (r = flush(child, cops, &nc)) < 0)
+          return r;
+        if (np == BATCH && (r = flush(0, pops, &np)) < 0)
+          return r;
+      }
+    }
+  }
+  if ((r = flush(child, cops, &nc)) < 0)
+    return r;
+  return flush(0, pops, &np);
+}
+
+// Copy-on-write fork.  Returns the child's id to the parent, 0 to the
+// child, or a negative error.
+envid_t fork(void)
+{
+  envid_t child = sys_exofork();
+  if (child < 0)
+    return child;
+  if (child == 0) {
+    thisenv = &uenvs[ENVX(sys_getenvid())];
+    return 0;
+  }
+  int r;
+  if ((r = share_pages(child)) < 0 || (r = upcall_init(child)) < 0 ||
+      (r = sys_env_set_status(child, ENV_RUNNABLE)) < 0) {
+    sys_env_destroy(child);
+    sys_env_destroy(child);
+    return r;
+  }
+  return child;
+}
+
+void exit(int status) { sys_exit(status); }
+
+// Wait for child (0: any child) to exit; reap it and store its exit code.
+// Returns its id, or -1 if there is no such child.
+int waitenv(envid_t child, int *status)
+{
+  for (;;) {
+    int found = 0;
+    for (int i = 0; i < NENV; i++) {
+      volatile const struct envpub *p = &uenvs[i];
+      if (p->status == ENV_FREE || p->parent != thisenv->id || (child && p->id != child))
+        continue;
+      found = 1;
+      if (p->status == ENV_EXITED) {
+        envid_t id = p->id;
+        if (status)
+          *status = p->exitcode;
+        sys_env_destroy(id);
+        return id;
+      }
+    }
+    if (!found)
+      return -1;
+    sys_yield(0);
+  }
+}
+
+int wait(int *status) { return waitenv(0, status); }

@@ -1,0 +1,94 @@
+// The library OS's interface for programs in user/.  Everything here is
+// ordinary user code built on the exokernel ABI in kernel/abi.h.
+#ifndef ULIB_LIB_H
+#define ULIB_LIB_H
+#include "../kernel/types.h"
+#include "../kernel/abi.h"
+#include "../kernel/memlayout.h"
+
+#define va_list   __builtin_va_list
+#define va_start  __builtin_va_start
+#define va_arg    __builtin_va_arg
+#define va_end    __builtin_va_end
+
+// ---- syscall.c: one stub per system call ----
+int64  sys_cputs(const char *buf, uint64 len);
+envid_t sys_getenvid(void);
+int64  sys_page_alloc(envid_t env);
+int    sys_page_free(uint64 ppn);
+int    sys_pte_set(envid_t env, uint64 va, pte_t pte);
+int    sys_pte_batch(envid_t env, const struct pte_op *ops, uint64 n);
+int    sys_env_set_upcall(envid_t env, void (*entry)(void), uint64 xlo, uint64 xhi);
+int    sys_env_set_status(envid_t env, int status);
+int    sys_env_set_regs(envid_t env, const struct trapframe *tf);
+int    sys_slot_acquire(envid_t env);
+int    sys_slot_release(envid_t env);
+int    sys_env_destroy(envid_t env);
+void   sys_halt(void) __attribute__((noreturn));
+int64  sys_getbootarg(char *buf, uint64 len);
+envid_t sys_exofork(void);
+int    sys_yield(envid_t env);
+void   sys_exit(int status) __attribute__((noreturn));
+
+// ---- env.c: who am I ----
+extern const volatile struct envpub *thisenv;   // my public record
+const char *errstr(int err);                     // "bad environment" for -E_BAD_ENV, ...
+
+// ---- string.c ----
+void  *memset(void *dst, int c, uint64 n);
+void  *memcpy(void *dst, const void *src, uint64 n);
+void  *memmove(void *dst, const void *src, uint64 n);
+int    memcmp(const void *a, const void *b, uint64 n);
+uint64 strlen(const char *s);
+char  *strcpy(char *dst, const char *src);
+char  *strncpy(char *dst, const char *src, uint64 n);
+int    strcmp(const char *a, const char *b);
+int    strncmp(const char *a, const char *b, uint64 n);
+char  *strchr(const char *s, int c);
+int    atoi(const char *s);
+long   strtol(const char *s, char **end, int base);
+
+// ---- printf.c: formatted output (%d %i %u %x %p %s %c %ld %lu %lx %%, width,
+// '-' and '0' flags).  Output goes to the debug console in one write per call
+// until the console driver of a later issue exists. ----
+int    printf(const char *fmt, ...);
+int    fprintf(int fd, const char *fmt, ...);
+int    vprintf(const char *fmt, va_list ap);
+int    snprintf(char *buf, int size, const char *fmt, ...);
+int    vsnprintf(char *buf, int size, const char *fmt, va_list ap);
+void   panic(const char *fmt, ...) __attribute__((noreturn));   // prints, exits 255
+
+// ---- malloc.c ----
+void  *malloc(uint64 n);
+void   free(void *p);
+void  *calloc(uint64 n, uint64 size);
+
+// ---- mem.c: heap and lazy (demand-zero) memory ----
+void  *sbrk(int64 n);                // grow the heap; pages appear on first touch
+int    page_map(uint64 va, uint64 perm);      // allocate a zeroed page at va
+int    page_unmap(uint64 va);
+pte_t  uvpt_pte(uint64 va);          // the leaf PTE for va, 0 if none (reads UVPT)
+
+// ---- upcall.c: exceptions at user level ----
+typedef int (*upcall_handler_t)(struct uframe *f);  // 1: handled, resume; 0: not mine
+void   set_handler(int cause, upcall_handler_t h);  // per-cause registry
+int    upcall_init(envid_t env);     // map an exception stack, register the entry
+
+// ---- fork.c and process control ----
+envid_t fork(void);                  // copy-on-write fork
+int    wait(int *status);            // wait for any child; its id
+int    waitenv(envid_t child, int *status);
+void   exit(int status) __attribute__((noreturn));
+#define PTE_COW   PTE_RSW0           // fork's mark on copy-on-write pages
+#define PTE_SHARE PTE_RSW1           // fork maps these writable in both envs
+
+
+// ---- time ----
+static inline uint64 rdinstret(void) { uint64 x; asm volatile("rdinstret %0" : "=r"(x)); return x; }
+static inline uint64 rdtime(void) { uint64 x; asm volatile("rdtime %0" : "=r"(x)); return x; }
+static inline uint64 rdcycle(void) { uint64 x; asm volatile("rdcycle %0" : "=r"(x)); return x; }
+
+// ---- argv: main(argc, argv) gets the boot arguments after the program name ----
+#define MAXARG 16
+
+#endif

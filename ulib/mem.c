@@ -1,0 +1,109 @@
+// Memory in the library OS: reading PTEs through UVPT, mapping pages, the
+// heap (sbrk) with demand-zero pages, a lazily grown stack, and the page-
+// fault handler that also resolves copy-on-write faults (see fork.c).
+#include "lib.h"
+
+#define PTE_RW_USER (PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D)
+#define STACKBOT (USTACKTOP - USTACKPAGES * PGSIZE)
+#define HEAPMAX  (STACKBOT - 64 * PGSIZE)      // leave room for UTEMP and a gap
+#define UTEMP    (STACKBOT - 2 * PGSIZE)       // scratch mapping for page copies
+
+extern char end[];
+static uint64 heap_start, brk;
+
+// The leaf PTE that maps va in my address space, or 0.
+pte_t uvpt_pte(uint64 va)
+{
+  if (va >= UTOP)
+    return 0;
+  if (!(((volatile pte_t *)UVPR)[va >> 30] & PTE_V))
+    return 0;
+  if (!(((volatile pte_t *)UVPD)[va >> 21] & PTE_V))
+    return 0;
+  return ((volatile pte_t *)UVPT)[va >> 12];
+}
+
+// Map a new zeroed page at va with perm (PTE_R/W/X).  0 or a negative error.
+int page_map(uint64 va, uint64 perm)
+{
+  int64 ppn = sys_page_alloc(0);
+  if (ppn < 0)
+    return ppn;
+  int r = sys_pte_set(0, va, PPN_PTE(ppn, perm | PTE_V | PTE_U | PTE_A | PTE_D));
+  if (r < 0)
+    sys_page_free(ppn);
+  return r;
+}
+
+// Drop the page at va; if I own it, give it back (it survives while other
+// envs map it).
+int page_unmap(uint64 va)
+{
+  pte_t pte = uvpt_pte(va);
+  if (!(pte & PTE_V))
+    return 0;
+  int r = sys_pte_set(0, va, 0);
+  if (r == 0 && upages[PTE_PPN(pte) - PPN_BASE].owner == thisenv->id)
+    sys_page_free(PTE_PPN(pte));
+  return r;
+}
+
+// Grow (or shrink) the heap by n bytes; return the old break, or
+// (void *)-1.  New pages appear, zeroed, when first touched.
+void *sbrk(int64 n)
+{
+  if (!heap_start)
+    heap_start = brk = ((uint64)end + PGSIZE - 1) & ~(PGSIZE - 1);
+  uint64 old = brk, nb = brk + n;
+  if ((n > 0 && (nb < old || nb > HEAPMAX)) || (n < 0 && (nb > old || nb < heap_start)))
+    return (void *)-1;
+  for (uint64 va = (nb + PGSIZE - 1) & ~(PGSIZE - 1); n < 0 && va < old; va += PGSIZE)
+    page_unmap(va);
+  brk = nb;
+  return (void *)old;
+}
+
+// Resolve a write to a copy-on-write page: give me a private writable copy.
+static int cow_fault(uint64 va, pte_t pte)
+{
+  uint64 old = PTE_PPN(pte);
+  envid_t owner = upages[old - PPN_BASE].owner;
+  uint64 keep = pte & (PTE_V | PTE_U | PTE_R | PTE_X | PTE_A);
+  int r;
+  if (upages[old - PPN_BASE].refs == 1 && (owner == thisenv->id || owner == 0))
+    return sys_pte_set(0, va, PPN_PTE(old, keep | PTE_W | PTE_D));   // last user: no copy
+  int64 ppn = sys_page_alloc(0);
+  if (ppn < 0)
+    return ppn;
+  if ((r = sys_pte_set(0, UTEMP, PPN_PTE(ppn, PTE_RW_USER))) < 0)
+    return r;
+  memcpy((void *)UTEMP, (void *)va, PGSIZE);
+  if ((r = sys_pte_set(0, va, PPN_PTE(ppn, keep | PTE_W | PTE_D))) < 0)
+    return r;
+  sys_pte_set(0, UTEMP, 0);
+  if (owner == thisenv->id)
+    sys_page_free(old);
+  return 0;
+}
+
+// Page-fault handler: copy-on-write, then demand-zero heap and stack pages.
+static int pgfault(struct uframe *f)
+{
+  uint64 va = f->tval & ~(PGSIZE - 1);
+  pte_t pte = uvpt_pte(va);
+  if (f->cause == CAUSE_STORE_PAGE && (pte & PTE_V) && (pte & PTE_COW))
+    return cow_fault(va, pte) == 0;
+  if (pte & PTE_V)
+    return 0;                                    // a real protection fault
+  int lazy = (heap_start && va >= heap_start && va < brk) || (va >= STACKBOT && va < USTACKTOP);
+  if (!lazy || f->cause == CAUSE_FETCH_PAGE)
+    return 0;
+  return page_map(va, PTE_R | PTE_W) == 0;
+}
+
+void mem_init(void)
+{
+  sbrk(0);
+  set_handler(CAUSE_LOAD_PAGE, pgfault);
+  set_handler(CAUSE_STORE_PAGE, pgfault);
+}

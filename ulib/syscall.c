@@ -1,0 +1,57 @@
+// System-call stubs: number in a7, arguments in a0..a5, result in a0.
+// The kernel zeroes t0-t6 and a1-a7 on return, so they are clobbered here.
+#include "lib.h"
+
+static inline int64 syscall(uint64 n, uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4,
+                            uint64 a5)
+{
+  register uint64 r0 asm("a0") = a0;
+  register uint64 r1 asm("a1") = a1;
+  register uint64 r2 asm("a2") = a2;
+  register uint64 r3 asm("a3") = a3;
+  register uint64 r4 asm("a4") = a4;
+  register uint64 r5 asm("a5") = a5;
+  register uint64 r7 asm("a7") = n;
+  asm volatile("ecall"
+               : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r7)
+               :
+               : "a6", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "memory");
+  return r0;
+}
+
+int64 sys_cputs(const char *buf, uint64 len) { return syscall(SYS_cputs, (uint64)buf, len, 0, 0, 0, 0); }
+envid_t sys_getenvid(void) { return syscall(SYS_getenvid, 0, 0, 0, 0, 0, 0); }
+int64 sys_page_alloc(envid_t env) { return syscall(SYS_page_alloc, env, 0, 0, 0, 0, 0); }
+int sys_page_free(uint64 ppn) { return syscall(SYS_page_free, ppn, 0, 0, 0, 0, 0); }
+int sys_pte_set(envid_t env, uint64 va, pte_t pte) { return syscall(SYS_pte_set, env, va, pte, 0, 0, 0); }
+int sys_pte_batch(envid_t env, const struct pte_op *ops, uint64 n)
+{
+  return syscall(SYS_pte_batch, env, (uint64)ops, n, 0, 0, 0);
+}
+int sys_env_set_upcall(envid_t env, void (*entry)(void), uint64 xlo, uint64 xhi)
+{
+  return syscall(SYS_env_set_upcall, env, (uint64)entry, xlo, xhi, 0, 0);
+}
+int sys_env_set_status(envid_t env, int status) { return syscall(SYS_env_set_status, env, status, 0, 0, 0, 0); }
+int sys_env_set_regs(envid_t env, const struct trapframe *tf)
+{
+  return syscall(SYS_env_set_regs, env, (uint64)tf, 0, 0, 0, 0);
+}
+int sys_slot_acquire(envid_t env) { return syscall(SYS_slot_acquire, env, 0, 0, 0, 0, 0); }
+int sys_slot_release(envid_t env) { return syscall(SYS_slot_release, env, 0, 0, 0, 0, 0); }
+int sys_env_destroy(envid_t env) { return syscall(SYS_env_destroy, env, 0, 0, 0, 0, 0); }
+void sys_halt(void)
+{
+  syscall(SYS_halt, 0, 0, 0, 0, 0, 0);
+  for (;;)
+    ;
+}
+int64 sys_getbootarg(char *buf, uint64 len) { return syscall(SYS_getbootarg, (uint64)buf, len, 0, 0, 0, 0); }
+envid_t sys_exofork(void) { return syscall(SYS_exofork, 0, 0, 0, 0, 0, 0); }
+int sys_yield(envid_t env) { return syscall(SYS_yield, env, 0, 0, 0, 0, 0); }
+void sys_exit(int status)
+{
+  syscall(SYS_exit, status, 0, 0, 0, 0, 0);
+  for (;;)
+    ;
+}

@@ -1,0 +1,56 @@
+// Exceptions at user level: a small per-cause registry of handlers, the C
+// side of the upcall entry, and the set-up of the exception stack.
+#include "lib.h"
+
+#define NHANDLER 4                    // handlers per cause, newest first
+
+static upcall_handler_t handlers[NCAUSE][NHANDLER];
+extern void upcall_entry(void);
+
+// Add h in front of the handlers for cause.  An earlier registration of the
+// same handler is moved to the front.
+void set_handler(int cause, upcall_handler_t h)
+{
+  if (cause < 0 || cause >= NCAUSE)
+    panic("set_handler: bad cause %d", cause);
+  upcall_handler_t *list = handlers[cause];
+  int i;
+  for (i = 0; i < NHANDLER - 1 && list[i] && list[i] != h; i++)
+    ;
+  for (; i > 0; i--)
+    list[i] = list[i - 1];
+  list[0] = h;
+}
+
+static const char *causes[NCAUSE] = {
+  "misaligned fetch", "fetch access fault", "illegal instruction", "breakpoint",
+  "misaligned load", "load access fault", "misaligned store", "store access fault",
+  "ecall", "?", "?", "?", "instruction page fault", "load page fault", "?",
+  "store page fault",
+};
+
+// Called by upcall_entry with the frame; returns to resume the frame.  An
+// exception nobody handles ends the env with a message.
+void upcall_dispatch(struct uframe *f)
+{
+  if (f->cause < NCAUSE)
+    for (int i = 0; i < NHANDLER && handlers[f->cause][i]; i++)
+      if (handlers[f->cause][i](f))
+        return;
+  printf("env %08x: unhandled %s at va %p, pc %p\n", sys_getenvid(),
+         f->cause < NCAUSE ? causes[f->cause] : "exception", (void *)f->tval, (void *)f->tf.pc);
+  exit(-1);
+}
+
+// Give env (0: me) an exception stack page at UXSTACKTOP and register the
+// upcall entry.  The page is mapped in env by the caller.
+int upcall_init(envid_t env)
+{
+  int64 ppn = sys_page_alloc(env);
+  if (ppn < 0)
+    return ppn;
+  int r = sys_pte_set(env, UXSTACKTOP - PGSIZE, PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D));
+  if (r < 0)
+    return r;
+  return sys_env_set_upcall(env, upcall_entry, UXSTACKTOP - PGSIZE, UXSTACKTOP);
+}
