@@ -227,7 +227,7 @@ def failure_detail(item, call, report):
         if loc:
             lines.append(f"at {loc}")
     else:
-        lines = [where + str(exc.getrepr(style="short", chain=True))]
+        lines = [where + short_traceback(item, exc)]
     # The console's own failures already show the transcript; for any
     # other failure show the end of each console the test used.
     from console import ConsoleError, BootError
@@ -236,6 +236,15 @@ def failure_detail(item, call, report):
             lines.append(f"{con.name}: console transcript (end):")
             lines.append(con.tail())
     return "\n".join(lines)
+
+
+def short_traceback(item, excinfo):
+    """The traceback pytest would show with --tb=short (pruned to the
+    test's own frames; a missing fixture reported plainly)."""
+    try:
+        return str(item._repr_failure_py(excinfo, style="short"))
+    except Exception:
+        return str(excinfo.getrepr(style="short"))
 
 
 def where_in_test(item, excinfo):

@@ -94,5 +94,5 @@ def test_halt(boot, cpus):
     """halt powers QEMU off cleanly (SBI system reset)."""
     con = boot("halt", cpus=cpus)
     con.wait_exit(timeout=30)
-    con.assert_no(r"init exited with status -?[1-9]", "halt failed")
+    con.assert_no(r"^init exited", "halt returned instead of powering off")
     assert con.returncode == 0, f"QEMU exit status {con.returncode}, expected 0"

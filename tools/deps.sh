@@ -6,9 +6,11 @@
 #                                        when root, else print the command
 #                                        to run and exit 1
 #   tools/deps.sh toolprefix             print the RISC-V cross prefix
-#                                        (TOOLPREFIX wins if set)
+#                                        (TOOLPREFIX wins if set; installs
+#                                        a cross gcc first if none, as above)
 #   tools/deps.sh python                 print a python3 that has pytest
-#                                        (GRADE_PYTHON wins if set)
+#                                        (GRADE_PYTHON wins if set; installs
+#                                        python3-pytest first if none)
 #
 # build: make, a host C compiler (mkfs), a RISC-V cross gcc
 # qemu:  qemu-system-riscv64 >= 7.2 and OpenSBI firmware for -bios default
@@ -64,9 +66,10 @@ qemu_version() {
 }
 
 version_ok() {  # version_ok 7.2.1 7.2
-    local IFS=.
-    local -a have=($1) need=($2)
+    local -a have need
     local i
+    IFS=. read -ra have <<<"$1"
+    IFS=. read -ra need <<<"$2"
     for i in 0 1 2; do
         local h=${have[i]:-0} n=${need[i]:-0}
         [ "$h" -gt "$n" ] && return 0
@@ -142,33 +145,41 @@ check() {
 }
 
 apt_lists_empty() {
-    ! ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_Packages'
+    local f
+    for f in /var/lib/apt/lists/*_Packages*; do
+        [ -e "$f" ] && return 1
+    done
+    return 0
 }
 
-install() {
+install() {  # install pkg...
     export DEBIAN_FRONTEND=noninteractive
-    echo "deps.sh: installing:$missing" >&2
+    echo "deps.sh: installing: $*" >&2
     if apt_lists_empty; then
         apt-get update >&2 || return 1
-        apt-get install -y $missing >&2
+        apt-get install -y "$@" >&2
     else
-        apt-get install -y $missing >&2 || { apt-get update >&2 && apt-get install -y $missing >&2; }
+        apt-get install -y "$@" >&2 || { apt-get update >&2 && apt-get install -y "$@" >&2; }
     fi
 }
 
 # ---- main ----
 
+# toolprefix and python install what is missing (as root) like the checks
+# do; apt-get's chatter goes to stderr so that stdout is just the answer.
 case "${1:-}" in
 toolprefix)
     find_toolprefix && exit 0
+    [ -z "${TOOLPREFIX:-}" ] && [ "$(id -u)" -eq 0 ] && "$0" build >&2 && find_toolprefix && exit 0
     if [ -n "${TOOLPREFIX:-}" ]; then
         die "TOOLPREFIX=$TOOLPREFIX, but ${TOOLPREFIX}gcc is not on PATH"
     fi
-    die "no RISC-V cross compiler found (looked for {$(echo $PREFIXES | sed 's/ /,/g')}gcc);
+    die "no RISC-V cross compiler found (looked for {${PREFIXES// /,}}gcc);
   install one: sudo apt-get install -y gcc-riscv64-unknown-elf  (or run tools/deps.sh build)"
     ;;
 python)
     find_python && exit 0
+    [ -z "${GRADE_PYTHON:-}" ] && [ "$(id -u)" -eq 0 ] && "$0" grade >&2 && find_python && exit 0
     if [ -n "${GRADE_PYTHON:-}" ]; then
         die "GRADE_PYTHON=$GRADE_PYTHON has no pytest (try: $GRADE_PYTHON -m pip install pytest)"
     fi
@@ -182,20 +193,19 @@ targets=("$@")
 check "${targets[@]}"
 
 if [ -n "$missing" ]; then
-    # shellcheck disable=SC2086
-    missing=" $(echo $missing | tr ' ' '\n' | awk '!seen[$0]++' | tr '\n' ' ' | sed 's/ $//')"
+    read -ra pkgs <<<"$missing"
     if ! command -v apt-get >/dev/null; then
-        die "missing:$missing (Debian package names; install the equivalents for your system)"
+        die "missing: ${pkgs[*]} (Debian package names; install the equivalents for your system)"
     elif [ "$(id -u)" -ne 0 ]; then
         die "missing packages; install them with:
-  sudo apt-get install -y$missing"
+  sudo apt-get install -y ${pkgs[*]}"
     fi
-    install || die "apt-get install -y$missing failed"
+    install "${pkgs[@]}" || die "apt-get install -y ${pkgs[*]} failed"
     # Check again: the packages may not have been enough (an old QEMU).
     missing=""
     problems=""
     check "${targets[@]}"
-    [ -z "$missing" ] || die "still missing after installing: $missing"
+    [ -z "$missing" ] || die "still missing after installing:$missing"
 fi
 
 if [ -n "$problems" ]; then

@@ -83,6 +83,13 @@ void   exit(int status) __attribute__((noreturn));
 #define PTE_SHARE PTE_RSW1           // fork maps these writable in both envs
 
 
+// ---- check.c: self-checking test programs ----
+extern const char *progname;         // argv[0]
+int    check(int ok, const char *fmt, ...);         // print "prog: FAIL: ..." if !ok
+int    expect_err(int64 got, int want, const char *what);  // "prog: BROKEN: ..." unless got == -want
+int    check_failures(void);
+int    check_report(void);           // "prog: all OK" or the failure count; exit status
+
 // ---- time ----
 static inline uint64 rdinstret(void) { uint64 x; asm volatile("rdinstret %0" : "=r"(x)); return x; }
 static inline uint64 rdtime(void) { uint64 x; asm volatile("rdtime %0" : "=r"(x)); return x; }

@@ -27,5 +27,7 @@ void libmain(void)
       p++;
   }
   argv[argc] = 0;
+  if (argc > 0)
+    progname = argv[0];
   exit(main(argc, argv));
 }
