@@ -37,16 +37,26 @@ UPROGS = $(patsubst user/%.c,user/_%,$(wildcard user/*.c))
 
 all: kernel/kernel
 
+# V=1 shows the full commands.
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
 %.o: %.c
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 %.o: %.S
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  AS      $@"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 # Every user/*.c is a program: linked with the library OS at UTEXT.
 user/_%: user/%.o $(ULOBJS) ulib/user.ld
-	$(LD) $(LDFLAGS) -T ulib/user.ld -o $@ $< $(ULOBJS)
-	$(OBJDUMP) -S $@ > user/$*.asm
-	$(NM) -n $@ > user/$*.sym
+	@echo "  LD      $@"
+	$(Q)$(LD) $(LDFLAGS) -T ulib/user.ld -o $@ $< $(ULOBJS)
+	$(Q)$(OBJDUMP) -S $@ > user/$*.asm
+	$(Q)$(NM) -n $@ > user/$*.sym
 
 # Until the disk exists the programs are embedded in the kernel image.
 kernel/progs.S: $(UPROGS) Makefile
@@ -61,9 +71,10 @@ kernel/progs.S: $(UPROGS) Makefile
 	  echo '.dword 0, 0, 0' ) > $@
 
 kernel/kernel: $(KOBJS) kernel/kernel.ld
-	$(LD) $(LDFLAGS) -T kernel/kernel.ld -o $@ $(KOBJS)
-	$(OBJDUMP) -S $@ > kernel/kernel.asm
-	$(NM) -n $@ > kernel/kernel.sym
+	@echo "  LD      $@"
+	$(Q)$(LD) $(LDFLAGS) -T kernel/kernel.ld -o $@ $(KOBJS)
+	$(Q)$(OBJDUMP) -S $@ > kernel/kernel.asm
+	$(Q)$(NM) -n $@ > kernel/kernel.sym
 
 # ---- running ----
 QEMU     = qemu-system-riscv64

@@ -162,6 +162,8 @@ class Console:
         self.argv = list(argv)
         self.pos = 0                     # expect() searches from here
         self.started = time.monotonic()
+        if isinstance(fail_on, (str, re.Pattern)):
+            fail_on = [fail_on]
         self._fail_on = [_compile(p) for p in (fail_on or ())]
         self._text = ""
         self._eof = False

@@ -1,0 +1,133 @@
+// Exceptions dispatched to user-level handlers: breakpoint, illegal
+// instruction, misaligned access, page faults with a handler that maps the
+// page, nested faults, and every register intact after the resume.
+#include "lib.h"
+
+static int hits[NCAUSE];
+static uint64 last_tval;
+
+// Count the exception and step over the faulting instruction.
+static int skip(struct uframe *f)
+{
+  hits[f->cause]++;
+  last_tval = f->tval;
+  uint16 insn = *(uint16 *)f->tf.pc;
+  f->tf.pc += (insn & 3) == 3 ? 4 : 2;
+  return 1;
+}
+
+#define MAPVA 0x7000000UL
+static int mapper_calls;
+
+// Map a page at MAPVA on demand, filled with a marker.
+static int mapper(struct uframe *f)
+{
+  if ((f->tval & ~(PGSIZE - 1)) != MAPVA)
+    return 0;
+  mapper_calls++;
+  if (page_map(MAPVA, PTE_R | PTE_W) < 0)
+    return 0;
+  *(volatile uint64 *)MAPVA = 0x5EED;
+  return 1;
+}
+
+static int depth, maxdepth;
+static volatile char *lazy;
+
+// A breakpoint handler that itself takes faults: nested upcalls.
+static int nester(struct uframe *f)
+{
+  depth++;
+  if (depth > maxdepth)
+    maxdepth = depth;
+  lazy[depth * PGSIZE] = 1;                 // demand-zero page fault inside a handler
+  if (depth < 3)
+    asm volatile(".4byte 0x00100073");     // ebreak (4 bytes) inside a handler
+  f->tf.pc += 4;
+  depth--;
+  return 1;
+}
+
+// Load known values into every register but sp and gp, take a page fault on
+// an unmapped lazy page, and store the registers afterwards.
+extern void regs_probe(uint64 *out, uint64 faultva);
+asm(".globl regs_probe\n"
+    "regs_probe:\n"
+    "  addi sp, sp, -128\n"
+    "  sd ra, 0(sp); sd s0, 8(sp); sd s1, 16(sp); sd s2, 24(sp); sd s3, 32(sp); sd s4, 40(sp)\n"
+    "  sd s5, 48(sp); sd s6, 56(sp); sd s7, 64(sp); sd s8, 72(sp); sd s9, 80(sp); sd s10, 88(sp)\n"
+    "  sd s11, 96(sp); sd tp, 104(sp); sd a0, 112(sp)\n"
+    "  li ra, 101; li tp, 104; li t0, 105; li t1, 106; li t2, 107; li s0, 108; li s1, 109\n"
+    "  li a2, 112; li a3, 113; li a4, 114; li a5, 115; li a6, 116; li a7, 117\n"
+    "  li s2, 118; li s3, 119; li s4, 120; li s5, 121; li s6, 122; li s7, 123; li s8, 124\n"
+    "  li s9, 125; li s10, 126; li s11, 127; li t3, 128; li t4, 129; li t5, 130; li t6, 131\n"
+    "  li a0, 110\n"
+    "  ld zero, 0(a1)\n"                      // the fault: a1 is an untouched heap page
+    "  li a1, 111\n"
+    "  sd a0, 120(sp)\n"
+    "  ld a0, 112(sp)\n"
+    "  sd ra, 8(a0); sd tp, 32(a0); sd t0, 40(a0); sd t1, 48(a0); sd t2, 56(a0)\n"
+    "  sd s0, 64(a0); sd s1, 72(a0); ld a1, 120(sp); sd a1, 80(a0)\n"
+    "  sd a2, 96(a0); sd a3, 104(a0); sd a4, 112(a0); sd a5, 120(a0)\n"
+    "  sd a6, 128(a0); sd a7, 136(a0); sd s2, 144(a0); sd s3, 152(a0); sd s4, 160(a0)\n"
+    "  sd s5, 168(a0); sd s6, 176(a0); sd s7, 184(a0); sd s8, 192(a0); sd s9, 200(a0)\n"
+    "  sd s10, 208(a0); sd s11, 216(a0); sd t3, 224(a0); sd t4, 232(a0); sd t5, 240(a0)\n"
+    "  sd t6, 248(a0)\n"
+    "  ld ra, 0(sp); ld s0, 8(sp); ld s1, 16(sp); ld s2, 24(sp); ld s3, 32(sp); ld s4, 40(sp)\n"
+    "  ld s5, 48(sp); ld s6, 56(sp); ld s7, 64(sp); ld s8, 72(sp); ld s9, 80(sp); ld s10, 88(sp)\n"
+    "  ld s11, 96(sp); ld tp, 104(sp)\n"
+    "  addi sp, sp, 128\n"
+    "  ret\n");
+
+int main(int argc, char **argv)
+{
+  set_handler(CAUSE_BREAKPOINT, skip);
+  asm volatile("ebreak");
+  asm volatile(".4byte 0x00100073");
+  check(hits[CAUSE_BREAKPOINT] == 2, "breakpoint handler ran %d times, not 2", hits[CAUSE_BREAKPOINT]);
+
+  set_handler(CAUSE_ILLEGAL, skip);
+  asm volatile(".4byte 0xc0001073");       // csrw cycle, zero: illegal in U-mode
+  asm volatile(".2byte 0x0000");           // the all-zero 16-bit instruction
+  check(hits[CAUSE_ILLEGAL] == 2, "illegal-instruction handler ran %d times", hits[CAUSE_ILLEGAL]);
+
+  // Misaligned atomics are not emulated by the firmware: they reach us (as
+  // a misaligned load or store, depending on the firmware's path).
+  set_handler(CAUSE_MISALIGNED_LOAD, skip);
+  set_handler(CAUSE_MISALIGNED_STORE, skip);
+  set_handler(CAUSE_STORE_ACCESS, skip);
+  static uint64 words[2];
+  uint64 addr = (uint64)words + 1, old = 0;
+  asm volatile("amoadd.w %0, %1, (%2)" : "=r"(old) : "r"(1), "r"(addr) : "memory");
+  int mis = hits[CAUSE_MISALIGNED_LOAD] + hits[CAUSE_MISALIGNED_STORE] + hits[CAUSE_STORE_ACCESS];
+  check(mis == 1 && last_tval == addr, "misaligned AMO: handler ran %d times, tval %p", mis,
+        (void *)last_tval);
+
+  set_handler(CAUSE_LOAD_PAGE, mapper);
+  set_handler(CAUSE_STORE_PAGE, mapper);
+  check(*(volatile uint64 *)MAPVA == 0x5EED && mapper_calls == 1, "page-fault handler did not map the page");
+  *(volatile uint64 *)(MAPVA + 8) = 1;
+  check(mapper_calls == 1, "handler called again for a mapped page");
+  page_unmap(MAPVA);
+  check(*(volatile uint64 *)MAPVA == 0x5EED && mapper_calls == 2, "fault after unmapping not delivered");
+
+  lazy = sbrk(8 * PGSIZE);
+  set_handler(CAUSE_BREAKPOINT, nester);
+  asm volatile(".4byte 0x00100073");
+  check(maxdepth == 3 && depth == 0, "nested upcalls: depth reached %d", maxdepth);
+  check(lazy[PGSIZE] == 1 && lazy[3 * PGSIZE] == 1, "nested page faults lost their writes");
+
+  uint64 out[32];
+  char *probe = sbrk(PGSIZE);
+  memset(out, 0, sizeof out);
+  regs_probe(out, (uint64)probe);
+  int bad = 0;
+  for (int r = 1; r < 32; r++) {
+    if (r == 2 || r == 3 || r == 11)
+      continue;                              // sp, gp, and a1 (the fault address)
+    if (out[r] != (uint64)(100 + r))
+      bad++, printf("faulttest: x%d = %ld after the fault, expected %d\n", r, out[r], 100 + r);
+  }
+  check(bad == 0, "%d registers changed across a page-fault upcall", bad);
+  return check_report();
+}
