@@ -104,7 +104,7 @@ qemu-cmd:
 	@echo $(QEMU) $(QEMUOPTS)
 
 grade: deps-qemu kernel/kernel
-	@LAB="$(LAB)" CPUS="$(CPUS_GRADE)" tools/grade.sh
+	@LAB="$(LAB)" CPUS="$(if $(filter command line,$(origin CPUS)),$(CPUS))" tools/grade.sh
 
 bench: deps-qemu kernel/kernel
 	@tools/bench.sh

@@ -11,11 +11,22 @@ void wake_idle(void);
 #define UNUSED (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5
 static inline struct env *cur(void) { return mycpu()->env; }
 
+// Write a user buffer on the debug console.  The whole buffer is checked
+// first: a bad one prints nothing.
 static uint64 sys_cputs(ARGS)
 {
   UNUSED;
   char buf[512];
   uint64 va = a0, n = a1;
+  if (va + n < va)
+    return -E_FAULT;
+  acquire(&klock);
+  for (uint64 p = va & ~(PGSIZE - 1); p < va + n; p += PGSIZE)
+    if (!uaddr(cur(), p, PTE_R)) {
+      release(&klock);
+      return -E_FAULT;
+    }
+  release(&klock);
   while (n > 0) {
     uint64 m = n < sizeof buf ? n : sizeof buf;
     acquire(&klock);

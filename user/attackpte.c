@@ -1,0 +1,252 @@
+// Attacks on the memory-export checks: every way to get a PTE the kernel
+// must refuse, and acting on envs that are not descendants.  Each attack
+// must fail with the documented error; "BROKEN" means it did not.
+#include "lib.h"
+
+#define VA     0x6000000UL
+#define RW     (PTE_V | PTE_U | PTE_R | PTE_W)
+
+extern char end[];
+
+static int faults;
+static uint64 probing;           // the address being probed, 0 when not probing
+static int catch_fault(struct uframe *f)
+{
+  if (!probing || f->tval != probing)
+    return 0;                    // not ours: copy-on-write, demand paging, ...
+  faults++;
+  f->tf.pc += 4;                 // the probes below are 4-byte loads and stores
+  return 1;
+}
+
+// Store to / load from a protected address: must fault, not succeed.
+static void probe(uint64 va, int write, const char *what)
+{
+  int before = faults;
+  probing = va;
+  if (write)
+    asm volatile(".option push; .option norvc; sd zero, 0(%0); .option pop" : : "r"(va) : "memory");
+  else
+    asm volatile(".option push; .option norvc; ld t0, 0(%0); .option pop" : : "r"(va) : "t0", "memory");
+  probing = 0;
+  if (faults == before)
+    expect_err(0, E_FAULT, what);
+}
+
+static void attack_bits(uint64 ppn)
+{
+  expect_err(sys_pte_set(0, VA, PPN_PTE(ppn, RW & ~PTE_V)), E_BAD_PTE, "PTE without V");
+  expect_err(sys_pte_set(0, VA, PPN_PTE(ppn, RW & ~PTE_U)), E_BAD_PTE, "PTE without U");
+  expect_err(sys_pte_set(0, VA, PPN_PTE(ppn, RW | PTE_G)), E_BAD_PTE, "PTE with G");
+  expect_err(sys_pte_set(0, VA, PPN_PTE(ppn, PTE_V | PTE_U | PTE_W)), E_BAD_PTE, "W without R");
+  expect_err(sys_pte_set(0, VA, PPN_PTE(ppn, PTE_V | PTE_U | PTE_W | PTE_X)), E_BAD_PTE, "W+X without R");
+  expect_err(sys_pte_set(0, VA, PPN_PTE(ppn, PTE_V | PTE_U)), E_BAD_PTE, "pointer PTE (R=W=X=0)");
+  expect_err(sys_pte_set(0, VA, PPN_PTE(ppn, RW) | (1UL << 63)), E_BAD_PTE, "reserved high bits");
+  expect_err(sys_pte_set(0, VA, PPN_PTE(ppn, RW) | (1UL << 54)), E_BAD_PTE, "reserved bit 54");
+}
+
+static void attack_addresses(uint64 ppn)
+{
+  expect_err(sys_pte_set(0, UTOP, PPN_PTE(ppn, RW)), E_BAD_VA, "map at UTOP");
+  expect_err(sys_pte_set(0, UVPT + 0x1000, PPN_PTE(ppn, RW)), E_BAD_VA, "map over UVPT");
+  expect_err(sys_pte_set(0, UVPR, 0), E_BAD_VA, "clear UVPR");
+  expect_err(sys_pte_set(0, UENVS, PPN_PTE(ppn, RW)), E_BAD_VA, "map over UENVS");
+  expect_err(sys_pte_set(0, UPAGES, 0), E_BAD_VA, "clear UPAGES");
+  expect_err(sys_pte_set(0, MAXUVA, PPN_PTE(ppn, RW)), E_BAD_VA, "map at MAXUVA");
+  expect_err(sys_pte_set(0, KERNBASE + KERNLOAD, PPN_PTE(ppn, RW)), E_BAD_VA, "map over the kernel");
+  expect_err(sys_pte_set(0, ~0UL & ~(PGSIZE - 1), PPN_PTE(ppn, RW)), E_BAD_VA, "map at the top of memory");
+  expect_err(sys_pte_set(0, VA + 8, PPN_PTE(ppn, RW)), E_BAD_VA, "unaligned va");
+}
+
+static void attack_pages(void)
+{
+  // page-table pages: the level-1 and level-0 tables that map my text
+  uint64 l1 = PTE_PPN(((volatile pte_t *)UVPR)[0]);
+  uint64 l0 = PTE_PPN(((volatile pte_t *)UVPD)[0]);
+  expect_err(sys_pte_set(0, VA, PPN_PTE(l1, RW)), E_PERM, "map my level-1 table writable");
+  expect_err(sys_pte_set(0, VA, PPN_PTE(l0, PTE_V | PTE_U | PTE_R)), E_PERM, "map my level-0 table");
+  expect_err(sys_pte_set(0, VA, PPN_PTE(KERNLOAD >> 12, RW)), E_PERM, "map the kernel's first page");
+  expect_err(sys_pte_set(0, VA, PPN_PTE(RAMBASE >> 12, PTE_V | PTE_U | PTE_R)), E_PERM, "map OpenSBI");
+  expect_err(sys_pte_set(0, VA, PPN_PTE(UART0 >> 12, RW)), E_PERM, "map the UART");
+  expect_err(sys_pte_set(0, VA, PPN_PTE(PLIC >> 12, RW)), E_PERM, "map the PLIC");
+  expect_err(sys_pte_set(0, VA, PPN_PTE(VIRTIO0 >> 12, RW)), E_PERM, "map the disk");
+  expect_err(sys_pte_set(0, VA, PPN_PTE(0x88000, RW)), E_PERM, "map past the end of RAM");
+  expect_err(sys_pte_set(0, VA, PPN_PTE((1UL << 44) - 1, RW)), E_PERM, "map the largest PPN");
+  // the public records' own pages, found through my level-1 entry for UENVS
+  uint64 pub = PTE_PPN(((volatile pte_t *)UVPR)[UENVS >> 30]);
+  expect_err(sys_pte_set(0, VA, PPN_PTE(pub, RW)), E_PERM, "map the shared public table");
+  // a free page (one that nobody owns): pick one from the public records
+  for (uint64 i = 0; i < 32768; i++)
+    if (upages[i].kind == PG_FREE) {
+      expect_err(sys_pte_set(0, VA, PPN_PTE(PPN_BASE + i, RW)), E_PERM, "map a free page");
+      expect_err(sys_page_free(PPN_BASE + i), E_PERM, "free a free page");
+      break;
+    }
+  expect_err(sys_page_free(0x80200), E_PERM, "free a kernel page");
+  expect_err(sys_page_free(l1), E_PERM, "free my page table");
+  expect_err(sys_page_free(5), E_INVAL, "free a PPN outside RAM");
+}
+
+static void attack_other_envs(void)
+{
+  envid_t parent = thisenv->id;
+  uint64 mine = sys_page_alloc(0);           // owned by the parent, never mapped
+  envid_t sibling = fork();
+  if (sibling == 0) {
+    sys_env_set_status(0, ENV_NOT_RUNNABLE);
+    for (;;)
+      sys_yield(0);
+  }
+  envid_t child = fork();
+  if (child == 0) {
+    expect_err(sys_pte_set(parent, VA, 0), E_BAD_ENV, "child edits its parent's page table");
+    expect_err(sys_page_alloc(parent), E_BAD_ENV, "child allocates for its parent");
+    expect_err(sys_env_set_status(parent, ENV_NOT_RUNNABLE), E_BAD_ENV, "child stops its parent");
+    expect_err(sys_env_destroy(parent), E_BAD_ENV, "child destroys its parent");
+    expect_err(sys_env_set_upcall(parent, 0, 0, 0), E_BAD_ENV, "child sets its parent's upcall");
+    struct trapframe tf = { 0 };
+    expect_err(sys_env_set_regs(parent, &tf), E_BAD_ENV, "child sets its parent's registers");
+    expect_err(sys_slot_acquire(parent), E_BAD_ENV, "child gives its parent a slot");
+    expect_err(sys_slot_release(parent), E_BAD_ENV, "child takes its parent's slot");
+    expect_err(sys_env_destroy(sibling), E_BAD_ENV, "destroy a sibling");
+    expect_err(sys_pte_set(sibling, VA, 0), E_BAD_ENV, "edit a sibling's page table");
+    expect_err(sys_env_destroy(12345), E_BAD_ENV, "destroy a made-up env");
+    expect_err(sys_env_destroy(-1), E_BAD_ENV, "destroy env -1");
+    expect_err(sys_pte_set(0, VA, PPN_PTE(mine, RW)), E_PERM, "map the parent's unmapped page");
+    expect_err(sys_page_free(mine), E_PERM, "free the parent's page");
+    exit(check_failures());
+  }
+  int status = -1;
+  waitenv(child, &status);
+  check(status == 0, "child attacks (status %d)", status);
+  // a reaped env's id is stale: nothing may reach the env that reuses its slot
+  expect_err(sys_env_destroy(child), E_BAD_ENV, "destroy a reaped env");
+  expect_err(sys_env_set_status(child, ENV_RUNNABLE), E_BAD_ENV, "wake a reaped env");
+  expect_err(sys_env_set_status(sibling, 7), E_INVAL, "bad status value");
+  expect_err(sys_env_destroy(0), E_INVAL, "destroy myself with env_destroy");
+  check(sys_env_destroy(sibling) == 0 && waitenv(sibling, 0) == sibling, "destroy my own child");
+  sys_page_free(mine);
+}
+
+static void attack_upcall_and_slots(void)
+{
+  expect_err(sys_env_set_upcall(0, (void (*)(void))UTOP, UXSTACKTOP - PGSIZE, UXSTACKTOP), E_BAD_VA,
+             "upcall entry at UTOP");
+  expect_err(sys_env_set_upcall(0, (void (*)(void))0x10000, UTOP - PGSIZE, UTOP + PGSIZE), E_BAD_VA,
+             "exception stack past UTOP");
+  expect_err(sys_env_set_upcall(0, (void (*)(void))0x10000, UXSTACKTOP, UXSTACKTOP - PGSIZE), E_BAD_VA,
+             "exception stack upside down");
+  expect_err(sys_slot_release(0), E_NO_SLOT, "release my last time slice");
+  int n = 0;
+  while (sys_slot_acquire(0) >= 0)
+    n++;
+  check(n > 0 && thisenv->nslots == n + 1, "slots: acquired %d, record says %d", n, thisenv->nslots);
+  while (n-- > 0)
+    check(sys_slot_release(0) == 0, "release a slot");
+  check(thisenv->nslots == 1, "slots after release: %d", thisenv->nslots);
+}
+
+static void attack_syscall_numbers(void)
+{
+  for (uint64 n = NSYSCALL; n < NSYSCALL + 3; n++) {
+    register uint64 a0 asm("a0") = 0;
+    register uint64 a7 asm("a7") = n;
+    asm volatile("ecall" : "+r"(a0) : "r"(a7) : "memory");
+    expect_err(a0, E_NOSYS, "system call past the end");
+  }
+  uint64 nums[] = { 14, 15, -1UL, 1UL << 63, 1000 };
+  for (int i = 0; i < 5; i++) {
+    register uint64 a0 asm("a0") = 0;
+    register uint64 a7 asm("a7") = nums[i];
+    asm volatile("ecall" : "+r"(a0) : "r"(a7) : "t0", "t1", "t2", "t3", "t4", "t5", "t6", "a1", "a2", "a3", "a4", "a5", "a6", "memory");
+    expect_err(a0, E_NOSYS, "unused system call number");
+  }
+}
+
+static void attack_loads_and_stores(void)
+{
+  set_handler(CAUSE_LOAD_PAGE, catch_fault);
+  set_handler(CAUSE_STORE_PAGE, catch_fault);
+  set_handler(CAUSE_LOAD_ACCESS, catch_fault);
+  set_handler(CAUSE_STORE_ACCESS, catch_fault);
+  probe(UVPT, 1, "store to UVPT");
+  probe(UVPR, 1, "store to UVPR");
+  probe(UENVS, 1, "store to UENVS");
+  probe(UPAGES, 1, "store to UPAGES");
+  probe(KERNBASE + KERNLOAD, 0, "load from the kernel");
+  probe(KERNBASE + KERNLOAD, 1, "store to the kernel");
+  probe(KERNBASE + UART0, 1, "store to the UART through the kernel map");
+  probe(0x10000, 1, "store to my text");
+}
+
+static void batch_semantics(uint64 ppn)
+{
+  struct pte_op ops[3] = {
+    { VA, PPN_PTE(ppn, RW) },
+    { VA + PGSIZE, PPN_PTE(ppn, RW | PTE_G) },       // illegal: stops here
+    { VA + 2 * PGSIZE, PPN_PTE(ppn, RW) },
+  };
+  expect_err(sys_pte_batch(0, ops, 3), E_BAD_PTE, "batch with an illegal entry");
+  check((uvpt_pte(VA) & PTE_V) && !(uvpt_pte(VA + 2 * PGSIZE) & PTE_V),
+        "batch did not stop at the bad entry");
+  expect_err(sys_pte_batch(0, ops, 1UL << 40), E_INVAL, "batch of 2^40 entries");
+  sys_pte_set(0, VA, 0);
+}
+
+static void exhaust_memory(void)
+{
+  envid_t c = fork();
+  if (c == 0) {
+    int n = 0;
+    int64 r;
+    while ((r = sys_page_alloc(0)) > 0)
+      n++;
+    printf("attackpte: allocated %d pages before the kernel said no\n", n);
+    exit(r == -E_NO_MEM ? 0 : 1);
+  }
+  int status = -1;
+  waitenv(c, &status);
+  check(status == 0, "allocating all memory did not end in E_NO_MEM");
+  int64 p = sys_page_alloc(0);
+  check(p > 0, "memory not given back after the hog exited");
+  sys_page_free(p);
+}
+
+static void exhaust_envs(void)
+{
+  envid_t kids[NENV];
+  int n = 0, r;
+  while ((r = sys_exofork()) > 0)
+    kids[n++] = r;
+  if (r == 0)
+    for (;;)
+      ;                      // never happens: the children are not runnable
+  check(r == -E_NO_ENV || r == -E_NO_SLOT || r == -E_NO_MEM, "exofork until full: %d", r);
+  printf("attackpte: created %d envs before the kernel said no\n", n);
+  for (int i = 0; i < n; i++) {
+    sys_env_destroy(kids[i]);
+    sys_env_destroy(kids[i]);
+  }
+  envid_t c = fork();
+  if (c == 0)
+    exit(0);
+  check(c > 0 && waitenv(c, 0) == c, "fork after freeing the env table");
+}
+
+int main(int argc, char **argv)
+{
+  int64 ppn = sys_page_alloc(0);
+  check(ppn > 0, "page_alloc");
+  attack_bits(ppn);
+  attack_addresses(ppn);
+  attack_pages();
+  attack_other_envs();
+  attack_upcall_and_slots();
+  attack_syscall_numbers();
+  batch_semantics(ppn);
+  attack_loads_and_stores();
+  exhaust_memory();
+  exhaust_envs();
+  sys_page_free(ppn);
+  return check_report();
+}
