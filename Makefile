@@ -76,6 +76,11 @@ kernel/kernel: $(KOBJS) kernel/kernel.ld
 	$(Q)$(OBJDUMP) -S $@ > kernel/kernel.asm
 	$(Q)$(NM) -n $@ > kernel/kernel.sym
 
+# The matmul baseline with no OS (make bench compares against it).
+bench/baremetal: bench/start.o bench/baremetal.o bench/baremetal.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(LDFLAGS) -T bench/baremetal.ld -o $@ bench/start.o bench/baremetal.o
+
 # ---- running ----
 QEMU     = qemu-system-riscv64
 QEMUOPTS = -machine virt -bios default -m 128M -smp $(CPUS) -nographic
@@ -106,15 +111,15 @@ qemu-cmd:
 grade: deps-qemu kernel/kernel
 	@LAB="$(LAB)" CPUS="$(if $(filter command line,$(origin CPUS)),$(CPUS))" tools/grade.sh
 
-bench: deps-qemu kernel/kernel
+bench: deps-qemu kernel/kernel bench/baremetal
 	@tools/bench.sh
 
 clean:
 	rm -f kernel/*.o kernel/*.d kernel/kernel kernel/kernel.asm kernel/kernel.sym kernel/progs.S
 	rm -f ulib/*.o ulib/*.d user/*.o user/*.d user/_* user/*.asm user/*.sym
-	rm -f .gdbinit results.json bench/*.o bench/baremetal*
+	rm -f .gdbinit results.json bench/*.o bench/*.d bench/baremetal
 	rm -rf grade/__pycache__ .pytest_cache
 
 .PHONY: all qemu qemu-gdb qemu-cmd grade bench clean deps-qemu
 .SECONDARY:
--include kernel/*.d ulib/*.d user/*.d
+-include kernel/*.d ulib/*.d user/*.d bench/*.d

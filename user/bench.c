@@ -1,0 +1,99 @@
+// Micro-benchmarks in the style of the exokernel paper, counted in retired
+// guest instructions (instret; run under QEMU -icount for exact figures).
+// Prints "bench <name> <instructions> insn/<unit>" per benchmark.
+#include "lib.h"
+#include "../bench/matmul.h"
+
+#define N 2000
+
+static void report(const char *name, uint64 insn, uint64 n, const char *unit)
+{
+  printf("bench %s %lu insn/%s\n", name, (insn + n / 2) / n, unit);
+}
+
+static int skip_ebreak(struct uframe *f)
+{
+  f->tf.pc += 2;                              // c.ebreak
+  return 1;
+}
+
+static int user_pages(void)
+{
+  int n = 0;
+  for (uint64 va = 0; va < UXSTACKTOP; va += PGSIZE) {
+    if ((va & ((1UL << 21) - 1)) == 0 && !(((volatile pte_t *)UVPD)[va >> 21] & PTE_V)) {
+      va += (1UL << 21) - PGSIZE;
+      continue;
+    }
+    n += (uvpt_pte(va) & PTE_V) != 0;
+  }
+  return n;
+}
+
+int main(int argc, char **argv)
+{
+  uint64 t;
+
+  for (int i = 0; i < 10; i++)
+    sys_getenvid();
+  t = rdinstret();
+  for (int i = 0; i < N; i++)
+    sys_getenvid();
+  report("null_syscall", rdinstret() - t, N, "call");
+
+  set_handler(CAUSE_BREAKPOINT, skip_ebreak);
+  asm volatile("c.ebreak");
+  t = rdinstret();
+  for (int i = 0; i < N; i++)
+    asm volatile("c.ebreak");
+  report("upcall_roundtrip", rdinstret() - t, N, "fault");
+
+  char *heap = sbrk(200 * PGSIZE);
+  heap[0] = 1;
+  t = rdinstret();
+  for (int i = 1; i < 200; i++)
+    heap[i * PGSIZE] = 1;
+  report("pgfault_demand_zero", rdinstret() - t, 199, "page");
+  sbrk(-200 * PGSIZE);
+
+  int pages = user_pages();
+  for (int w = 0; w < 2; w++) {
+    envid_t c = fork();
+    if (c == 0)
+      exit(0);
+    waitenv(c, 0);
+  }
+  t = rdinstret();
+  for (int i = 0; i < 50; i++) {
+    envid_t c = fork();
+    if (c == 0)
+      exit(0);
+    waitenv(c, 0);
+  }
+  report("cow_fork_exit_wait", rdinstret() - t, 50, "fork");
+  printf("bench: the forking parent had %d user pages mapped\n", pages);
+
+  envid_t me = thisenv->id;
+  envid_t peer = fork();
+  if (peer == 0)
+    for (;;)
+      sys_yield(me);
+  for (int i = 0; i < 10; i++)
+    sys_yield(peer);
+  t = rdinstret();
+  for (int i = 0; i < N; i++)
+    sys_yield(peer);
+  report("yield_roundtrip", rdinstret() - t, N, "roundtrip");
+  sys_env_destroy(peer);
+  waitenv(peer, 0);
+
+  int *a = malloc(sizeof(int) * MM_N * MM_N), *b = malloc(sizeof(int) * MM_N * MM_N);
+  int *c = malloc(sizeof(int) * MM_N * MM_N);
+  matmul_fill(a, b);
+  memset(c, 0, sizeof(int) * MM_N * MM_N);
+  t = rdinstret();
+  matmul(a, b, c);
+  report("matmul150", rdinstret() - t, 1, "run");
+  printf("bench: matmul checksum %ld\n", matmul_sum(c));
+  return 0;
+}
