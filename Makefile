@@ -25,7 +25,7 @@ MARCH := $(shell $(CC) -march=rv64imac_zicsr_zifencei -mabi=lp64 -c -x c /dev/nu
 
 CFLAGS  = -march=$(MARCH) -mabi=lp64 -mcmodel=medany -mno-relax -O2 -g -Wall -Werror
 CFLAGS += -ffreestanding -fno-builtin -fno-common -nostdlib -fno-stack-protector
-CFLAGS += -fno-pie -fno-omit-frame-pointer -fno-asynchronous-unwind-tables
+CFLAGS += -fno-pie -fno-asynchronous-unwind-tables
 CFLAGS += -Ikernel -Iulib -MMD -MP
 LDFLAGS = -z max-page-size=4096 --no-relax
 
@@ -36,6 +36,9 @@ ULOBJS = $(patsubst %.c,%.o,$(patsubst %.S,%.o,$(ULSRCS)))
 UPROGS = $(patsubst user/%.c,user/_%,$(wildcard user/*.c))
 
 all: kernel/kernel
+
+# Flags live in this file: objects are rebuilt when it changes.
+$(KOBJS) $(ULOBJS) $(patsubst user/_%,user/%.o,$(UPROGS)): Makefile
 
 # V=1 shows the full commands.
 ifeq ($(V),1)

@@ -37,6 +37,7 @@ RUNS = [
     ("faulttest", 3, r"^faulttest: all OK", None),
     ("attackpte", 2, r"^attackpte: all OK", r"BROKEN"),
     ("attackptr", 2, r"^attackptr: all OK", r"BROKEN"),
+    ("preempttest", 3, r"^preempttest: all OK", r"FAIL"),
 ]
 
 
@@ -80,10 +81,17 @@ def test_forktree(boot, cpus):
                  id="faultnohandler", marks=pytest.mark.points(2)),
     pytest.param("faultbadstack", r"bad exception stack",
                  id="faultbadstack", marks=pytest.mark.points(2)),
+    pytest.param("faultbadstack ro", r"bad exception stack",
+                 id="faultbadstack-ro", marks=pytest.mark.points(1)),
+    # the kill must be for the breakpoint itself: a kernel that wrote the
+    # frame to the stale page would die later, on the handler's own fault
+    pytest.param("faultbadstack unmap", r"breakpoint at .*bad exception stack",
+                 id="faultbadstack-unmap", marks=pytest.mark.points(2)),
 ])
 def test_killed(boot, cpus, prog, cause):
     """The kernel kills an env whose fault it cannot deliver."""
-    con = boot(prog, cpus=cpus)
+    prog, _, args = prog.partition(" ")
+    con = boot(prog, cpus=cpus, args=args)
     con.expect(rf"{KILLED}({cause})")
     status = expect_exit_status(con)
     assert status != 0, f"{prog} was killed but init exited with status 0"

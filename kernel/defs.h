@@ -21,6 +21,7 @@ struct cpu {
   struct env *env;                 // 24: env running here, or 0
   uint64 hartid;                   // 32
   uint64 kpt;                      // 40: satp value of the kernel page table
+  uint64 scratch[2];               // 48: trampoline.S saves t0, t1 here
   int started;
 };
 extern struct cpu cpus[NCPU];
@@ -30,6 +31,13 @@ static inline struct cpu *mycpu(void) { struct cpu *c; asm volatile("mv %0, tp" 
 // (trampoline.S saves user registers at the start of the env).
 struct env {
   struct trapframe tf;             // user registers while not running
+  // Upcall state; trampoline.S knows these offsets (checked in trap.c).
+  uint64 upcall;                   // 256: upcall entry point, 0 = none
+  uint64 xlo, xhi;                 // 264, 272: exception stack [xlo, xhi)
+  uint64 xframe_kva;               // 280: kernel address of a first-level
+  uint64 xframe_va;                // 288:   frame and its user address; a
+                                   //        binding cached by the slow path,
+                                   //        0 when unknown (see trap.c)
   envid_t id;
   envid_t parent;
   int status;                      // ENV_*
@@ -37,11 +45,10 @@ struct env {
   int dying;                       // destroy requested while running elsewhere
   int exitcode;
   pagetable_t pt;                  // root page table (kernel VA)
-  uint64 upcall;                   // upcall entry point, 0 = none
-  uint64 xlo, xhi;                 // exception stack [xlo, xhi)
   int npages;                      // pages charged (owned + page tables)
   int nslots;                      // time slices owned
-  int32 owned;                     // head of the list of owned pages (index), -1
+  int32 owned;                     // head of the list of owned user pages (index), -1
+  int32 ptlist;                    // head of the list of its page-table pages, -1
 };
 extern struct env envs[NENV];
 extern struct envpub envpubs[NENV];
@@ -70,13 +77,16 @@ extern uint64 fdt_pa, fdt_size;
 void initlock(struct spinlock *l, const char *name);
 void acquire(struct spinlock *l);
 void release(struct spinlock *l);
-int  holding(struct spinlock *l);
 
 // page.c: physical pages and their records
 extern struct pagepub pagepubs[];
 extern uint64 npages_total, ram_end;
 void   pageinit(uint64 ramsize);
 uint64 page_alloc(int kind, struct env *owner);      // PPN, or 0; zeroed
+void   pt_unlink(struct env *e, uint64 ppn);
+extern int32 pnext[];
+extern uint8 pflags[];
+#define PF_USER_L0 1                 // a level-0 table mapping user addresses
 void   page_ref(uint64 ppn);
 void   page_unref(uint64 ppn);
 void   page_disown(uint64 ppn);
@@ -101,7 +111,14 @@ void  *uaddr(struct env *e, uint64 va, uint64 need);  // kernel VA for va, or 0
 
 // env.c
 void   envinit(void);
-struct env *env_lookup(envid_t id);
+// The live env with this id, or 0.  Needs klock.
+static inline struct env *env_lookup(envid_t id)
+{
+  struct env *e = &envs[ENVX(id)];
+  if (id <= 0 || e->status == ENV_FREE || e->id != id)
+    return 0;
+  return e;
+}
 int    env_get(struct env *caller, envid_t id, struct env **out);
 int    env_alloc(struct env *parent, struct env **out);
 void   env_kill(struct env *e, int code);
@@ -124,12 +141,14 @@ void   timer_next(void);
 void   trapinit_hart(void);
 void   usertrap(void) __attribute__((noreturn));
 void   upcall_deliver(struct env *e, uint64 cause, uint64 tval);
+void   upcall_unbind(struct env *e, uint64 va);
 void   userret(struct trapframe *tf) __attribute__((noreturn));
 extern char uservec[], kernelvec[];
 
 // syscall.c
 extern uint64 (*const fast_syscalls[SYS_FIRST_SLOW])(uint64, uint64, uint64, uint64, uint64, uint64);
 void   slow_syscall(struct env *e);
+void   yield_syscall(void) __attribute__((noreturn));
 extern char bootargs[256];
 
 // string.c
@@ -140,6 +159,15 @@ int    strncmp(const char *a, const char *b, uint64 n);
 uint64 strlen(const char *s);
 
 // programs embedded in the image (progs.S, generated)
+// Physical address of a kernel virtual address.  The empty asm keeps gcc
+// from folding "symbol - KERNBASE" into one out-of-range relocation.
+static inline uint64 kpa(const void *p)
+{
+  uint64 v = (uint64)p;
+  asm("" : "+r"(v));
+  return v - KERNBASE;
+}
+
 struct prog { const char *name; const uchar *start; const uchar *end; };
 extern const struct prog progs[];
 

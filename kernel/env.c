@@ -29,16 +29,8 @@ void envinit(void)
     envs[i].status = ENV_FREE;
     envs[i].hart = -1;
     envs[i].owned = -1;
+    envs[i].ptlist = -1;
   }
-}
-
-// The live env with this id, or 0.
-struct env *env_lookup(envid_t id)
-{
-  struct env *e = &envs[ENVX(id)];
-  if (id <= 0 || e->status == ENV_FREE || e->id != id)
-    return 0;
-  return e;
 }
 
 // Find env id on behalf of caller: id 0 means the caller itself; any other
@@ -83,6 +75,7 @@ int env_alloc(struct env *parent, struct env **out)
   e->status = ENV_NOT_RUNNABLE;
   e->hart = -1;
   e->owned = -1;
+  e->ptlist = -1;
   if (!uvm_create(e)) {
     e->status = ENV_FREE;
     return -E_NO_MEM;

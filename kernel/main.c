@@ -25,10 +25,10 @@ void kmain(uint64 hartid, uint64 dtb, uint64 is_boot)
     kvminit();
     envinit();
     slot_init();
-    c->kpt = MAKE_SATP(KPA(kernel_pt));
+    c->kpt = MAKE_SATP(kpa(kernel_pt));
     int nharts = 1;
     for (uint64 h = 0; h < NCPU; h++)
-      if (h != hartid && sbi_hart_start(h, KPA(_secondary), 0) == 0)
+      if (h != hartid && sbi_hart_start(h, kpa(_secondary), 0) == 0)
         nharts++;
     kprintf("exokernel: %d harts, %d MiB RAM, %d pages free, boot hart %d, init '%s'\n",
             nharts, (int)(ramsize >> 20), (int)pages_free(), (int)hartid, bootargs);
@@ -39,7 +39,7 @@ void kmain(uint64 hartid, uint64 dtb, uint64 is_boot)
     while (!boot_done)
       ;
     __sync_synchronize();
-    c->kpt = MAKE_SATP(KPA(kernel_pt));
+    c->kpt = MAKE_SATP(kpa(kernel_pt));
   }
   trapinit_hart();
   acquire(&klock);

@@ -19,10 +19,14 @@
 //                            | struct pagepub[ppn - PPN_BASE]  |
 //   UENVS    0x3F_8000_0000 +---------------------------------+ R-- U, shared
 //                            | struct envpub[NENV]             |
-//   UVPR     0x3F_4010_0000 +---------------------------------+ R-- U, per env
+//            0x3F_4000_0000 +---------------------------------+
+//                            | (unused)                        |
+//   UVPR     0x3F_2010_0000 +---------------------------------+ R-- U, per env
 //                            | the root page-table page        |
-//   UVPD     0x3F_4000_0000 +---------------------------------+ R-- U, per env
+//   UVPD     0x3F_2000_0000 +---------------------------------+ R-- U, per env
 //                            | level-1 tables: entry va>>21    |
+//                            | (unused)                        |
+//            0x3F_1F80_0000 +---------------------------------+
 //   UVPT     0x3F_0000_0000 +---------------------------------+ R-- U, per env
 //                            | level-0 tables: leaf PTE va>>12 |
 //   UTOP     0x3F_0000_0000 +---------------------------------+
@@ -69,8 +73,8 @@
 #define MAXUVA        0x4000000000UL   // 256 GiB: Sv39 lower half
 #define UTOP          0x3F00000000UL   // user mappings live below this
 #define UVPT          0x3F00000000UL
-#define UVPD          0x3F40000000UL
-#define UVPR          0x3F40100000UL
+#define UVPD          0x3F20000000UL   // in UVPT's gigabyte: one level-1 table serves both
+#define UVPR          0x3F20100000UL
 #define UENVS         0x3F80000000UL
 #define UPAGES        0x3F80200000UL
 

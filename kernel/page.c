@@ -9,7 +9,9 @@
 #define MAXPAGES (MAXRAM / PGSIZE)
 
 struct pagepub pagepubs[MAXPAGES] __attribute__((aligned(4096)));
-static int32 pnext[MAXPAGES], pprev[MAXPAGES];
+int32 pnext[MAXPAGES];
+static int32 pprev[MAXPAGES];
+uint8 pflags[MAXPAGES];            // PF_* for page-table pages
 static int32 freehead = -1;
 static uint64 nfree;
 uint64 npages_total, ram_end;
@@ -38,7 +40,7 @@ void pageinit(uint64 ramsize)
   npages_total = ramsize / PGSIZE;
   for (uint64 i = 0; i < npages_total; i++)
     pagepubs[i].kind = PG_KERNEL;
-  uint64 first = (KPA(kernel_end) + PGSIZE - 1) & ~(PGSIZE - 1);
+  uint64 first = (kpa(kernel_end) + PGSIZE - 1) & ~(PGSIZE - 1);
   uint64 fdt_lo = fdt_pa & ~(PGSIZE - 1), fdt_hi = fdt_pa + fdt_size;
   for (uint64 pa = ram_end - PGSIZE; pa >= first; pa -= PGSIZE) {
     if (pa + PGSIZE > fdt_lo && pa < fdt_hi)
@@ -71,6 +73,10 @@ uint64 page_alloc(int kind, struct env *owner)
       if (owner->owned >= 0)
         pprev[owner->owned] = i;
       owner->owned = i;
+    } else if (kind == PG_PTABLE) {
+      pflags[i] = 0;
+      pnext[i] = owner->ptlist;
+      owner->ptlist = i;
     }
   }
   return ppn;
@@ -89,6 +95,17 @@ void page_release(uint64 ppn)
     }
   }
   freelist_push(i);
+}
+
+// Take page-table page ppn off e's list (it is about to be released).
+void pt_unlink(struct env *e, uint64 ppn)
+{
+  int32 i = ppn - PPN_BASE;
+  for (int32 *p = &e->ptlist; *p >= 0; p = &pnext[*p])
+    if (*p == i) {
+      *p = pnext[i];
+      return;
+    }
 }
 
 void page_ref(uint64 ppn) { pagepubs[ppn - PPN_BASE].refs++; }

@@ -6,6 +6,7 @@
 
 static struct env *slots[NSLOT];
 static int cursor;
+static int slot_hi;                 // slots at or above this index are all empty
 static uint64 idle_harts;           // bit h set while hart h waits in wfi
 
 void slot_init(void) { cursor = 0; }
@@ -16,6 +17,8 @@ int slot_acquire(struct env *e)
   for (int i = 0; i < NSLOT; i++)
     if (!slots[i]) {
       slots[i] = e;
+      if (i >= slot_hi)
+        slot_hi = i + 1;
       e->nslots++;
       envpubs[ENVX(e->id)].nslots = e->nslots;
       return i;
@@ -29,13 +32,15 @@ int slot_release(struct env *e, int keep_one)
 {
   if (keep_one && e->nslots <= 1)
     return -E_NO_SLOT;
-  for (int i = NSLOT - 1; i >= 0 && e->nslots > 0; i--)
+  for (int i = slot_hi - 1; i >= 0 && e->nslots > 0; i--)
     if (slots[i] == e) {
       slots[i] = 0;
       e->nslots--;
       if (keep_one)
         break;
     }
+  while (slot_hi > 0 && !slots[slot_hi - 1])
+    slot_hi--;
   envpubs[ENVX(e->id)].nslots = e->nslots;
   return 0;
 }
@@ -67,7 +72,7 @@ void env_run(struct env *e)
   struct envpub *p = &envpubs[ENVX(e->id)];
   p->hart = e->hart;
   p->runs++;
-  uint64 satp = MAKE_SATP(KPA(e->pt));
+  uint64 satp = MAKE_SATP(kpa(e->pt));
   if (CSR_READ(satp) != satp) {
     CSR_WRITE(satp, satp);
     sfence_vma_all();
@@ -88,8 +93,8 @@ void schedule(void)
   if (c->env)
     env_switch_away(c->env);
   for (;;) {
-    for (int n = 1; n <= NSLOT; n++) {
-      int i = (cursor + n) % NSLOT;
+    for (int n = 1; n <= slot_hi; n++) {
+      int i = (cursor + n) % slot_hi;
       struct env *e = slots[i];
       if (e && e->status == ENV_RUNNABLE && e->hart < 0 && !e->dying) {
         cursor = i;

@@ -5,8 +5,7 @@
 
 struct spinlock {
   volatile uint32 locked;
-  int hart;              // holder, for debugging and holding()
-  const char *name;
+  const char *name;      // for debugging
 };
 
 #endif

@@ -124,6 +124,7 @@ static uint64 sys_env_set_upcall(ARGS)
     e->upcall = entry;
     e->xlo = lo;
     e->xhi = hi;
+    upcall_unbind(e, 0);
   }
   release(&klock);
   return r;
@@ -271,25 +272,6 @@ void slow_syscall(struct env *e)
     t->xhi = e->xhi;
     tf->a0 = t->id;
     return;
-  case SYS_yield: {
-    // Directed: run the named env now, on this hart, for the rest of the
-    // slice.  If it cannot run (not runnable, or on another hart), a plain
-    // yield: the next slot in the vector.
-    envid_t target = tf->a0;
-    tf->a0 = 0;
-    if (target) {
-      t = env_lookup(target);
-      if (!t) {
-        tf->a0 = -E_BAD_ENV;
-        return;
-      }
-      if (t->status == ENV_RUNNABLE && t->hart < 0 && !t->dying) {
-        env_switch_away(e);
-        env_run(t);
-      }
-    }
-    schedule();
-  }
   case SYS_exit:
     env_kill(e, (int)tf->a0);
     schedule();
@@ -297,4 +279,32 @@ void slow_syscall(struct env *e)
     tf->a0 = -E_NOSYS;
     return;
   }
+}
+
+// SYS_yield(envid), called straight from trampoline.S: run the named env
+// now, on this hart, for the rest of the slice.  If it cannot run (not
+// runnable, or running on another hart), a plain yield: the next slot.
+void yield_syscall(void)
+{
+  struct env *e = mycpu()->env;
+  acquire(&klock);
+  e->tf.pc += 4;
+  if (e->dying) {
+    env_kill(e, e->exitcode);
+    schedule();
+  }
+  envid_t target = e->tf.a0;
+  e->tf.a0 = 0;
+  if (target) {
+    struct env *t = env_lookup(target);
+    if (!t) {
+      e->tf.a0 = -E_BAD_ENV;
+      env_run(e);
+    }
+    if (t->status == ENV_RUNNABLE && t->hart < 0 && !t->dying) {
+      env_switch_away(e);
+      env_run(t);
+    }
+  }
+  schedule();
 }

@@ -10,6 +10,12 @@
 #define CPU_USP    8
 #define CPU_URA    16
 #define CPU_ENV    24
+#define CPU_SCRATCH 48
+#define ENV_UPCALL 256
+#define ENV_XLO    264
+#define ENV_XHI    272
+#define ENV_XKVA   280
+#define ENV_XVA    288
 
 .section .text
 .balign 4
@@ -21,9 +27,9 @@ uservec:
         sd      ra, CPU_URA(tp)
         csrr    ra, scause
         addi    ra, ra, -8              # environment call from U-mode?
-        bnez    ra, full
+        bnez    ra, exception
         li      ra, SYS_FIRST_SLOW
-        bgeu    a7, ra, full
+        bgeu    a7, ra, slowcall
         # ---- short path ----
         la      ra, fast_syscalls
         slli    a7, a7, 3
@@ -52,13 +58,102 @@ uservec:
         csrrw   tp, sscratch, tp        # back to the user's tp
         sret
 
+        # ---- short upcall: an exception, not nested, with the frame's
+        # page bound by an earlier slow delivery (see upcall_unbind()).
+        # Write the frame straight onto the exception stack and resume
+        # at the env's upcall entry.  Holds klock like pte_install().
+exception:
+        csrr    ra, scause
+        bltz    ra, full                # an interrupt
+        sd      t0, CPU_SCRATCH(tp)
+        sd      t1, CPU_SCRATCH+8(tp)
+        la      t0, klock
+1:      li      t1, 1
+        amoswap.w.aq t1, t1, (t0)
+        bnez    t1, 1b
+        ld      ra, CPU_ENV(tp)
+        ld      t0, ENV_XKVA(ra)
+        beqz    t0, unbound
+        ld      t1, CPU_USP(tp)
+        ld      sp, ENV_XLO(ra)
+        bleu    t1, sp, 2f              # user sp <= xlo: not on the exception stack
+        ld      sp, ENV_XHI(ra)
+        bleu    t1, sp, unbound         # xlo < sp <= xhi: nested, the slow path
+2:      sd      gp, 16(t0)
+        sd      t2, 48(t0)
+        sd      s0, 56(t0)
+        sd      s1, 64(t0)
+        sd      a0, 72(t0)
+        sd      a1, 80(t0)
+        sd      a2, 88(t0)
+        sd      a3, 96(t0)
+        sd      a4, 104(t0)
+        sd      a5, 112(t0)
+        sd      a6, 120(t0)
+        sd      a7, 128(t0)
+        sd      s2, 136(t0)
+        sd      s3, 144(t0)
+        sd      s4, 152(t0)
+        sd      s5, 160(t0)
+        sd      s6, 168(t0)
+        sd      s7, 176(t0)
+        sd      s8, 184(t0)
+        sd      s9, 192(t0)
+        sd      s10, 200(t0)
+        sd      s11, 208(t0)
+        sd      t3, 216(t0)
+        sd      t4, 224(t0)
+        sd      t5, 232(t0)
+        sd      t6, 240(t0)
+        ld      sp, CPU_URA(tp)
+        sd      sp, 0(t0)
+        sd      t1, 8(t0)               # user sp
+        csrr    sp, sscratch
+        sd      sp, 24(t0)              # user tp
+        ld      sp, CPU_SCRATCH(tp)
+        sd      sp, 32(t0)              # user t0
+        ld      sp, CPU_SCRATCH+8(tp)
+        sd      sp, 40(t0)              # user t1
+        csrr    sp, sepc
+        sd      sp, 248(t0)
+        csrr    sp, scause
+        sd      sp, 256(t0)
+        csrr    sp, stval
+        sd      sp, 264(t0)
+        ld      sp, ENV_UPCALL(ra)
+        csrw    sepc, sp
+        ld      a0, ENV_XVA(ra)         # a0 = sp = the frame
+        la      t0, klock
+        amoswap.w.rl zero, zero, (t0)
+        mv      sp, a0
+        ld      ra, CPU_URA(tp)
+        ld      t0, CPU_SCRATCH(tp)
+        ld      t1, CPU_SCRATCH+8(tp)
+        csrrw   tp, sscratch, tp
+        sret
+unbound:
+        la      t0, klock
+        amoswap.w.rl zero, zero, (t0)
+        ld      t0, CPU_SCRATCH(tp)
+        ld      t1, CPU_SCRATCH+8(tp)
+        ld      sp, CPU_KSTACK(tp)
+
         # ---- full save into the env's trapframe ----
 full:
         ld      ra, CPU_ENV(tp)
-        sd      gp, 16(ra)
         sd      t0, 32(ra)
         sd      t1, 40(ra)
         sd      t2, 48(ra)
+        sd      t3, 216(ra)
+        sd      t4, 224(ra)
+        sd      t5, 232(ra)
+        sd      t6, 240(ra)
+        j       1f
+        # A system call clobbers t0-t6 (the ABI says so): their slots keep
+        # this env's own older values, never kernel data.
+slowcall:
+        ld      ra, CPU_ENV(tp)
+1:      sd      gp, 16(ra)
         sd      s0, 56(ra)
         sd      s1, 64(ra)
         sd      a0, 72(ra)
@@ -79,10 +174,6 @@ full:
         sd      s9, 192(ra)
         sd      s10, 200(ra)
         sd      s11, 208(ra)
-        sd      t3, 216(ra)
-        sd      t4, 224(ra)
-        sd      t5, 232(ra)
-        sd      t6, 240(ra)
         ld      t0, CPU_URA(tp)
         sd      t0, 0(ra)
         ld      t0, CPU_USP(tp)
@@ -93,7 +184,13 @@ full:
         sd      t0, 248(ra)
         la      t0, kernelvec
         csrw    stvec, t0
-        call    usertrap                # never returns
+        csrr    t0, scause              # only a system call may be a yield:
+        li      t1, 8                   # a7 is just a user register otherwise
+        bne     t0, t1, 3f
+        li      t0, SYS_yield
+        beq     a7, t0, 2f
+3:      call    usertrap                # never returns
+2:      call    yield_syscall           # the directed-yield fast path; never returns
 
 # userret(tf): resume user code from a saved trapframe.  The caller has set
 # sstatus (SPP = user, SPIE = 1) and satp, and holds no locks.

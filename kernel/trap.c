@@ -56,15 +56,44 @@ void upcall_deliver(struct env *e, uint64 cause, uint64 tval)
     kill_for(e, cause, tval, "bad exception stack (overflow)");
     return;
   }
-  struct uframe frame = { .tf = e->tf, .cause = cause, .tval = tval };
-  if (copyout(e, f, &frame, sizeof frame) < 0) {
-    kill_for(e, cause, tval, "bad exception stack (not mapped writable)");
-    return;
+  struct uframe *kf = uaddr(e, f, PTE_W);
+  if (!kf || ((f + sizeof *kf - 1) & ~(PGSIZE - 1)) != (f & ~(PGSIZE - 1))) {
+    // not mapped, or the frame straddles two pages: the general copy
+    struct uframe frame = { .tf = e->tf, .cause = cause, .tval = tval };
+    if (copyout(e, f, &frame, sizeof frame) < 0) {
+      kill_for(e, cause, tval, "bad exception stack (not mapped writable)");
+      return;
+    }
+  } else {
+    kf->tf = e->tf;
+    kf->cause = cause;
+    kf->tval = tval;
+    if (top == e->xhi) {            // bind: the next first-level fault takes the short path
+      e->xframe_kva = (uint64)kf;
+      e->xframe_va = f;
+    }
   }
   e->tf.sp = f;
   e->tf.a0 = f;
   e->tf.pc = e->upcall;
 }
+
+// Forget the cached frame binding if va is the page it lives on (the PTE
+// there is changing) or if va is 0 (the upcall registration changed).
+// Needs klock, which the short path in trampoline.S also takes.
+void upcall_unbind(struct env *e, uint64 va)
+{
+  if (va == 0 || (e->xframe_va & ~(PGSIZE - 1)) == va)
+    e->xframe_kva = e->xframe_va = 0;
+}
+
+_Static_assert(__builtin_offsetof(struct env, upcall) == 256, "trampoline.S: ENV_UPCALL");
+_Static_assert(__builtin_offsetof(struct env, xlo) == 264, "trampoline.S: ENV_XLO");
+_Static_assert(__builtin_offsetof(struct env, xhi) == 272, "trampoline.S: ENV_XHI");
+_Static_assert(__builtin_offsetof(struct env, xframe_kva) == 280, "trampoline.S: ENV_XKVA");
+_Static_assert(__builtin_offsetof(struct env, xframe_va) == 288, "trampoline.S: ENV_XVA");
+_Static_assert(__builtin_offsetof(struct cpu, scratch) == 48, "trampoline.S: CPU_SCRATCH");
+_Static_assert(__builtin_offsetof(struct spinlock, locked) == 0, "trampoline.S: klock");
 
 // Every trap from user mode except the short system calls comes here, with
 // the user registers saved in the env.  Never returns: resumes this env or

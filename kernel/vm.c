@@ -20,7 +20,7 @@ static pagetable_t kpage(void)
   return ppn2kva(ppn);
 }
 
-static uint64 kva2ppn(const void *p) { return KPA(p) >> PGSHIFT; }
+static uint64 kva2ppn(const void *p) { return kpa(p) >> PGSHIFT; }
 
 // Build the shared tables that expose the public env and page records.
 void kvminit(void)
@@ -50,9 +50,12 @@ static pagetable_t pt_alloc(struct env *e, uint64 va, int level)
   if (va < UTOP) {
     uint64 at = level == 1 ? UVPD + (va >> 30) * PGSIZE : UVPT + (va >> 21) * PGSIZE;
     if (map_internal(e, at, ppn) < 0) {
+      pt_unlink(e, ppn);
       page_release(ppn);
       return 0;
     }
+    if (level == 0)
+      pflags[ppn - PPN_BASE] = PF_USER_L0;
   }
   return ppn2kva(ppn);
 }
@@ -100,8 +103,11 @@ pagetable_t uvm_create(struct env *e)
   if (!ppn)
     return 0;
   e->pt = ppn2kva(ppn);
-  for (int i = 256; i < 512; i++)
-    e->pt[i] = kernel_pt[i];
+  for (int i = 256; i < 512; i += 2)          // the kernel half: 1 GiB leaves
+    if (kernel_pt[i] | kernel_pt[i + 1]) {
+      e->pt[i] = kernel_pt[i];
+      e->pt[i + 1] = kernel_pt[i + 1];
+    }
   e->pt[PX(2, UENVS)] = PPN_PTE(kva2ppn(shared_l1), PTE_TABLE);
   if (map_internal(e, UVPR, ppn) < 0) {
     uvm_free(e);
@@ -111,29 +117,24 @@ pagetable_t uvm_create(struct env *e)
 }
 
 // Free e's whole user address space: drop every user mapping and free the
-// page-table pages.  The caller makes sure no hart is using it.
+// page-table pages (all on e's list).  No hart may be using it.
 void uvm_free(struct env *e)
 {
   if (!e->pt)
     return;
-  for (int i = 0; i < 256; i++) {
-    if (i == (int)PX(2, UENVS) || !(e->pt[i] & PTE_V))
-      continue;
-    pagetable_t l1 = ppn2kva(PTE_PPN(e->pt[i]));
-    for (int j = 0; j < 512; j++) {
-      if (!(l1[j] & PTE_V))
-        continue;
-      pagetable_t l0 = ppn2kva(PTE_PPN(l1[j]));
-      uint64 base = ((uint64)i << 30) | ((uint64)j << 21);
-      if (base < UTOP)
-        for (int k = 0; k < 512; k++)
-          if (l0[k] & PTE_V)
-            page_unref(PTE_PPN(l0[k]));
-      page_release(kva2ppn(l0));
+  upcall_unbind(e, 0);
+  for (int32 i = e->ptlist; i >= 0;) {
+    int32 next = pnext[i];
+    if (pflags[i] & PF_USER_L0) {
+      pte_t *l0 = ppn2kva(PPN_BASE + i);
+      for (int k = 0; k < 512; k++)
+        if (l0[k] & PTE_V)
+          page_unref(PTE_PPN(l0[k]));
     }
-    page_release(kva2ppn(l1));
+    page_release(PPN_BASE + i);
+    i = next;
   }
-  page_release(kva2ppn(e->pt));
+  e->ptlist = -1;
   e->pt = 0;
 }
 
@@ -193,6 +194,7 @@ int pte_install(struct env *caller, struct env *e, uint64 va, pte_t pte)
   if (!p)
     return pte ? -E_NO_MEM : 0;
   pte_t old = *p;
+  upcall_unbind(e, va);
   if (pte)
     page_ref(ppn);
   *p = pte;

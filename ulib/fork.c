@@ -20,16 +20,19 @@ static int share_pages(envid_t child)
 {
   struct pte_op cops[BATCH], pops[BATCH];
   int nc = 0, np = 0, r;
+  const pte_t *vpr = (const pte_t *)UVPR, *vpd = (const pte_t *)UVPD, *vpt = (const pte_t *)UVPT;
   for (uint64 g = 0; g < (UTOP >> 30); g++) {
-    if (!(((volatile pte_t *)UVPR)[g] & PTE_V))
+    if (!(vpr[g] & PTE_V))
       continue;
     for (uint64 m = g << 9; m < (g + 1) << 9; m++) {
-      if (!(((volatile pte_t *)UVPD)[m] & PTE_V))
+      if (!(vpd[m] & PTE_V))
         continue;
       for (uint64 p = m << 9; p < (m + 1) << 9; p++) {
-        pte_t pte = ((volatile pte_t *)UVPT)[p];
+        pte_t pte = vpt[p];
+        if (!pte)
+          continue;
         uint64 va = p << PGSHIFT;
-        if (!(pte & PTE_V) || va == UXSTACKTOP - PGSIZE)
+        if (va == UXSTACKTOP - PGSIZE)
           continue;
         pte &= ~(PTE_A | PTE_D);
         if ((pte & (PTE_W | PTE_COW)) && !(pte & PTE_SHARE)) {
@@ -78,7 +81,8 @@ int waitenv(envid_t child, int *status)
 {
   for (;;) {
     int found = 0;
-    for (int i = 0; i < NENV; i++) {
+    int lo = child ? ENVX(child) : 0, hi = child ? ENVX(child) + 1 : NENV;
+    for (int i = lo; i < hi; i++) {
       volatile const struct envpub *p = &uenvs[i];
       if (p->status == ENV_FREE || p->parent != thisenv->id || (child && p->id != child))
         continue;

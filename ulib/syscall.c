@@ -19,10 +19,23 @@ static inline int64 syscall(uint64 n, uint64 a0, uint64 a1, uint64 a2, uint64 a3
   return r0;
 }
 
+// The same with fewer arguments: unused argument registers are not set.
+static inline int64 syscall1(uint64 n, uint64 a0)
+{
+  register uint64 r0 asm("a0") = a0;
+  register uint64 r7 asm("a7") = n;
+  asm volatile("ecall"
+               : "+r"(r0), "+r"(r7)
+               :
+               : "a1", "a2", "a3", "a4", "a5", "a6", "t0", "t1", "t2", "t3", "t4", "t5", "t6",
+                 "memory");
+  return r0;
+}
+
 int64 sys_cputs(const char *buf, uint64 len) { return syscall(SYS_cputs, (uint64)buf, len, 0, 0, 0, 0); }
-envid_t sys_getenvid(void) { return syscall(SYS_getenvid, 0, 0, 0, 0, 0, 0); }
-int64 sys_page_alloc(envid_t env) { return syscall(SYS_page_alloc, env, 0, 0, 0, 0, 0); }
-int sys_page_free(uint64 ppn) { return syscall(SYS_page_free, ppn, 0, 0, 0, 0, 0); }
+envid_t sys_getenvid(void) { return syscall1(SYS_getenvid, 0); }
+int64 sys_page_alloc(envid_t env) { return syscall1(SYS_page_alloc, env); }
+int sys_page_free(uint64 ppn) { return syscall1(SYS_page_free, ppn); }
 int sys_pte_set(envid_t env, uint64 va, pte_t pte) { return syscall(SYS_pte_set, env, va, pte, 0, 0, 0); }
 int sys_pte_batch(envid_t env, const struct pte_op *ops, uint64 n)
 {
@@ -37,9 +50,9 @@ int sys_env_set_regs(envid_t env, const struct trapframe *tf)
 {
   return syscall(SYS_env_set_regs, env, (uint64)tf, 0, 0, 0, 0);
 }
-int sys_slot_acquire(envid_t env) { return syscall(SYS_slot_acquire, env, 0, 0, 0, 0, 0); }
-int sys_slot_release(envid_t env) { return syscall(SYS_slot_release, env, 0, 0, 0, 0, 0); }
-int sys_env_destroy(envid_t env) { return syscall(SYS_env_destroy, env, 0, 0, 0, 0, 0); }
+int sys_slot_acquire(envid_t env) { return syscall1(SYS_slot_acquire, env); }
+int sys_slot_release(envid_t env) { return syscall1(SYS_slot_release, env); }
+int sys_env_destroy(envid_t env) { return syscall1(SYS_env_destroy, env); }
 void sys_halt(void)
 {
   syscall(SYS_halt, 0, 0, 0, 0, 0, 0);
@@ -47,8 +60,8 @@ void sys_halt(void)
     ;
 }
 int64 sys_getbootarg(char *buf, uint64 len) { return syscall(SYS_getbootarg, (uint64)buf, len, 0, 0, 0, 0); }
-envid_t sys_exofork(void) { return syscall(SYS_exofork, 0, 0, 0, 0, 0, 0); }
-int sys_yield(envid_t env) { return syscall(SYS_yield, env, 0, 0, 0, 0, 0); }
+envid_t sys_exofork(void) { return syscall1(SYS_exofork, 0); }
+int sys_yield(envid_t env) { return syscall1(SYS_yield, env); }
 void sys_exit(int status)
 {
   syscall(SYS_exit, status, 0, 0, 0, 0, 0);

@@ -1,11 +1,31 @@
 // An exception stack the kernel cannot write (unmapped, or read-only) kills
-// the env with a message naming the cause.
+// the env with a message naming the cause.  "faultbadstack unmap" first
+// takes a handled fault (so the kernel caches where frames go), then unmaps
+// the exception stack: the kernel must notice, not write to the old page.
 #include "lib.h"
 
 extern void upcall_entry(void);
 
+static int skip(struct uframe *f)
+{
+  f->tf.pc += 2;                              // c.ebreak
+  return 1;
+}
+
 int main(int argc, char **argv)
 {
+  if (argc > 1 && strcmp(argv[1], "unmap") == 0) {
+    set_handler(CAUSE_BREAKPOINT, skip);
+    asm volatile("c.ebreak");
+    asm volatile("c.ebreak");
+    pte_t pte = uvpt_pte(UXSTACKTOP - PGSIZE);
+    page_unmap(UXSTACKTOP - PGSIZE);
+    printf("faultbadstack: exception stack page %lx unmapped (refs now %d)\n", PTE_PPN(pte),
+           upages[PTE_PPN(pte) - PPN_BASE].refs);
+    asm volatile("c.ebreak");
+    printf("faultbadstack: FAIL: still alive\n");
+    return 1;
+  }
   uint64 lo = 0x20000000;                     // never mapped
   if (argc > 1 && strcmp(argv[1], "ro") == 0)
     lo = UTEXT;                                // mapped, but read-only text
