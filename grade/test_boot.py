@@ -38,6 +38,8 @@ RUNS = [
     ("attackpte", 2, r"^attackpte: all OK", r"BROKEN"),
     ("attackptr", 2, r"^attackptr: all OK", r"BROKEN"),
     ("preempttest", 3, r"^preempttest: all OK", r"FAIL"),
+    ("vmtest", 3, r"^vmtest: all OK", r"FAIL"),
+    ("tlbtest", 3, r"^tlbtest: all OK", r"FAIL"),
 ]
 
 
@@ -52,6 +54,15 @@ def test_run(boot, cpus, prog, final, forbid):
     assert status == 0, f"{prog} exited with status {status}, expected 0"
     con.poll_exit(5)        # let a panic during shutdown show up
     con.assert_no(r"^panic:", "kernel panic")
+
+
+@pytest.mark.points(4)
+def test_envtest(boot, cpus):
+    """exofork + set_regs, exit status, directed yield, slot shares."""
+    con = boot("envtest", cpus=cpus, args="onehart" if cpus == 1 else "",
+               fail_on=[r"^panic:", r"FAIL"])
+    con.expect(r"^envtest: all OK", timeout=60)
+    assert expect_exit_status(con) == 0
 
 
 FORKTREE_NAMES = [""] + [format(i, f"0{n}b") for n in (1, 2, 3)
