@@ -91,13 +91,17 @@ def boot(request):
 
     Keyword arguments: cpus (default 1), args (more boot arguments),
     icount=True (deterministic instruction counting, for benchmarks),
-    fail_on (regexes that fail the test as soon as they appear; default
+    mem="256M" (another RAM size than the Makefile's), fail_on (regexes that fail the test as soon as they appear; default
     a kernel panic; () to allow anything)."""
     started = []
     request.node.grade_consoles = started
 
-    def start(prog, cpus=1, args="", icount=False, fail_on=(console.PANIC,)):
+    def start(prog, cpus=1, args="", icount=False, mem=None,
+              fail_on=(console.PANIC,)):
         argv = console.qemu_command(cpus, icount=icount)
+        if mem is not None:
+            i = argv.index("-m")
+            argv[i + 1] = mem
         append = f"{prog} {args}".strip()
         name = f"{append} (cpus={cpus})"
         con = console.Console(argv + ["-append", append], name=name,

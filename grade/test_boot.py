@@ -115,3 +115,50 @@ def test_halt(boot, cpus):
     con.wait_exit(timeout=30)
     con.assert_no(r"^init exited", "halt returned instead of powering off")
     assert con.returncode == 0, f"QEMU exit status {con.returncode}, expected 0"
+
+
+@pytest.mark.points(2)
+@pytest.mark.cpus(2, 4)
+def test_other_hart_counts(boot, cpus):
+    """CPUS=N works for N other than 1 and 3: all harts start, forks run."""
+    con = boot("forktree", cpus=cpus)
+    m = con.expect(r"^exokernel: (\d+) harts")
+    assert int(m[1]) == cpus, f"banner says {m[1]} harts, QEMU has {cpus}"
+    con.expect(r"^forktree: all OK", timeout=60)
+    assert expect_exit_status(con) == 0
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("mem, mib", [("64M", 64), ("256M", 256)])
+def test_memory_from_device_tree(boot, mem, mib):
+    """The RAM size comes from the device tree, not a constant."""
+    con = boot("cowtest", cpus=1, mem=mem)
+    m = con.expect(r"^exokernel: \d+ harts, (\d+) MiB RAM, (\d+) pages free")
+    assert int(m[1]) == mib, f"banner says {m[1]} MiB, QEMU has {mib}"
+    free = int(m[2])
+    assert (mib - 8) * 256 < free < mib * 256, f"{free} free pages for {mib} MiB"
+    con.expect(r"^cowtest: all OK", timeout=60)
+
+
+# The targets of make bench, checked under -icount (exact and repeatable):
+# a change that makes a path slower than its target fails here.
+BENCH_TARGETS = {
+    "null_syscall": 60,
+    "upcall_roundtrip": 250,
+    "pgfault_demand_zero": 2500,
+    "cow_fork_exit_wait": 50000,
+    "yield_roundtrip": 400,
+}
+
+
+@pytest.mark.points(5)
+@pytest.mark.cpus(1)
+def test_bench_targets(boot, cpus):
+    con = boot("bench", cpus=cpus, icount=True, fail_on=[r"^panic:", r"FAIL"])
+    con.expect(r"^bench matmul150 \d+ insn/run", timeout=120)
+    got = {name: int(n) for name, n in
+           re.findall(r"^bench (\w+) (\d+) insn/", con.output, re.M)}
+    missing = [b for b in BENCH_TARGETS if b not in got]
+    assert not missing, f"benchmarks missing from the output: {missing}"
+    over = {b: (got[b], t) for b, t in BENCH_TARGETS.items() if got[b] > t}
+    assert not over, f"over target (measured, target): {over}"

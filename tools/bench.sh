@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# make bench: boot the kernel on one hart under -icount (one instruction per
+# tick, deterministic), run user/bench.c, and print its "bench <name> <n>
+# insn/<unit>" lines, then a table against the targets.  The matmul row is
+# compared with the same code run with no OS at all (bench/baremetal.c).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+QEMU_CMD=$(make -s --no-print-directory qemu-cmd CPUS=1 ICOUNT=1 | tail -1)
+TIMEOUT=${BENCH_TIMEOUT:-300}
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+run() {   # run <kernel> [append]: QEMU output to $out; fails on timeout
+    local kernel=$1; shift
+    # shellcheck disable=SC2086
+    if ! timeout --kill-after=5 "$TIMEOUT" ${QEMU_CMD/kernel\/kernel/$kernel} "$@" \
+            </dev/null >"$out" 2>&1; then
+        echo "bench: QEMU did not finish within ${TIMEOUT}s; its output:" >&2
+        tail -20 "$out" >&2
+        exit 1
+    fi
+}
+
+run bench/baremetal
+base=$(awk '$1 == "bench" && $2 == "matmul150_baremetal" {print $3}' "$out")
+run kernel/kernel -append bench
+grep -E '^bench [a-z0-9_]+ [0-9]+ insn/' "$out"
+if grep -qE '^(panic|.*FAIL)' "$out"; then
+    echo "bench: the run failed:" >&2
+    tail -20 "$out" >&2
+    exit 1
+fi
+echo "bench matmul150_baremetal ${base:-?} insn/run"
+
+# name, target (upper bound, or "1%" of the bare-metal run), xv6-riscv figure
+awk -v base="${base:-0}" '
+BEGIN {
+    n = split("null_syscall:60:1,130 (getpid)|upcall_roundtrip:250:-|pgfault_demand_zero:2500:40,567|cow_fork_exit_wait:50000:518,757|yield_roundtrip:400:-|matmul150:1%:27.2 M", rows, "|")
+    for (i = 1; i <= n; i++) { split(rows[i], f, ":"); order[i] = f[1]; target[f[1]] = f[2]; xv6[f[1]] = f[3] }
+}
+$1 == "bench" && $3 ~ /^[0-9]+$/ { got[$2] = $3; unit[$2] = $4 }
+END {
+    printf "\n%-22s %14s %-16s %12s %-16s %s\n", "benchmark", "instructions", "unit", "target", "xv6-riscv", "status"
+    bad = 0
+    for (i = 1; i <= n; i++) {
+        b = order[i]
+        if (!(b in got)) { printf "%-22s %14s\n", b, "missing"; bad = 1; continue }
+        if (target[b] == "1%") {
+            pct = base > 0 ? 100 * (got[b] - base) / base : 999
+            ok = base > 0 && pct <= 1 && pct >= -1
+            t = sprintf("%+.2f%% of bare", pct)
+        } else {
+            ok = got[b] <= target[b]
+            t = "<= " target[b]
+        }
+        if (!ok) bad = 1
+        printf "%-22s %14d %-16s %12s %-16s %s\n", b, got[b], unit[b], t, xv6[b], ok ? "ok" : "OVER TARGET"
+    }
+    exit bad
+}' "$out"
