@@ -142,7 +142,16 @@ struct pagepub {                  // at UPAGES[ppn - PPN_BASE]
   uint16  kind;
 };
 
+struct syspub {                   // at USYS
+  uint64  npages;                 // pages of RAM: UPAGES[0 .. npages-1]
+  uint64  nfree;                  // pages on the free list now
+  uint32  nharts;                 // harts running the kernel
+  uint32  slice_ticks;            // length of a time slice in time-CSR ticks
+  uint64  timebase;               // time-CSR ticks per second
+};
+
 #define uenvs  ((volatile struct envpub *)UENVS)
+#define usys   ((volatile struct syspub *)USYS)
 #define upages ((volatile struct pagepub *)UPAGES)
 #endif
 

@@ -80,6 +80,7 @@ void release(struct spinlock *l);
 
 // page.c: physical pages and their records
 extern struct pagepub pagepubs[];
+extern struct syspub syspub;
 extern uint64 npages_total, ram_end;
 void   pageinit(uint64 ramsize);
 uint64 page_alloc(int kind, struct env *owner);      // PPN, or 0; zeroed

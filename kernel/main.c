@@ -30,6 +30,7 @@ void kmain(uint64 hartid, uint64 dtb, uint64 is_boot)
     for (uint64 h = 0; h < NCPU; h++)
       if (h != hartid && sbi_hart_start(h, kpa(_secondary), 0) == 0)
         nharts++;
+    syspub.nharts = nharts;
     kprintf("exokernel: %d harts, %d MiB RAM, %d pages free, boot hart %d, init '%s'\n",
             nharts, (int)(ramsize >> 20), (int)pages_free(), (int)hartid, bootargs);
     env_first(bootargs[0] ? bootargs : "hello");

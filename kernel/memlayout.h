@@ -15,6 +15,8 @@
 //
 //   MAXUVA   0x40_0000_0000 +---------------------------------+
 //                            | (unused)                        |
+//   USYS     0x3F_8040_0000 +---------------------------------+ R-- U, shared
+//                            | struct syspub: machine, counts  |
 //   UPAGES   0x3F_8020_0000 +---------------------------------+ R-- U, shared
 //                            | struct pagepub[ppn - PPN_BASE]  |
 //   UENVS    0x3F_8000_0000 +---------------------------------+ R-- U, shared
@@ -77,6 +79,7 @@
 #define UVPR          0x3F20100000UL
 #define UENVS         0x3F80000000UL
 #define UPAGES        0x3F80200000UL
+#define USYS          0x3F80400000UL
 
 // Library conventions (the kernel does not rely on these).
 #define UTEXT         0x10000UL

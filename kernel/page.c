@@ -9,6 +9,7 @@
 #define MAXPAGES (MAXRAM / PGSIZE)
 
 struct pagepub pagepubs[MAXPAGES] __attribute__((aligned(4096)));
+struct syspub syspub __attribute__((aligned(4096)));
 int32 pnext[MAXPAGES];
 static int32 pprev[MAXPAGES];
 uint8 pflags[MAXPAGES];            // PF_* for page-table pages
@@ -27,7 +28,7 @@ static void freelist_push(int32 i)
   pagepubs[i].refs = 0;
   pnext[i] = freehead;
   freehead = i;
-  nfree++;
+  syspub.nfree = ++nfree;
 }
 
 // Set up the records: every page from the end of the kernel to the end of
@@ -38,6 +39,9 @@ void pageinit(uint64 ramsize)
     ramsize = MAXRAM;
   ram_end = RAMBASE + ramsize;
   npages_total = ramsize / PGSIZE;
+  syspub.npages = npages_total;
+  syspub.slice_ticks = SLICE_TICKS;
+  syspub.timebase = 10000000;          // QEMU virt: 10 MHz
   for (uint64 i = 0; i < npages_total; i++)
     pagepubs[i].kind = PG_KERNEL;
   uint64 first = (kpa(kernel_end) + PGSIZE - 1) & ~(PGSIZE - 1);
@@ -58,7 +62,7 @@ uint64 page_alloc(int kind, struct env *owner)
     return 0;
   int32 i = freehead;
   freehead = pnext[i];
-  nfree--;
+  syspub.nfree = --nfree;
   uint64 ppn = PPN_BASE + i;
   memset(ppn2kva(ppn), 0, PGSIZE);
   pagepubs[i].kind = kind;

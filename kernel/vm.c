@@ -27,9 +27,11 @@ void kvminit(void)
 {
   kernel_pt = (pagetable_t)boot_pagetable;
   shared_l1 = kpage();
-  pagetable_t l0_envs = kpage(), l0_pages = kpage();
+  pagetable_t l0_envs = kpage(), l0_pages = kpage(), l0_sys = kpage();
   shared_l1[PX(1, UENVS)] = PPN_PTE(kva2ppn(l0_envs), PTE_TABLE);
   shared_l1[PX(1, UPAGES)] = PPN_PTE(kva2ppn(l0_pages), PTE_TABLE);
+  shared_l1[PX(1, USYS)] = PPN_PTE(kva2ppn(l0_sys), PTE_TABLE);
+  l0_sys[PX(0, USYS)] = PPN_PTE(kva2ppn(&syspub), PTE_RO_USER);
   uint64 envbytes = sizeof(struct envpub) * NENV;
   for (uint64 off = 0; off < envbytes; off += PGSIZE)
     l0_envs[PX(0, UENVS + off)] = PPN_PTE(kva2ppn((char *)envpubs + off), PTE_RO_USER);

@@ -76,7 +76,7 @@ static void attack_pages(void)
   uint64 pub = PTE_PPN(((volatile pte_t *)UVPR)[UENVS >> 30]);
   expect_err(sys_pte_set(0, VA, PPN_PTE(pub, RW)), E_PERM, "map the shared public table");
   // a free page (one that nobody owns): pick one from the public records
-  for (uint64 i = 0; i < 32768; i++)
+  for (uint64 i = 0; i < usys->npages; i++)
     if (upages[i].kind == PG_FREE) {
       expect_err(sys_pte_set(0, VA, PPN_PTE(PPN_BASE + i, RW)), E_PERM, "map a free page");
       expect_err(sys_page_free(PPN_BASE + i), E_PERM, "free a free page");

@@ -8,11 +8,14 @@ static volatile char page[PGSIZE] __attribute__((aligned(PGSIZE))) = { 7 };
 
 static uint64 ppn_of(volatile void *p) { return PTE_PPN(uvpt_pte((uint64)p & ~(PGSIZE - 1))); }
 
+// Free pages, counted in the public per-page records (and checked against
+// the kernel's own count).
 static int count_free(void)
 {
   int n = 0;
-  for (uint64 i = 0; i < 32768; i++)
+  for (uint64 i = 0; i < usys->npages; i++)
     n += upages[i].kind == PG_FREE;
+  check(n == (int)usys->nfree, "%d pages marked free, the kernel counts %d", n, (int)usys->nfree);
   return n;
 }
 
