@@ -104,7 +104,7 @@ qemu: deps-qemu kernel/kernel
 	sed "s/:1234/:$(GDBPORT)/" < $< > $@
 
 qemu-gdb: deps-qemu kernel/kernel .gdbinit
-	@echo "*** now run 'gdb-multiarch' in this folder (port $(GDBPORT))"
+	@echo "*** now run 'gdb-multiarch -x .gdbinit' in this folder (port $(GDBPORT))"
 	$(QEMU) $(QEMUOPTS) -append "$(INIT)" -S -gdb tcp::$(GDBPORT)
 
 # The QEMU command line without -append, for the grader.
