@@ -76,7 +76,18 @@ int main(int argc, char **argv)
   for (int i = 0; i < 100; i++)
     sys_yield(peer);
   int got = uenvs[ENVX(peer)].runs - r0;
-  check(onehart ? got >= 100 : got > 0, "100 directed yields ran the peer %d times", got);
+  if (onehart) {
+    check(got >= 100, "100 directed yields ran the peer %d times", got);
+  } else {
+    // on several harts the peer may be running elsewhere (then a yield is
+    // a plain one), and its hart may not even be scheduled by the host for
+    // a while: only require that it keeps running
+    uint64 t0 = rdtime();
+    while (uenvs[ENVX(peer)].runs - r0 < 100 && rdtime() - t0 < 50000000UL)
+      sys_yield(peer);
+    got = uenvs[ENVX(peer)].runs - r0;
+    check(got >= 100, "the peer ran only %d times in 5 s of directed yields", got);
+  }
   check(sys_yield(12345) == -E_BAD_ENV, "yield to a made-up env");
   sys_env_destroy(peer);
   waitenv(peer, 0);
