@@ -44,8 +44,7 @@
 #define E_NO_SLOT    9   // no free time slice / would release the last one
 #define E_NOSYS      10  // no such system call
 #define E_BUSY       11  // the env is running (set_regs), or the page is pinned
-#define E_NOT_EXITED 12  // reserved
-#define NERRORS      13
+#define NERRORS      12
 
 // ---- Sv39 page-table entries ----
 #define PTE_V   (1UL << 0)

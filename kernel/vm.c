@@ -221,38 +221,32 @@ void *uaddr(struct env *e, uint64 va, uint64 need)
   return (char *)KVA(PTE_PA(*p)) + (va & (PGSIZE - 1));
 }
 
-// Copy n bytes from user address srcva in e.  0, or -E_FAULT.
-int copyin(struct env *e, void *dst, uint64 srcva, uint64 n)
+// Copy n bytes between kernel buffer k and user address va in e, towards
+// the user if out.  0, or -E_FAULT if a page is not mapped with the needed
+// permission (bytes before it may have been copied).
+static int copy_user(struct env *e, uint64 va, char *k, uint64 n, int out)
 {
   while (n > 0) {
-    char *src = uaddr(e, srcva, PTE_R);
-    if (!src)
+    char *u = uaddr(e, va, out ? PTE_W : PTE_R);
+    if (!u)
       return -E_FAULT;
-    uint64 m = PGSIZE - (srcva & (PGSIZE - 1));
+    uint64 m = PGSIZE - (va & (PGSIZE - 1));
     if (m > n)
       m = n;
-    memmove(dst, src, m);
-    dst = (char *)dst + m;
-    srcva += m;
+    if (out)
+      memmove(u, k, m);
+    else
+      memmove(k, u, m);
+    k += m;
+    va += m;
     n -= m;
   }
   return 0;
 }
 
-// Copy n bytes to user address dstva in e.  0, or -E_FAULT.
+int copyin(struct env *e, void *dst, uint64 srcva, uint64 n) { return copy_user(e, srcva, dst, n, 0); }
+
 int copyout(struct env *e, uint64 dstva, const void *src, uint64 n)
 {
-  while (n > 0) {
-    char *dst = uaddr(e, dstva, PTE_W);
-    if (!dst)
-      return -E_FAULT;
-    uint64 m = PGSIZE - (dstva & (PGSIZE - 1));
-    if (m > n)
-      m = n;
-    memmove(dst, src, m);
-    src = (const char *)src + m;
-    dstva += m;
-    n -= m;
-  }
-  return 0;
+  return copy_user(e, dstva, (char *)src, n, 1);
 }

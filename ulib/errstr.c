@@ -15,7 +15,6 @@ static const char *const messages[NERRORS] = {
   [E_NO_SLOT]    = "no free time slice",
   [E_NOSYS]      = "no such system call",
   [E_BUSY]       = "busy",
-  [E_NOT_EXITED] = "not exited",
 };
 
 // The message for err, which may be E_xxx or a system call's -E_xxx;
