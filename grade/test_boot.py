@@ -37,6 +37,7 @@ RUNS = [
     ("faulttest", 3, r"^faulttest: all OK", None),
     ("attackpte", 2, r"^attackpte: all OK", r"BROKEN"),
     ("attackptr", 2, r"^attackptr: all OK", r"BROKEN"),
+    ("attackref", 3, r"^attackref: all OK", r"BROKEN|FAIL"),
     ("preempttest", 3, r"^preempttest: all OK", r"FAIL"),
     ("vmtest", 3, r"^vmtest: all OK", r"FAIL"),
     ("tlbtest", 3, r"^tlbtest: all OK", r"FAIL"),

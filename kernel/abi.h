@@ -8,9 +8,10 @@
 #endif
 
 // ---- System calls: number in a7, arguments in a0..a5, result in a0. ----
-// A negative result is -E_xxx.  Registers t0-t6 and a1-a7 come back zeroed
-// (or, for the calls that may switch envs, exactly as they were); s0-s11,
-// sp, ra, gp and tp are preserved.
+// A negative result is -E_xxx.  Registers t0-t6 and a1-a7 are clobbered:
+// the short calls zero them, the calls that may switch envs leave the env's
+// own earlier values there (never kernel data).  s0-s11, sp, ra, gp and tp
+// are preserved.
 // Calls below SYS_FIRST_SLOW never switch envs and take the short path.
 #define SYS_cputs          0   // (buf, len): write bytes on the debug console
 #define SYS_getenvid       1   // (): the caller's env id
@@ -26,11 +27,19 @@
 #define SYS_env_destroy    11  // (envid): destroy a descendant / reap an exited child
 #define SYS_halt           12  // (): power off the machine (SBI SRST)
 #define SYS_getbootarg     13  // (buf, len): copy the boot arguments; their length
+#define SYS_env_grant      14  // (envid, rights): give a descendant rights the caller holds
 #define SYS_FIRST_SLOW     16
 #define SYS_exofork        16  // (): new child env; child id, or 0 in the child
 #define SYS_yield          17  // (envid): give the rest of the slice to envid (0: any)
 #define SYS_exit           18  // (status): end the caller; never returns
 #define NSYSCALL           19
+
+// Rights an env may hold (envpub.rights).  The first env holds them all; an
+// env passes some of its own to a descendant with SYS_env_grant.
+#define RIGHT_HALT   (1U << 0)            // may power the machine off
+#define RIGHT_ALL    RIGHT_HALT
+
+#define MAXCPUTS     4096                 // longest SYS_cputs write
 
 // ---- Errors ----
 #define E_INVAL      1   // bad argument (number out of range, bad status, ...)
@@ -127,6 +136,8 @@ struct envpub {                   // at UENVS[ENVX(id)]
   int32   nslots;                 // time slices owned
   int32   hart;                   // hart running it, or -1
   int32   runs;                   // times scheduled (for tests and curiosity)
+  uint32  rights;                 // RIGHT_* held
+  int32   pad[6];                 // to 64 bytes: indexing is a shift
 };
 
 // Page kind.
@@ -137,8 +148,10 @@ struct envpub {                   // at UENVS[ENVX(id)]
 
 struct pagepub {                  // at UPAGES[ppn - PPN_BASE]
   envid_t owner;                  // env charged for the page; 0 = none
-  uint16  refs;                   // number of user PTEs that map it
+  uint32  refs;                   // number of user PTEs that map it
   uint16  kind;
+  uint16  pad;
+  uint32  pad2;
 };
 
 struct syspub {                   // at USYS

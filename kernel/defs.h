@@ -22,6 +22,8 @@ struct cpu {
   uint64 hartid;                   // 32
   uint64 kpt;                      // 40: satp value of the kernel page table
   uint64 scratch[2];               // 48: trampoline.S saves t0, t1 here
+  uint64 kvec;                     // 64: kernelvec, for stvec in the kernel
+  uint64 uvec;                     // 72: uservec, for stvec in user mode
   int started;
 };
 extern struct cpu cpus[NCPU];
@@ -47,6 +49,7 @@ struct env {
   pagetable_t pt;                  // root page table (kernel VA)
   int npages;                      // pages charged (owned + page tables)
   int nslots;                      // time slices owned
+  uint32 rights;                   // RIGHT_* held
   int32 owned;                     // head of the list of owned user pages (index), -1
   int32 ptlist;                    // head of the list of its page-table pages, -1
 };
@@ -88,7 +91,7 @@ void   pt_unlink(struct env *e, uint64 ppn);
 extern int32 pnext[];
 extern uint8 pflags[];
 #define PF_USER_L0 1                 // a level-0 table mapping user addresses
-void   page_ref(uint64 ppn);
+int    page_ref(uint64 ppn);
 void   page_unref(uint64 ppn);
 void   page_disown(uint64 ppn);
 void   page_disown_all(struct env *e);
@@ -121,6 +124,7 @@ static inline struct env *env_lookup(envid_t id)
   return e;
 }
 int    env_get(struct env *caller, envid_t id, struct env **out);
+int    env_get_any(struct env *caller, envid_t id, struct env **out);
 int    env_alloc(struct env *parent, struct env **out);
 void   env_kill(struct env *e, int code);
 void   env_publish(struct env *e);

@@ -20,6 +20,7 @@ void env_publish(struct env *e)
   p->npages = e->npages;
   p->nslots = e->nslots;
   p->hart = e->hart;
+  p->rights = e->rights;
 }
 
 void envinit(void)
@@ -33,9 +34,10 @@ void envinit(void)
   }
 }
 
-// Find env id on behalf of caller: id 0 means the caller itself; any other
-// env must be the caller or one of its descendants.  0 or -E_BAD_ENV.
-int env_get(struct env *caller, envid_t id, struct env **out)
+// Find env id on behalf of caller, live or exited: id 0 means the caller
+// itself; any other env must be the caller or one of its descendants.
+// 0 or -E_BAD_ENV.
+int env_get_any(struct env *caller, envid_t id, struct env **out)
 {
   if (id == 0) {
     *out = caller;
@@ -53,6 +55,16 @@ int env_get(struct env *caller, envid_t id, struct env **out)
       break;
   }
   return -E_BAD_ENV;
+}
+
+// The same, for a live env only: an exited env has no memory, slots or
+// registers left to act on (only SYS_env_destroy may reap it).
+int env_get(struct env *caller, envid_t id, struct env **out)
+{
+  int r = env_get_any(caller, id, out);
+  if (r == 0 && (*out)->status == ENV_EXITED)
+    return -E_BAD_ENV;
+  return r;
 }
 
 // Allocate an env with an empty user address space and one time slice.
@@ -164,14 +176,17 @@ struct proghdr {
   uint64 off, vaddr, paddr, filesz, memsz, align;
 };
 
-// Map a fresh page at va in e (owned by e) and return its kernel address.
+// Map a fresh page at va in e (owned by e), or add perm to the page
+// already there (two segments may share a page); its kernel address.
 static void *load_page(struct env *e, uint64 va, uint64 perm)
 {
   pte_t *p = walk(e, va, 1);
   if (!p)
     return 0;
-  if (*p & PTE_V)
+  if (*p & PTE_V) {
+    *p |= perm;
     return ppn2kva(PTE_PPN(*p));
+  }
   uint64 ppn = page_alloc(PG_USER, e);
   if (!ppn)
     return 0;
@@ -180,17 +195,20 @@ static void *load_page(struct env *e, uint64 va, uint64 perm)
   return ppn2kva(ppn);
 }
 
-// Load an ELF image into e's empty address space.  0 or a negative error.
+// Load an ELF image into e's empty address space.  0 or a negative error;
+// every offset and size is checked against the image and UTOP.
 int elf_load(struct env *e, const uchar *img, uint64 size, uint64 *entry)
 {
   const struct elfhdr *eh = (const void *)img;
-  if (size < sizeof *eh || eh->magic != ELF_MAGIC)
+  if (size < sizeof *eh || eh->magic != ELF_MAGIC || eh->phoff > size ||
+      eh->phnum > (size - eh->phoff) / sizeof(struct proghdr))
     return -E_INVAL;
   for (int i = 0; i < eh->phnum; i++) {
     const struct proghdr *ph = (const void *)(img + eh->phoff + i * sizeof *ph);
     if (ph->type != PT_LOAD)
       continue;
-    if (ph->vaddr + ph->memsz >= UTOP || ph->off + ph->filesz > size)
+    if (ph->filesz > ph->memsz || ph->memsz > UTOP || ph->vaddr >= UTOP - ph->memsz ||
+        ph->off > size || ph->filesz > size - ph->off)
       return -E_INVAL;
     uint64 perm = (ph->flags & PF_R ? PTE_R : 0) | (ph->flags & PF_W ? PTE_W | PTE_R : 0) |
                   (ph->flags & PF_X ? PTE_X : 0);
@@ -205,6 +223,8 @@ int elf_load(struct env *e, const uchar *img, uint64 size, uint64 *entry)
         memcpy(k + (lo - va), img + ph->off + (lo - ph->vaddr), hi - lo);
     }
   }
+  if (eh->entry >= UTOP)
+    return -E_INVAL;
   *entry = eh->entry;
   return 0;
 }
@@ -238,6 +258,7 @@ void env_first(const char *args)
       !load_page(e, USTACKTOP - PGSIZE, PTE_R | PTE_W))
     panic("cannot create the first env");
   rootenv = e;
+  e->rights = RIGHT_ALL;
   e->tf.pc = entry;
   e->tf.sp = USTACKTOP;
   e->status = ENV_RUNNABLE;

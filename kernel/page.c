@@ -112,7 +112,15 @@ void pt_unlink(struct env *e, uint64 ppn)
     }
 }
 
-void page_ref(uint64 ppn) { pagepubs[ppn - PPN_BASE].refs++; }
+// One more user mapping of ppn.  0, or -E_NO_MEM if the count is full.
+int page_ref(uint64 ppn)
+{
+  struct pagepub *p = &pagepubs[ppn - PPN_BASE];
+  if (p->refs == 0xFFFFFFFFU)
+    return -E_NO_MEM;
+  p->refs++;
+  return 0;
+}
 
 // One user mapping of ppn went away; free the page if nothing holds it.
 void page_unref(uint64 ppn)

@@ -78,10 +78,8 @@ void env_run(struct env *e)
     sfence_vma_all();
   }
   release(&klock);
-  uint64 s = CSR_READ(sstatus);
-  s &= ~SSTATUS_SPP;
-  s |= SSTATUS_SPIE;
-  CSR_WRITE(sstatus, s);
+  CSR_CLEAR(sstatus, SSTATUS_SPP);        // return to user mode
+  CSR_SET(sstatus, SSTATUS_SPIE);         // with interrupts on
   userret(&e->tf);
 }
 

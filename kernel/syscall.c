@@ -18,6 +18,8 @@ static uint64 sys_cputs(ARGS)
   UNUSED;
   char buf[512];
   uint64 va = a0, n = a1;
+  if (n > MAXCPUTS)
+    return -E_INVAL;
   if (va + n < va)
     return -E_FAULT;
   acquire(&klock);
@@ -201,7 +203,7 @@ static uint64 sys_env_destroy(ARGS)
   struct env *e;
   int64 r;
   acquire(&klock);
-  if ((r = env_get(cur(), a0, &e)) == 0) {
+  if ((r = env_get_any(cur(), a0, &e)) == 0) {
     if (e == cur())
       r = -E_INVAL;
     else if (e->status == ENV_EXITED)
@@ -213,11 +215,34 @@ static uint64 sys_env_destroy(ARGS)
   return r;
 }
 
+// Power off: only for an env holding RIGHT_HALT.
 static uint64 sys_halt(ARGS)
 {
   UNUSED;
+  if (!(cur()->rights & RIGHT_HALT))
+    return -E_PERM;
   kprintf("halt: powering off\n");
   sbi_shutdown();
+}
+
+// Give a descendant some of the caller's rights.
+static uint64 sys_env_grant(ARGS)
+{
+  UNUSED;
+  struct env *e;
+  int64 r;
+  uint32 rights = a1;
+  acquire(&klock);
+  if ((r = env_get(cur(), a0, &e)) == 0) {
+    if (rights & ~cur()->rights)
+      r = -E_PERM;
+    else {
+      e->rights |= rights;
+      env_publish(e);
+    }
+  }
+  release(&klock);
+  return r;
 }
 
 static uint64 sys_getbootarg(ARGS)
@@ -248,7 +273,7 @@ uint64 (*const fast_syscalls[SYS_FIRST_SLOW])(ARGS) = {
   [SYS_env_destroy] = sys_env_destroy,
   [SYS_halt] = sys_halt,
   [SYS_getbootarg] = sys_getbootarg,
-  [14] = sys_nosys,
+  [SYS_env_grant] = sys_env_grant,
   [15] = sys_nosys,
 };
 

@@ -11,6 +11,8 @@
 #define CPU_URA    16
 #define CPU_ENV    24
 #define CPU_SCRATCH 48
+#define CPU_KVEC   64
+#define CPU_UVEC   72
 #define ENV_UPCALL 256
 #define ENV_XLO    264
 #define ENV_XHI    272
@@ -31,6 +33,8 @@ uservec:
         li      ra, SYS_FIRST_SLOW
         bgeu    a7, ra, slowcall
         # ---- short path ----
+        ld      ra, CPU_KVEC(tp)        # a fault in the kernel goes to kernelvec
+        csrw    stvec, ra
         la      ra, fast_syscalls
         slli    a7, a7, 3
         add     ra, ra, a7
@@ -53,6 +57,8 @@ uservec:
         li      a5, 0
         li      a6, 0
         li      a7, 0
+        ld      ra, CPU_UVEC(tp)
+        csrw    stvec, ra
         ld      ra, CPU_URA(tp)
         ld      sp, CPU_USP(tp)
         csrrw   tp, sscratch, tp        # back to the user's tp
@@ -67,6 +73,8 @@ exception:
         bltz    ra, full                # an interrupt
         sd      t0, CPU_SCRATCH(tp)
         sd      t1, CPU_SCRATCH+8(tp)
+        ld      t0, CPU_KVEC(tp)
+        csrw    stvec, t0
         la      t0, klock
 1:      li      t1, 1
         amoswap.w.aq t1, t1, (t0)
@@ -126,6 +134,8 @@ exception:
         la      t0, klock
         amoswap.w.rl zero, zero, (t0)
         mv      sp, a0
+        ld      ra, CPU_UVEC(tp)
+        csrw    stvec, ra
         ld      ra, CPU_URA(tp)
         ld      t0, CPU_SCRATCH(tp)
         ld      t1, CPU_SCRATCH+8(tp)
@@ -139,21 +149,10 @@ unbound:
         ld      sp, CPU_KSTACK(tp)
 
         # ---- full save into the env's trapframe ----
-full:
-        ld      ra, CPU_ENV(tp)
-        sd      t0, 32(ra)
-        sd      t1, 40(ra)
-        sd      t2, 48(ra)
-        sd      t3, 216(ra)
-        sd      t4, 224(ra)
-        sd      t5, 232(ra)
-        sd      t6, 240(ra)
-        j       1f
-        # A system call clobbers t0-t6 (the ABI says so): their slots keep
-        # this env's own older values, never kernel data.
-slowcall:
-        ld      ra, CPU_ENV(tp)
-1:      sd      gp, 16(ra)
+        # SAVE_COMMON: every register but t0-t6 into the env at ra; then
+        # stvec = kernelvec.  Expects tp = struct cpu, user ra/sp in it.
+.macro SAVE_COMMON
+        sd      gp, 16(ra)
         sd      s0, 56(ra)
         sd      s1, 64(ra)
         sd      a0, 72(ra)
@@ -182,15 +181,33 @@ slowcall:
         sd      t0, 24(ra)
         csrr    t0, sepc
         sd      t0, 248(ra)
-        la      t0, kernelvec
+        ld      t0, CPU_KVEC(tp)
         csrw    stvec, t0
-        csrr    t0, scause              # only a system call may be a yield:
-        li      t1, 8                   # a7 is just a user register otherwise
-        bne     t0, t1, 3f
+.endm
+
+        # Interrupts and exceptions: all registers.
+full:
+        ld      ra, CPU_ENV(tp)
+        sd      t0, 32(ra)
+        sd      t1, 40(ra)
+        sd      t2, 48(ra)
+        sd      t3, 216(ra)
+        sd      t4, 224(ra)
+        sd      t5, 232(ra)
+        sd      t6, 240(ra)
+        SAVE_COMMON
+        call    usertrap                # never returns
+
+        # System calls that may switch envs.  They clobber t0-t6 (the ABI
+        # says so): those slots keep this env's own older values, never
+        # kernel data.  A directed yield goes straight to its fast path.
+slowcall:
+        ld      ra, CPU_ENV(tp)
+        SAVE_COMMON
         li      t0, SYS_yield
-        beq     a7, t0, 2f
-3:      call    usertrap                # never returns
-2:      call    yield_syscall           # the directed-yield fast path; never returns
+        beq     a7, t0, 1f
+        call    usertrap                # never returns
+1:      call    yield_syscall           # never returns
 
 # userret(tf): resume user code from a saved trapframe.  The caller has set
 # sstatus (SPP = user, SPIE = 1) and satp, and holds no locks.

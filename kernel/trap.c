@@ -8,8 +8,13 @@ void kerneltrap(void);
 // user access to the cycle, time and instret counters.
 void trapinit_hart(void)
 {
+  mycpu()->kvec = (uint64)kernelvec;
+  mycpu()->uvec = (uint64)uservec;
   CSR_WRITE(stvec, kernelvec);
   CSR_WRITE(scounteren, 7);
+  // Floating-point and vector state is off (the firmware may leave it on):
+  // the kernel does not save those registers, so user FP instructions trap.
+  CSR_CLEAR(sstatus, SSTATUS_FS | SSTATUS_VS);
   CSR_SET(sie, SIE_SSIE | SIE_STIE);
   timer_next();
 }
@@ -93,6 +98,8 @@ _Static_assert(__builtin_offsetof(struct env, xhi) == 272, "trampoline.S: ENV_XH
 _Static_assert(__builtin_offsetof(struct env, xframe_kva) == 280, "trampoline.S: ENV_XKVA");
 _Static_assert(__builtin_offsetof(struct env, xframe_va) == 288, "trampoline.S: ENV_XVA");
 _Static_assert(__builtin_offsetof(struct cpu, scratch) == 48, "trampoline.S: CPU_SCRATCH");
+_Static_assert(__builtin_offsetof(struct cpu, kvec) == 64, "trampoline.S: CPU_KVEC");
+_Static_assert(__builtin_offsetof(struct cpu, uvec) == 72, "trampoline.S: CPU_UVEC");
 _Static_assert(__builtin_offsetof(struct spinlock, locked) == 0, "trampoline.S: klock");
 
 // Every trap from user mode except the short system calls comes here, with

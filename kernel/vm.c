@@ -94,6 +94,7 @@ static int map_internal(struct env *e, uint64 va, uint64 ppn)
   if (!p)
     return -E_NO_MEM;
   *p = PPN_PTE(ppn, PTE_RO_USER);
+  tlb_shootdown(e, va);
   return 0;
 }
 
@@ -150,21 +151,27 @@ void tlb_shootdown(struct env *e, uint64 va)
     sbi_remote_sfence_vma(1UL << e->hart, va, PGSIZE);
 }
 
-// May caller put ppn in a PTE at va?  Yes if it owns the page, a descendant
-// owns it, or the caller itself maps that page at va (how fork shares pages
-// the caller does not own).
-static int page_accessible(struct env *caller, uint64 ppn, uint64 va)
+// May caller put ppn, with the R/W/X bits in perm, in a PTE at va?  Yes if
+// the caller or a descendant owns the page.  A page the caller does not own
+// but maps itself at va (how fork passes on pages) may be passed on with no
+// more permission than the caller's own mapping has, except that the only
+// mapper of an ownerless page may do what it likes with it.
+static int page_accessible(struct env *caller, uint64 ppn, uint64 va, uint64 perm)
 {
   struct pagepub *p = &pagepubs[ppn - PPN_BASE];
   if (p->kind != PG_USER)
     return 0;
   if (p->owner) {
     struct env *o;
-    if (env_get(caller, p->owner, &o) == 0)
+    if (env_get_any(caller, p->owner, &o) == 0)
       return 1;
   }
   pte_t *mine = walk(caller, va, 0);
-  return mine && (*mine & PTE_V) && PTE_PPN(*mine) == ppn;
+  if (!mine || !(*mine & PTE_V) || PTE_PPN(*mine) != ppn)
+    return 0;
+  if (p->owner == 0 && p->refs == 1)
+    return 1;
+  return (perm & ~*mine & (PTE_R | PTE_W | PTE_X)) == 0;
 }
 
 // Check a leaf PTE the library wants installed.  0 or -E_BAD_PTE.
@@ -189,23 +196,20 @@ int pte_install(struct env *caller, struct env *e, uint64 va, pte_t pte)
     int r = pte_check(pte);
     if (r < 0)
       return r;
-    if (!page_valid(ppn) || !page_accessible(caller, ppn, va))
+    if (!page_valid(ppn) || !page_accessible(caller, ppn, va, pte))
       return -E_PERM;
   }
   pte_t *p = walk(e, va, pte != 0);
   if (!p)
     return pte ? -E_NO_MEM : 0;
   pte_t old = *p;
+  if (pte && page_ref(ppn) < 0)
+    return -E_NO_MEM;
   upcall_unbind(e, va);
-  if (pte)
-    page_ref(ppn);
   *p = pte;
-  if (old & PTE_V) {
-    tlb_shootdown(e, va);
+  tlb_shootdown(e, va);          // also for a new mapping: a TLB may cache "invalid"
+  if (old & PTE_V)
     page_unref(PTE_PPN(old));
-  } else if (e->hart == (int)mycpu()->hartid) {
-    sfence_vma_va(va);
-  }
   return 0;
 }
 

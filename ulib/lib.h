@@ -24,8 +24,9 @@ int    sys_env_set_regs(envid_t env, const struct trapframe *tf);
 int    sys_slot_acquire(envid_t env);
 int    sys_slot_release(envid_t env);
 int    sys_env_destroy(envid_t env);
-void   sys_halt(void) __attribute__((noreturn));
+int    sys_halt(void);                // powers off; returns only on error
 int64  sys_getbootarg(char *buf, uint64 len);
+int    sys_env_grant(envid_t env, uint32 rights);
 envid_t sys_exofork(void);
 int    sys_yield(envid_t env);
 void   sys_exit(int status) __attribute__((noreturn));

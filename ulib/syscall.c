@@ -53,13 +53,9 @@ int sys_env_set_regs(envid_t env, const struct trapframe *tf)
 int sys_slot_acquire(envid_t env) { return syscall1(SYS_slot_acquire, env); }
 int sys_slot_release(envid_t env) { return syscall1(SYS_slot_release, env); }
 int sys_env_destroy(envid_t env) { return syscall1(SYS_env_destroy, env); }
-void sys_halt(void)
-{
-  syscall(SYS_halt, 0, 0, 0, 0, 0, 0);
-  for (;;)
-    ;
-}
+int sys_halt(void) { return syscall1(SYS_halt, 0); }
 int64 sys_getbootarg(char *buf, uint64 len) { return syscall(SYS_getbootarg, (uint64)buf, len, 0, 0, 0, 0); }
+int sys_env_grant(envid_t env, uint32 rights) { return syscall(SYS_env_grant, env, rights, 0, 0, 0, 0); }
 envid_t sys_exofork(void) { return syscall1(SYS_exofork, 0); }
 int sys_yield(envid_t env) { return syscall1(SYS_yield, env); }
 void sys_exit(int status)

@@ -18,7 +18,7 @@ int main(int argc, char **argv)
   memset(edge, ' ', PGSIZE);
   edge[PGSIZE - 1] = '\n';
   page_unmap((uint64)edge + PGSIZE);
-  expect_err(sys_cputs(edge, PGSIZE + 16), E_FAULT, "cputs across into an unmapped page");
+  expect_err(sys_cputs(edge + PGSIZE - 16, 32), E_FAULT, "cputs across into an unmapped page");
 
   char buf[64];
   expect_err(sys_getbootarg((char *)KADDR, 64), E_FAULT, "getbootarg into the kernel");

@@ -3,5 +3,7 @@
 
 int main(int argc, char **argv)
 {
-  sys_halt();
+  int r = sys_halt();
+  printf("halt: %s\n", errstr(r));
+  return 1;
 }
