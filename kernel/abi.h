@@ -28,16 +28,41 @@
 #define SYS_halt           12  // (): power off the machine (SBI SRST)
 #define SYS_getbootarg     13  // (buf, len): copy the boot arguments; their length
 #define SYS_env_grant      14  // (envid, rights): give a descendant rights the caller holds
-#define SYS_FIRST_SLOW     16
-#define SYS_exofork        16  // (): new child env; child id, or 0 in the child
-#define SYS_yield          17  // (envid): give the rest of the slice to envid (0: any)
-#define SYS_exit           18  // (status): end the caller; never returns
-#define NSYSCALL           19
+#define SYS_irq_claim      15  // (irq): become the owner of a PLIC source
+#define SYS_irq_ack        16  // (irq): serviced: complete and unmask the source
+#define SYS_dev_map        17  // (dev, va): map a device's registers at va
+#define SYS_pct_reply      18  // (caller, w1, w2, w3, page): reply, keep running
+#define SYS_FIRST_SLOW     32
+#define SYS_exofork        32  // (): new child env; child id, or 0 in the child
+#define SYS_yield          33  // (envid): give the rest of the slice to envid (0: any)
+#define SYS_exit           34  // (status): end the caller; never returns
+#define SYS_pct_call       35  // (target, w1, w2, w3, page, reply_va): call, wait for reply
+#define SYS_pct_send       36  // (target, w1, w2, w3, page): deliver, do not wait
+#define SYS_pct_recv       37  // (.., recv_va in a5): wait for a call, send or interrupt
+#define SYS_pct_reply_recv 38  // (caller, w1, w2, w3, page, recv_va): reply, then wait
+#define NSYSCALL           39
 
 // Rights an env may hold (envpub.rights).  The first env holds them all; an
 // env passes some of its own to a descendant with SYS_env_grant.
 #define RIGHT_HALT   (1U << 0)            // may power the machine off
-#define RIGHT_ALL    RIGHT_HALT
+#define RIGHT_UART   (1U << 1)            // may map the UART and claim its interrupt
+#define RIGHT_ALL    (RIGHT_HALT | RIGHT_UART)
+
+// Devices for SYS_dev_map (the kernel's own devices are not in this list).
+#define DEV_UART     0                    // NS16550A registers, one page; PLIC source 10
+#define IRQ_UART     10
+
+// Protected control transfer.  A page offered with a message is one word:
+// its address | the permissions (PTE_R/W/X) the receiver gets, at most the
+// sender's own.  What a receiver finds when pct_recv/pct_reply_recv return:
+//   a0 = sender's env id (0: the kernel, for interrupts), a1..a3 = the words
+//   (for an interrupt: a1 = mask of pending IRQs), a4 = permissions of the
+//   page mapped at its recv_va (0: none), a5 = PCT_CALL if the sender waits
+//   for a reply, PCT_SEND if not.
+// What a caller finds when pct_call returns: a0 = 0 (or -error), a1..a3 =
+// the reply words, a4 = permissions of a page mapped at its reply_va.
+#define PCT_SEND     0
+#define PCT_CALL     1
 
 #define MAXCPUTS     4096                 // longest SYS_cputs write
 
@@ -53,7 +78,8 @@
 #define E_NO_SLOT    9   // no free time slice / would release the last one
 #define E_NOSYS      10  // no such system call
 #define E_BUSY       11  // the env is running (set_regs), or the page is pinned
-#define NERRORS      12
+#define E_NOT_WAITING 12 // PCT: the target is not waiting in pct_recv
+#define NERRORS      13
 
 // ---- Sv39 page-table entries ----
 #define PTE_V   (1UL << 0)
@@ -160,6 +186,8 @@ struct syspub {                   // at USYS
   uint32  nharts;                 // harts running the kernel
   uint32  slice_ticks;            // length of a time slice in time-CSR ticks
   uint64  timebase;               // time-CSR ticks per second
+  uint64  irq_instret;            // instret when the last device interrupt trapped
+  uint64  irq_hart;               //   and the hart it trapped on (for benchmarks)
 };
 
 #define uenvs  ((volatile struct envpub *)UENVS)

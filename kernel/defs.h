@@ -24,6 +24,7 @@ struct cpu {
   uint64 scratch[2];               // 48: trampoline.S saves t0, t1 here
   uint64 kvec;                     // 64: kernelvec, for stvec in the kernel
   uint64 uvec;                     // 72: uservec, for stvec in user mode
+  uint64 stamp;                    // 80: instret when the last full trap began
   int started;
 };
 extern struct cpu cpus[NCPU];
@@ -50,9 +51,17 @@ struct env {
   int npages;                      // pages charged (owned + page tables)
   int nslots;                      // time slices owned
   uint32 rights;                   // RIGHT_* held
+  int ipc;                         // IPC_NONE, or blocked: IPC_RECV, IPC_CALL
+  envid_t ipc_peer;                // IPC_CALL: the env whose reply we await
+  uint64 ipc_va;                   // where a page sent to us goes (0: none)
+  uint32 irq_notify;               // IRQs pending and not yet notified
   int32 owned;                     // head of the list of owned user pages (index), -1
   int32 ptlist;                    // head of the list of its page-table pages, -1
 };
+#define IPC_NONE 0
+#define IPC_RECV 1                 // in pct_recv: waiting for a call, send or IRQ
+#define IPC_CALL 2                 // in pct_call: waiting for the reply
+
 extern struct env envs[NENV];
 extern struct envpub envpubs[NENV];
 extern struct spinlock klock;      // protects envs, slots, pages, page tables
@@ -108,6 +117,7 @@ pagetable_t uvm_create(struct env *e);
 void   uvm_free(struct env *e);
 pte_t *walk(struct env *e, uint64 va, int alloc);
 int    pte_install(struct env *caller, struct env *e, uint64 va, pte_t pte);
+int    pte_store(struct env *e, uint64 va, pte_t pte);
 void   tlb_shootdown(struct env *e, uint64 va);
 int    copyin(struct env *e, void *dst, uint64 srcva, uint64 n);
 int    copyout(struct env *e, uint64 dstva, const void *src, uint64 n);
@@ -140,6 +150,7 @@ int    slot_release(struct env *e, int keep_one);
 void   schedule(void) __attribute__((noreturn));
 void   env_run(struct env *e) __attribute__((noreturn));
 void   env_switch_away(struct env *e);
+void   wake_idle(void);
 void   timer_next(void);
 
 // trap.c
@@ -149,6 +160,21 @@ void   upcall_deliver(struct env *e, uint64 cause, uint64 tval);
 void   upcall_unbind(struct env *e, uint64 va);
 void   userret(struct trapframe *tf) __attribute__((noreturn));
 extern char uservec[], kernelvec[];
+
+// pct.c
+void   pct_syscall(struct env *e);
+uint64 sys_pct_reply(uint64, uint64, uint64, uint64, uint64, uint64);
+void   pct_env_gone(struct env *e);
+void   pct_notify(struct env *e);
+
+// plic.c
+void   plicinit(void);
+void   plicinit_hart(void);
+struct env *plic_intr(void);
+uint64 sys_irq_claim(uint64, uint64, uint64, uint64, uint64, uint64);
+uint64 sys_irq_ack(uint64, uint64, uint64, uint64, uint64, uint64);
+uint64 sys_dev_map(uint64, uint64, uint64, uint64, uint64, uint64);
+void   irq_env_gone(struct env *e);
 
 // syscall.c
 extern uint64 (*const fast_syscalls[SYS_FIRST_SLOW])(uint64, uint64, uint64, uint64, uint64, uint64);

@@ -107,6 +107,8 @@ int env_alloc(struct env *parent, struct env **out)
 // Children are handed to the root env.  Requires that no hart runs e.
 static void env_release(struct env *e)
 {
+  pct_env_gone(e);
+  irq_env_gone(e);
   uvm_free(e);
   page_disown_all(e);
   slot_release(e, 0);

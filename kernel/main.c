@@ -25,6 +25,7 @@ void kmain(uint64 hartid, uint64 dtb, uint64 is_boot)
     kvminit();
     envinit();
     slot_init();
+    plicinit();
     c->kpt = MAKE_SATP(kpa(kernel_pt));
     int nharts = 1;
     for (uint64 h = 0; h < NCPU; h++)
@@ -42,6 +43,7 @@ void kmain(uint64 hartid, uint64 dtb, uint64 is_boot)
     __sync_synchronize();
     c->kpt = MAKE_SATP(kpa(kernel_pt));
   }
+  c->started = 1;
   trapinit_hart();
   acquire(&klock);
   schedule();

@@ -31,6 +31,7 @@
 static inline void intr_on(void) { CSR_SET(sstatus, SSTATUS_SIE); }
 static inline void intr_off(void) { CSR_CLEAR(sstatus, SSTATUS_SIE); }
 static inline uint64 r_time(void) { uint64 x; asm volatile("rdtime %0" : "=r"(x)); return x; }
+static inline uint64 rdinstret_k(void) { uint64 x; asm volatile("rdinstret %0" : "=r"(x)); return x; }
 static inline void sfence_vma_all(void) { asm volatile("sfence.vma zero, zero" ::: "memory"); }
 static inline void sfence_vma_va(uint64 va) { asm volatile("sfence.vma %0, zero" : : "r"(va) : "memory"); }
 static inline void w_stimecmp(uint64 v) { asm volatile("csrw 0x14d, %0" : : "r"(v)); }

@@ -94,7 +94,11 @@ void schedule(void)
     for (int n = 1; n <= slot_hi; n++) {
       int i = (cursor + n) % slot_hi;
       struct env *e = slots[i];
-      if (e && e->status == ENV_RUNNABLE && e->hart < 0 && !e->dying) {
+      if (e && e->dying && e->hart < 0) {  // marked while it ran elsewhere
+        env_kill(e, e->exitcode);
+        continue;
+      }
+      if (e && e->status == ENV_RUNNABLE && e->hart < 0 && e->ipc == IPC_NONE) {
         cursor = i;
         env_run(e);
       }

@@ -5,7 +5,6 @@
 #include "defs.h"
 
 char bootargs[256];
-void wake_idle(void);
 
 #define ARGS uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5
 #define UNUSED (void)a0, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5
@@ -274,7 +273,11 @@ uint64 (*const fast_syscalls[SYS_FIRST_SLOW])(ARGS) = {
   [SYS_halt] = sys_halt,
   [SYS_getbootarg] = sys_getbootarg,
   [SYS_env_grant] = sys_env_grant,
-  [15] = sys_nosys,
+  [SYS_irq_claim] = sys_irq_claim,
+  [SYS_irq_ack] = sys_irq_ack,
+  [SYS_dev_map] = sys_dev_map,
+  [SYS_pct_reply] = sys_pct_reply,
+  [19 ... SYS_FIRST_SLOW - 1] = sys_nosys,
 };
 
 // The system calls that may switch envs.  Called from usertrap() with klock
@@ -300,6 +303,12 @@ void slow_syscall(struct env *e)
   case SYS_exit:
     env_kill(e, (int)tf->a0);
     schedule();
+  case SYS_pct_call:
+  case SYS_pct_send:
+  case SYS_pct_recv:
+  case SYS_pct_reply_recv:
+    pct_syscall(e);
+    return;
   default:
     tf->a0 = -E_NOSYS;
     return;
@@ -314,10 +323,7 @@ void yield_syscall(void)
   struct env *e = mycpu()->env;
   acquire(&klock);
   e->tf.pc += 4;
-  if (e->dying) {
-    env_kill(e, e->exitcode);
-    schedule();
-  }
+  // (a dying env is not checked here: the IPI that marked it will trap it)
   envid_t target = e->tf.a0;
   e->tf.a0 = 0;
   if (target) {
@@ -326,7 +332,7 @@ void yield_syscall(void)
       e->tf.a0 = -E_BAD_ENV;
       env_run(e);
     }
-    if (t->status == ENV_RUNNABLE && t->hart < 0 && !t->dying) {
+    if (t->status == ENV_RUNNABLE && t->hart < 0 && !t->dying && t->ipc == IPC_NONE) {
       env_switch_away(e);
       env_run(t);
     }

@@ -13,6 +13,7 @@
 #define CPU_SCRATCH 48
 #define CPU_KVEC   64
 #define CPU_UVEC   72
+#define CPU_STAMP  80
 #define ENV_UPCALL 256
 #define ENV_XLO    264
 #define ENV_XHI    272
@@ -189,6 +190,8 @@ unbound:
 full:
         ld      ra, CPU_ENV(tp)
         sd      t0, 32(ra)
+        rdinstret t0                    # when this trap began (irq_to_user)
+        sd      t0, CPU_STAMP(tp)
         sd      t1, 40(ra)
         sd      t2, 48(ra)
         sd      t3, 216(ra)
@@ -215,7 +218,7 @@ slowcall:
 userret:
         ld      t0, 248(a0)
         csrw    sepc, t0
-        la      t0, uservec
+        ld      t0, CPU_UVEC(tp)
         csrw    stvec, t0
         csrw    sscratch, tp
         ld      ra, 0(a0)

@@ -16,6 +16,7 @@ void trapinit_hart(void)
   // the kernel does not save those registers, so user FP instructions trap.
   CSR_CLEAR(sstatus, SSTATUS_FS | SSTATUS_VS);
   CSR_SET(sie, SIE_SSIE | SIE_STIE);
+  plicinit_hart();
   timer_next();
 }
 
@@ -100,6 +101,7 @@ _Static_assert(__builtin_offsetof(struct env, xframe_va) == 288, "trampoline.S: 
 _Static_assert(__builtin_offsetof(struct cpu, scratch) == 48, "trampoline.S: CPU_SCRATCH");
 _Static_assert(__builtin_offsetof(struct cpu, kvec) == 64, "trampoline.S: CPU_KVEC");
 _Static_assert(__builtin_offsetof(struct cpu, uvec) == 72, "trampoline.S: CPU_UVEC");
+_Static_assert(__builtin_offsetof(struct cpu, stamp) == 80, "trampoline.S: CPU_STAMP");
 _Static_assert(__builtin_offsetof(struct spinlock, locked) == 0, "trampoline.S: klock");
 
 // Every trap from user mode except the short system calls comes here, with
@@ -123,6 +125,13 @@ void usertrap(void)
     }
     if (irq == IRQ_S_SOFT)
       CSR_CLEAR(sip, SIE_SSIE);
+    if (irq == IRQ_S_EXT) {
+      struct env *o = plic_intr();
+      if (o && o != e) {                  // the device's owner runs at once
+        env_switch_away(e);
+        env_run(o);
+      }
+    }
     env_run(e);
   }
   if (cause == CAUSE_USER_ECALL) {
@@ -146,6 +155,13 @@ void kerneltrap(void)
   }
   if (cause == (SCAUSE_INTR | IRQ_S_SOFT)) {
     CSR_CLEAR(sip, SIE_SSIE);
+    return;
+  }
+  if (cause == (SCAUSE_INTR | IRQ_S_EXT)) {   // idle: the scheduler will find the owner
+    mycpu()->stamp = rdinstret_k();
+    acquire(&klock);
+    plic_intr();
+    release(&klock);
     return;
   }
   panic("kernel trap on hart %d: scause %lx sepc %p stval %p", (int)mycpu()->hartid, cause,

@@ -131,7 +131,7 @@ void uvm_free(struct env *e)
     if (pflags[i] & PF_USER_L0) {
       pte_t *l0 = ppn2kva(PPN_BASE + i);
       for (int k = 0; k < 512; k++)
-        if (l0[k] & PTE_V)
+        if ((l0[k] & PTE_V) && page_valid(PTE_PPN(l0[k])))   // not device pages
           page_unref(PTE_PPN(l0[k]));
     }
     page_release(PPN_BASE + i);
@@ -199,16 +199,24 @@ int pte_install(struct env *caller, struct env *e, uint64 va, pte_t pte)
     if (!page_valid(ppn) || !page_accessible(caller, ppn, va, pte))
       return -E_PERM;
   }
+  return pte_store(e, va, pte);
+}
+
+// Write the leaf PTE for user address va in e, already checked: count the
+// new page's mapping, drop the old one's, and flush stale translations.
+// Device pages (not RAM) are not counted.  0 or -E_NO_MEM.
+int pte_store(struct env *e, uint64 va, pte_t pte)
+{
   pte_t *p = walk(e, va, pte != 0);
   if (!p)
     return pte ? -E_NO_MEM : 0;
   pte_t old = *p;
-  if (pte && page_ref(ppn) < 0)
+  if (pte && page_valid(PTE_PPN(pte)) && page_ref(PTE_PPN(pte)) < 0)
     return -E_NO_MEM;
   upcall_unbind(e, va);
   *p = pte;
   tlb_shootdown(e, va);          // also for a new mapping: a TLB may cache "invalid"
-  if (old & PTE_V)
+  if ((old & PTE_V) && page_valid(PTE_PPN(old)))
     page_unref(PTE_PPN(old));
   return 0;
 }
@@ -220,8 +228,8 @@ void *uaddr(struct env *e, uint64 va, uint64 need)
   if (va >= MAXUVA)
     return 0;
   pte_t *p = walk(e, va, 0);
-  if (!p || (*p & (PTE_V | PTE_U | need)) != (PTE_V | PTE_U | need))
-    return 0;
+  if (!p || (*p & (PTE_V | PTE_U | need)) != (PTE_V | PTE_U | need) || !page_valid(PTE_PPN(*p)))
+    return 0;                    // (never device registers)
   return (char *)KVA(PTE_PA(*p)) + (va & (PGSIZE - 1));
 }
 

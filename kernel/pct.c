@@ -1,0 +1,183 @@
+// Protected control transfer: the fast way between envs.  A receiver waits
+// in pct_recv; a caller hands it the CPU and the rest of its slice with
+// three words, its env id and optionally one page, and (pct_call) waits for
+// the reply.  No message buffers in the kernel, no pass over the slot
+// vector: the sender's registers go straight into the receiver's.
+// Interrupts for an env's devices arrive the same way (sender id 0).
+#include "defs.h"
+
+// Check the page a sender offers: word = va | permissions.  On success
+// *ppn and *perm describe it (both 0 when no page is offered).
+static int offered(struct env *s, uint64 word, uint64 *ppn, uint64 *perm)
+{
+  *ppn = *perm = 0;
+  if (!word)
+    return 0;
+  uint64 va = word & ~(PGSIZE - 1), p = word & (PGSIZE - 1);
+  uint64 rwx = p >> 1;                      // X W R
+  if ((p & ~(PTE_R | PTE_W | PTE_X)) || rwx == 0 || rwx == 2 || rwx == 6)
+    return -E_INVAL;
+  if (va >= UTOP)
+    return -E_BAD_VA;
+  pte_t *pte = walk(s, va, 0);
+  if (!pte || !(*pte & PTE_V) || !(*pte & PTE_U) || (p & ~*pte) || !page_valid(PTE_PPN(*pte)) ||
+      pagepubs[PTE_PPN(*pte) - PPN_BASE].kind != PG_USER)
+    return -E_PERM;                         // not the sender's, a device, or an upgrade
+  *ppn = PTE_PPN(*pte);
+  *perm = p;
+  return 0;
+}
+
+static int recv_va_ok(uint64 va) { return va == 0 || ((va & (PGSIZE - 1)) == 0 && va < UTOP); }
+
+// Hand a message to r, which is blocked (or about to be resumed): map the
+// page first (the only step that can fail), then fill its registers.
+static int deliver(struct env *r, uint64 a0, uint64 *w, uint64 ppn, uint64 perm, uint64 kind)
+{
+  if (ppn) {
+    if (!r->ipc_va)
+      return -E_INVAL;                      // it takes no pages
+    int err = pte_store(r, r->ipc_va, PPN_PTE(ppn, perm | PTE_V | PTE_U | PTE_A | PTE_D));
+    if (err < 0)
+      return err;
+  }
+  r->tf.a0 = a0;
+  r->tf.a1 = w[0];
+  r->tf.a2 = w[1];
+  r->tf.a3 = w[2];
+  r->tf.a4 = perm;
+  r->tf.a5 = kind;
+  r->ipc = IPC_NONE;
+  return 0;
+}
+
+// If e has interrupts it has not been told about, tell it now (e is
+// resuming from pct_recv).  1 if it was told.
+static int take_notify(struct env *e)
+{
+  if (!e->irq_notify)
+    return 0;
+  uint64 w[3] = { e->irq_notify, 0, 0 };
+  e->irq_notify = 0;
+  deliver(e, 0, w, 0, 0, PCT_SEND);
+  return 1;
+}
+
+// An interrupt for e arrived: wake it if it waits in pct_recv.
+void pct_notify(struct env *e)
+{
+  if (e->ipc == IPC_RECV)
+    take_notify(e);
+}
+
+// The live env id may name (any env: a receiver accepts calls from all).
+static struct env *target(struct env *e, envid_t id, int64 *err)
+{
+  struct env *t = env_lookup(id);
+  *err = 0;
+  if (!t || t->status == ENV_EXITED || t == e)
+    *err = -E_BAD_ENV;
+  return t;
+}
+
+// Block e in pct_recv, taking pages at va.  The caller then switches away.
+static void block_recv(struct env *e, uint64 va)
+{
+  e->ipc = IPC_RECV;
+  e->ipc_va = va;
+  take_notify(e);
+}
+
+// The PCT calls that may switch envs; from slow_syscall() with klock held.
+// Returns only to resume e.
+void pct_syscall(struct env *e)
+{
+  struct trapframe *tf = &e->tf;
+  uint64 w[3] = { tf->a1, tf->a2, tf->a3 }, ppn, perm;
+  int64 err;
+  struct env *t;
+  switch (tf->a7) {
+  case SYS_pct_call:
+  case SYS_pct_send:
+    t = target(e, tf->a0, &err);
+    if (!err && t->ipc != IPC_RECV)
+      err = -E_NOT_WAITING;
+    if (!err && tf->a7 == SYS_pct_call && !recv_va_ok(tf->a5))
+      err = -E_BAD_VA;
+    if (!err)
+      err = offered(e, tf->a4, &ppn, &perm);
+    if (!err)
+      err = deliver(t, e->id, w, ppn, perm, tf->a7 == SYS_pct_call ? PCT_CALL : PCT_SEND);
+    tf->a0 = err;
+    if (err || tf->a7 == SYS_pct_send) {
+      if (!err)
+        wake_idle();
+      return;
+    }
+    e->ipc = IPC_CALL;                      // wait for the reply, on t's time
+    e->ipc_peer = t->id;
+    e->ipc_va = tf->a5;
+    env_switch_away(e);
+    env_run(t);
+  case SYS_pct_recv:
+    if (!recv_va_ok(tf->a5)) {
+      tf->a0 = -E_BAD_VA;
+      return;
+    }
+    block_recv(e, tf->a5);
+    if (e->ipc == IPC_NONE)
+      return;                               // an interrupt was already pending
+    schedule();
+  case SYS_pct_reply_recv:
+    t = target(e, tf->a0, &err);
+    if (!err && (t->ipc != IPC_CALL || t->ipc_peer != e->id))
+      err = -E_BAD_ENV;                     // not waiting for a reply from us
+    if (!err && !recv_va_ok(tf->a5))
+      err = -E_BAD_VA;
+    if (!err)
+      err = offered(e, tf->a4, &ppn, &perm);
+    if (!err)
+      err = deliver(t, 0, w, ppn, perm, 0);
+    if (err) {
+      tf->a0 = err;
+      return;
+    }
+    block_recv(e, tf->a5);
+    env_switch_away(e);                     // the caller runs at once
+    env_run(t);
+  }
+}
+
+// SYS_pct_reply(caller, w1, w2, w3, page): answer a caller and go on.
+uint64 sys_pct_reply(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5)
+{
+  (void)a5;
+  struct env *e = mycpu()->env, *t;
+  uint64 w[3] = { a1, a2, a3 }, ppn, perm;
+  int64 err;
+  acquire(&klock);
+  t = target(e, a0, &err);
+  if (!err && (t->ipc != IPC_CALL || t->ipc_peer != e->id))
+    err = -E_BAD_ENV;
+  if (!err)
+    err = offered(e, a4, &ppn, &perm);
+  if (!err)
+    err = deliver(t, 0, w, ppn, perm, 0);
+  if (!err)
+    wake_idle();
+  release(&klock);
+  return err;
+}
+
+// e is going away: every env waiting for a reply from it gets -E_BAD_ENV.
+void pct_env_gone(struct env *e)
+{
+  for (int i = 0; i < NENV; i++) {
+    struct env *c = &envs[i];
+    if (c->status != ENV_FREE && c->ipc == IPC_CALL && c->ipc_peer == e->id) {
+      c->tf.a0 = -E_BAD_ENV;
+      c->ipc = IPC_NONE;
+    }
+  }
+  e->ipc = IPC_NONE;
+}

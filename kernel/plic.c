@@ -1,0 +1,170 @@
+// Interrupts and device registers exported to envs.  An env holding a
+// device's right may map its registers and claim its PLIC source.  When the
+// source fires, the kernel claims it at the PLIC, leaves it claimed (so it
+// stays masked), and tells the owner through PCT (sender 0).  The owner
+// services the device and calls SYS_irq_ack; only then is the source
+// completed and able to fire again.  The kernel's own devices (PLIC,
+// virtio, CLINT) are not in the device table: never mappable or claimable.
+#include "defs.h"
+
+#define NIRQ 32
+#define PLIC_PRIORITY(s)  (PLIC + 4 * (s))
+#define PLIC_SCTX(h)      (2 * (h) + 1)                 // hart h's S-mode context
+#define PLIC_ENABLE(h)    (PLIC + 0x2000 + 0x80 * PLIC_SCTX(h))
+#define PLIC_THRESHOLD(h) (PLIC + 0x200000 + 0x1000 * PLIC_SCTX(h))
+#define PLIC_CLAIM(h)     (PLIC_THRESHOLD(h) + 4)
+
+static volatile uint32 *reg(uint64 pa) { return (volatile uint32 *)KVA(pa); }
+
+static const struct device {
+  uint32 right;                  // RIGHT_* needed
+  uint64 pa;                     // its registers: one page
+  int irq;                       // its PLIC source
+} devices[] = {
+  [DEV_UART] = { RIGHT_UART, UART0, IRQ_UART },
+};
+#define NDEV ((int)(sizeof devices / sizeof devices[0]))
+
+static struct {
+  envid_t owner;                 // 0: unclaimed
+  int hart;                      // hart that claimed it at the PLIC, or -1
+} irqs[NIRQ];
+
+void plicinit(void)
+{
+  for (int i = 0; i < NIRQ; i++)
+    irqs[i].hart = -1;
+}
+
+// This hart takes every enabled source (threshold 0) in S mode.
+void plicinit_hart(void)
+{
+  int h = mycpu()->hartid;
+  *reg(PLIC_THRESHOLD(h)) = 0;
+  acquire(&klock);                          // sources claimed before we started
+  for (int i = 0; i < NIRQ; i++)
+    if (irqs[i].owner)
+      reg(PLIC_ENABLE(h))[i / 32] |= 1U << (i % 32);
+  release(&klock);
+  CSR_SET(sie, SIE_SEIE);
+}
+
+static const struct device *device_for_irq(uint64 irq)
+{
+  for (int i = 0; i < NDEV; i++)
+    if ((uint64)devices[i].irq == irq)
+      return &devices[i];
+  return 0;
+}
+
+static void irq_enable(int irq, int on)
+{
+  for (int h = 0; h < NCPU; h++)
+    if (cpus[h].started) {
+      volatile uint32 *en = reg(PLIC_ENABLE(h)) + irq / 32;
+      *en = on ? *en | (1U << (irq % 32)) : *en & ~(1U << (irq % 32));
+    }
+  *reg(PLIC_PRIORITY(irq)) = on ? 1 : 0;
+}
+
+static void irq_complete(int irq)
+{
+  if (irqs[irq].hart >= 0) {
+    *reg(PLIC_CLAIM(irqs[irq].hart)) = irq;
+    irqs[irq].hart = -1;
+  }
+}
+
+// SYS_irq_claim(irq): the caller becomes the owner of a device's source.
+uint64 sys_irq_claim(uint64 irq, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5)
+{
+  (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
+  struct env *e = mycpu()->env;
+  const struct device *d = device_for_irq(irq);
+  int64 r = 0;
+  if (!d)
+    return -E_INVAL;
+  acquire(&klock);
+  struct env *o = irqs[irq].owner ? env_lookup(irqs[irq].owner) : 0;
+  if (!(e->rights & d->right))
+    r = -E_PERM;
+  else if (o && o != e && o->status != ENV_EXITED)
+    r = -E_BUSY;
+  else {
+    irqs[irq].owner = e->id;
+    irq_enable(irq, 1);
+  }
+  release(&klock);
+  return r;
+}
+
+// SYS_irq_ack(irq): the owner has serviced the device: complete the
+// source at the PLIC so it can interrupt again.
+uint64 sys_irq_ack(uint64 irq, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5)
+{
+  (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
+  struct env *e = mycpu()->env;
+  int64 r = 0;
+  if (irq >= NIRQ)
+    return -E_INVAL;
+  acquire(&klock);
+  if (irqs[irq].owner != e->id)
+    r = -E_PERM;
+  else
+    irq_complete(irq);
+  release(&klock);
+  return r;
+}
+
+// SYS_dev_map(dev, va): map a device's registers (read/write, never
+// executable) at va in the caller, which must hold the device's right.
+uint64 sys_dev_map(uint64 dev, uint64 va, uint64 a2, uint64 a3, uint64 a4, uint64 a5)
+{
+  (void)a2, (void)a3, (void)a4, (void)a5;
+  struct env *e = mycpu()->env;
+  int64 r;
+  if (dev >= (uint64)NDEV)
+    return -E_INVAL;
+  if ((va & (PGSIZE - 1)) || va >= UTOP)
+    return -E_BAD_VA;
+  if (!(e->rights & devices[dev].right))
+    return -E_PERM;
+  acquire(&klock);
+  r = pte_store(e, va, PPN_PTE(devices[dev].pa >> PGSHIFT, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D));
+  release(&klock);
+  return r;
+}
+
+// An external interrupt on this hart: claim it and tell its owner.  Returns
+// the owner if it is now runnable (the caller may switch to it).  Needs
+// klock.
+struct env *plic_intr(void)
+{
+  int h = mycpu()->hartid;
+  uint32 irq = *reg(PLIC_CLAIM(h));
+  if (irq == 0 || irq >= NIRQ)
+    return 0;
+  syspub.irq_instret = mycpu()->stamp;
+  syspub.irq_hart = h;
+  irqs[irq].hart = h;
+  struct env *o = irqs[irq].owner ? env_lookup(irqs[irq].owner) : 0;
+  if (!o || o->status == ENV_EXITED) {
+    irq_enable(irq, 0);                    // nobody to service it
+    irq_complete(irq);
+    return 0;
+  }
+  o->irq_notify |= 1U << irq;
+  pct_notify(o);
+  return o->ipc == IPC_NONE && o->status == ENV_RUNNABLE && o->hart < 0 ? o : 0;
+}
+
+// e is going away: its sources are disabled and completed.
+void irq_env_gone(struct env *e)
+{
+  for (int i = 0; i < NIRQ; i++)
+    if (irqs[i].owner == e->id) {
+      irq_enable(i, 0);
+      irq_complete(i);
+      irqs[i].owner = 0;
+    }
+}
