@@ -17,7 +17,7 @@
 #define SYS_getenvid       1   // (): the caller's env id
 #define SYS_page_alloc     2   // (envid): new zeroed page owned by envid; its PPN
 #define SYS_page_free      3   // (ppn): drop the owner's hold on a page
-#define SYS_pte_set        4   // (envid, va, pte): install/change/clear (pte 0) a leaf
+#define SYS_pte_set        4   // (envid, va, pte, srcva): install/change/clear (pte 0) a leaf
 #define SYS_pte_batch      5   // (envid, struct pte_op *ops, n): n pte_set's in order
 #define SYS_env_set_upcall 6   // (envid, entry, xstack_lo, xstack_hi)
 #define SYS_env_set_status 7   // (envid, ENV_RUNNABLE or ENV_NOT_RUNNABLE)
@@ -79,7 +79,9 @@
 #define E_NOSYS      10  // no such system call
 #define E_BUSY       11  // the env is running (set_regs), or the page is pinned
 #define E_NOT_WAITING 12 // PCT: the target is not waiting in pct_recv
-#define NERRORS      13
+#define E_PIPE       13  // (library) write to a pipe nobody reads
+#define E_BADF       14  // (library) not an open file descriptor
+#define NERRORS      15
 
 // ---- Sv39 page-table entries ----
 #define PTE_V   (1UL << 0)

@@ -55,6 +55,8 @@ struct env {
   envid_t ipc_peer;                // IPC_CALL: the env whose reply we await
   uint64 ipc_va;                   // where a page sent to us goes (0: none)
   uint32 irq_notify;               // IRQs pending and not yet notified
+  int ipc_waiters;                 // envs blocked in pct_call on us
+  int nchildren;                   // envs (live or exited) whose parent we are
   int32 owned;                     // head of the list of owned user pages (index), -1
   int32 ptlist;                    // head of the list of its page-table pages, -1
 };
@@ -116,7 +118,7 @@ void   kvminit(void);
 pagetable_t uvm_create(struct env *e);
 void   uvm_free(struct env *e);
 pte_t *walk(struct env *e, uint64 va, int alloc);
-int    pte_install(struct env *caller, struct env *e, uint64 va, pte_t pte);
+int    pte_install(struct env *caller, struct env *e, uint64 va, pte_t pte, uint64 srcva);
 int    pte_store(struct env *e, uint64 va, pte_t pte);
 void   tlb_shootdown(struct env *e, uint64 va);
 int    copyin(struct env *e, void *dst, uint64 srcva, uint64 n);

@@ -67,6 +67,8 @@ int env_get(struct env *caller, envid_t id, struct env **out)
   return r;
 }
 
+static void env_free_record(struct env *e);
+
 // Allocate an env with an empty user address space and one time slice.
 // Registers are zero; status is ENV_NOT_RUNNABLE.
 int env_alloc(struct env *parent, struct env **out)
@@ -84,17 +86,19 @@ int env_alloc(struct env *parent, struct env **out)
   memset(e, 0, sizeof *e);
   e->id = (int)((generation[idx] + 1) << 12) | idx;
   e->parent = parent ? parent->id : 0;
+  if (parent)
+    parent->nchildren++;
   e->status = ENV_NOT_RUNNABLE;
   e->hart = -1;
   e->owned = -1;
   e->ptlist = -1;
   if (!uvm_create(e)) {
-    e->status = ENV_FREE;
+    env_free_record(e);
     return -E_NO_MEM;
   }
   if (slot_acquire(e) < 0) {
     uvm_free(e);
-    e->status = ENV_FREE;
+    env_free_record(e);
     return -E_NO_SLOT;
   }
   envpubs[idx].runs = 0;
@@ -112,9 +116,25 @@ static void env_release(struct env *e)
   uvm_free(e);
   page_disown_all(e);
   slot_release(e, 0);
-  for (int i = 0; i < NENV; i++)
-    if (envs[i].status != ENV_FREE && envs[i].parent == e->id && &envs[i] != e)
-      envs[i].parent = rootenv && rootenv != e ? rootenv->id : 0;
+  struct env *heir = rootenv && rootenv != e ? rootenv : 0;
+  for (int i = 0; i < NENV && e->nchildren > 0; i++)
+    if (envs[i].status != ENV_FREE && envs[i].parent == e->id && &envs[i] != e) {
+      envs[i].parent = heir ? heir->id : 0;
+      envpubs[i].parent = envs[i].parent;
+      e->nchildren--;
+      if (heir)
+        heir->nchildren++;
+    }
+}
+
+// e's record is free again: its parent has one child fewer.
+static void env_free_record(struct env *e)
+{
+  struct env *p = env_lookup(e->parent);
+  if (p)
+    p->nchildren--;
+  e->status = ENV_FREE;
+  env_publish(e);
 }
 
 // End e with an exit code: it becomes ENV_EXITED until its parent reaps it
@@ -146,17 +166,14 @@ void env_kill(struct env *e, int code)
     kprintf("init exited with status %d\n", code);
     sbi_shutdown();
   }
-  if (!env_lookup(e->parent)) {        // nobody will reap it
-    e->status = ENV_FREE;
-    env_publish(e);
-  }
+  if (!env_lookup(e->parent))          // nobody will reap it
+    env_free_record(e);
 }
 
 // Reap an exited env: its record becomes free.
 void env_reap(struct env *e)
 {
-  e->status = ENV_FREE;
-  env_publish(e);
+  env_free_record(e);
 }
 
 // ---- The first env: the kernel loads one embedded program. ----

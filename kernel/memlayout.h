@@ -34,6 +34,7 @@
 //   UTOP     0x3F_0000_0000 +---------------------------------+
 //                            | free for the library OS         |
 //            0x40000000 (1 GiB)  -- the library's conventions, not the kernel's:
+//            (ULIBPAGES 0x3F000000: fd table, fd data, IPC and I/O pages)
 //   UXSTACKTOP 0x40000000   +---------------------------------+ RW- U
 //                            | exception (upcall) stack, 1 page|
 //            0x3FFFF000     +---------------------------------+
@@ -83,6 +84,13 @@
 
 // Library conventions (the kernel does not rely on these).
 #define UTEXT         0x10000UL
+#define ULIBPAGES     0x3F000000UL     // one 2 MiB region of library pages:
+#define FDDATA        (ULIBPAGES)                  //   a data page per fd (pipes)
+#define FDTABLE       (ULIBPAGES + 0x20000UL)      //   32 file descriptors, above
+#define UIPC          (ULIBPAGES + 0x40000UL)      //   where PCT pages arrive
+#define UIOBUF        (ULIBPAGES + 0x41000UL)      //   outgoing I/O page
+#define UUART         (ULIBPAGES + 0x42000UL)      //   the console env's UART
+#define UCONSBUF      (ULIBPAGES + 0x43000UL)      //   the console env's reply page
 #define UXSTACKTOP    0x40000000UL
 #define USTACKTOP     (UXSTACKTOP - 2 * PGSIZE)
 #define USTACKPAGES   16               // stack pages the library maps lazily

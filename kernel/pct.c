@@ -116,6 +116,7 @@ void pct_syscall(struct env *e)
     }
     e->ipc = IPC_CALL;                      // wait for the reply, on t's time
     e->ipc_peer = t->id;
+    t->ipc_waiters++;
     e->ipc_va = tf->a5;
     env_switch_away(e);
     env_run(t);
@@ -142,6 +143,7 @@ void pct_syscall(struct env *e)
       tf->a0 = err;
       return;
     }
+    e->ipc_waiters--;
     block_recv(e, tf->a5);
     env_switch_away(e);                     // the caller runs at once
     env_run(t);
@@ -163,8 +165,10 @@ uint64 sys_pct_reply(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint
     err = offered(e, a4, &ppn, &perm);
   if (!err)
     err = deliver(t, 0, w, ppn, perm, 0);
-  if (!err)
+  if (!err) {
+    e->ipc_waiters--;
     wake_idle();
+  }
   release(&klock);
   return err;
 }
@@ -172,11 +176,15 @@ uint64 sys_pct_reply(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint
 // e is going away: every env waiting for a reply from it gets -E_BAD_ENV.
 void pct_env_gone(struct env *e)
 {
-  for (int i = 0; i < NENV; i++) {
+  struct env *server = e->ipc == IPC_CALL ? env_lookup(e->ipc_peer) : 0;
+  if (server)
+    server->ipc_waiters--;                  // e no longer waits for it
+  for (int i = 0; i < NENV && e->ipc_waiters > 0; i++) {
     struct env *c = &envs[i];
     if (c->status != ENV_FREE && c->ipc == IPC_CALL && c->ipc_peer == e->id) {
       c->tf.a0 = -E_BAD_ENV;
       c->ipc = IPC_NONE;
+      e->ipc_waiters--;
     }
   }
   e->ipc = IPC_NONE;

@@ -84,7 +84,7 @@ static uint64 sys_pte_set(ARGS)
   int64 r;
   acquire(&klock);
   if ((r = env_get(cur(), a0, &e)) == 0)
-    r = pte_install(cur(), e, a1, a2);
+    r = pte_install(cur(), e, a1, a2, a3 ? a3 : a1);
   release(&klock);
   return r;
 }
@@ -105,7 +105,7 @@ static uint64 sys_pte_batch(ARGS)
     for (uint64 i = 0; i < a2 && r == 0; i++) {
       struct pte_op op;
       if ((r = copyin(cur(), &op, a1 + i * sizeof op, sizeof op)) == 0)
-        r = pte_install(cur(), e, op.va, op.pte);
+        r = pte_install(cur(), e, op.va, op.pte, op.va);
     }
   }
   release(&klock);

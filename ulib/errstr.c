@@ -15,6 +15,9 @@ static const char *const messages[NERRORS] = {
   [E_NO_SLOT]    = "no free time slice",
   [E_NOSYS]      = "no such system call",
   [E_BUSY]       = "busy",
+  [E_NOT_WAITING] = "not waiting for a call",
+  [E_PIPE]       = "broken pipe",
+  [E_BADF]       = "bad file descriptor",
 };
 
 // The message for err, which may be E_xxx or a system call's -E_xxx;

@@ -25,9 +25,19 @@ static int share_pages(envid_t child)
     if (!(vpr[g] & PTE_V))
       continue;
     for (uint64 m = g << 9; m < (g + 1) << 9; m++) {
+      if ((m & 7) == 0 && !(vpd[m] | vpd[m + 1] | vpd[m + 2] | vpd[m + 3] | vpd[m + 4] | vpd[m + 5] |
+                            vpd[m + 6] | vpd[m + 7])) {
+        m += 7;                                // 8 empty level-1 entries
+        continue;
+      }
       if (!(vpd[m] & PTE_V))
         continue;
       for (uint64 p = m << 9; p < (m + 1) << 9; p++) {
+        if ((p & 7) == 0 && !(vpt[p] | vpt[p + 1] | vpt[p + 2] | vpt[p + 3] | vpt[p + 4] |
+                              vpt[p + 5] | vpt[p + 6] | vpt[p + 7])) {
+          p += 7;                              // 8 empty PTEs
+          continue;
+        }
         pte_t pte = vpt[p];
         if (!pte)
           continue;
@@ -84,8 +94,9 @@ int waitenv(envid_t child, int *status)
     int lo = child ? ENVX(child) : 0, hi = child ? ENVX(child) + 1 : NENV;
     for (int i = lo; i < hi; i++) {
       volatile const struct envpub *p = &uenvs[i];
-      if (p->status == ENV_FREE || p->parent != thisenv->id || (child && p->id != child))
-        continue;
+      if (p->status == ENV_FREE || p->parent != thisenv->id || (child && p->id != child) ||
+          (!child && p->id == cons_env))
+        continue;                            // (the console env is init's daemon)
       found = 1;
       if (p->status == ENV_EXITED) {
         envid_t id = p->id;

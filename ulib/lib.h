@@ -17,6 +17,7 @@ envid_t sys_getenvid(void);
 int64  sys_page_alloc(envid_t env);
 int    sys_page_free(uint64 ppn);
 int    sys_pte_set(envid_t env, uint64 va, pte_t pte);
+int    sys_pte_set_from(envid_t env, uint64 va, pte_t pte, uint64 srcva);  // I map it at srcva
 int    sys_pte_batch(envid_t env, const struct pte_op *ops, uint64 n);
 int    sys_env_set_upcall(envid_t env, void (*entry)(void), uint64 xlo, uint64 xhi);
 int    sys_env_set_status(envid_t env, int status);
@@ -30,6 +31,46 @@ int    sys_env_grant(envid_t env, uint32 rights);
 envid_t sys_exofork(void);
 int    sys_yield(envid_t env);
 void   sys_exit(int status) __attribute__((noreturn));
+
+// ---- protected control transfer (PCT) ----
+struct pct_msg {                     // what arrives: see kernel/abi.h
+  envid_t from;                      // sender (0: the kernel, an interrupt)
+  uint64 w[3];                       // the message words (interrupt: w[0] = IRQ mask)
+  uint64 perm;                       // permissions of the page at recv_va, 0 if none
+  uint64 kind;                       // PCT_CALL (wants a reply) or PCT_SEND
+};
+int64  sys_pct_call(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page, uint64 reply_va,
+                    struct pct_msg *reply);   // 0 or -error; reply->w holds the answer
+int    sys_pct_send(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page);
+int64  sys_pct_recv(uint64 recv_va, struct pct_msg *m);   // the sender's id, or -error
+int64  sys_pct_reply_recv(envid_t caller, uint64 w1, uint64 w2, uint64 w3, uint64 page,
+                          uint64 recv_va, struct pct_msg *m);
+int    sys_pct_reply(envid_t caller, uint64 w1, uint64 w2, uint64 w3, uint64 page);
+int    sys_irq_claim(int irq);
+int    sys_irq_ack(int irq);
+int    sys_dev_map(int dev, uint64 va);
+
+// ---- ipc.c: RPC on PCT ----
+int64  rpc_call(envid_t server, uint64 op, uint64 a, uint64 b, struct pct_msg *reply);
+typedef uint64 (*rpc_handler_t)(struct pct_msg *m, envid_t from);
+void   rpc_serve(rpc_handler_t h) __attribute__((noreturn));
+
+// ---- console.c: the console env (UART driver) and its clients ----
+extern envid_t cons_env;             // the console env, 0 before it starts
+envid_t console_start(void);         // fork the console env (done by init)
+#define CONS_WRITE 1                 // w1 = bytes in the page offered
+#define CONS_READ  2                 // w1 = at most this many; reply: w0 = count, page
+#define CONS_STATS 3                 // reply: w0 = instructions, last IRQ to driver
+
+// ---- fd.c, pipe.c: file descriptors shared across fork ----
+#define NFD 32
+int    read(int fd, void *buf, int n);
+int    write(int fd, const void *buf, int n);
+int    close(int fd);
+int    dup(int fd);
+int    dup2(int oldfd, int newfd);
+int    pipe(int fds[2]);
+int    fd_init_console(void);        // fds 0, 1, 2 on the console
 
 // ---- env.c: who am I ----
 extern const volatile struct envpub *thisenv;   // my public record

@@ -29,5 +29,13 @@ void libmain(void)
   argv[argc] = 0;
   if (argc > 0)
     progname = argv[0];
+  // (The boot arguments are read before any fork: the kernel writes them
+  // with a plain copy, which does not resolve copy-on-write.)
+  if (thisenv->parent == 0) {
+    // The first env plays init: it starts the console env and opens the
+    // console on fds 0, 1 and 2, which every env then inherits.
+    if (console_start() < 0 || fd_init_console() < 0)
+      panic("cannot start the console");
+  }
   exit(main(argc, argv));
 }

@@ -5,7 +5,7 @@
 
 #define PTE_RW_USER (PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D)
 #define STACKBOT (USTACKTOP - USTACKPAGES * PGSIZE)
-#define HEAPMAX  (STACKBOT - 64 * PGSIZE)      // leave room for UTEMP and a gap
+#define HEAPMAX  ULIBPAGES                      // the library's pages sit above
 #define UTEMP    (STACKBOT - 2 * PGSIZE)       // scratch mapping for page copies
 
 extern char end[];

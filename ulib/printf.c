@@ -1,6 +1,6 @@
 // Formatted output: one formatting engine (format) that hands its output in
 // chunks to a sink, and the printf family built on it.  Console output is
-// gathered in a stack buffer and written with one sys_cputs per flush.
+// gathered in a stack buffer and written with one write() per flush.
 #include "lib.h"
 
 // Where the engine's output goes.  A sink embeds this as its first member.
@@ -233,14 +233,17 @@ format(struct out *o, const char *fmt, va_list ap)
 
 struct conout {
   struct out o;
+  int fd;
   int len;
   char buf[256];
 };
 
+// Write the buffer to the descriptor; before the console env exists (or if
+// fd is not open) it goes to the kernel's debug console instead.
 static void
 con_flush(struct conout *c)
 {
-  if (c->len > 0)
+  if (c->len > 0 && write(c->fd, c->buf, c->len) < 0)
     sys_cputs(c->buf, c->len);
   c->len = 0;
 }
@@ -266,8 +269,9 @@ con_put(struct out *o, const char *s, int n)
 }
 
 static void
-con_init(struct conout *c)
+con_init(struct conout *c, int fd)
 {
+  c->fd = fd;
   c->o.put = con_put;
   c->o.count = 0;
   c->len = 0;
@@ -275,15 +279,21 @@ con_init(struct conout *c)
 
 // Print to the console; returns the number of chars printed.  A line up to
 // 256 chars goes out in one sys_cputs, so it does not mix with other envs'.
-int
-vprintf(const char *fmt, va_list ap)
+static int
+vfprintf(int fd, const char *fmt, va_list ap)
 {
   struct conout c;
 
-  con_init(&c);
+  con_init(&c, fd);
   format(&c.o, fmt, ap);
   con_flush(&c);
   return c.o.count;
+}
+
+int
+vprintf(const char *fmt, va_list ap)
+{
+  return vfprintf(1, fmt, ap);
 }
 
 int
@@ -298,17 +308,15 @@ printf(const char *fmt, ...)
   return n;
 }
 
-// Like printf.  For now fd is ignored and everything goes to the console:
-// file descriptors arrive with a later issue, which will route fd here.
+// Like printf, to file descriptor fd.
 int
 fprintf(int fd, const char *fmt, ...)
 {
   va_list ap;
   int n;
 
-  (void)fd;
   va_start(ap, fmt);
-  n = vprintf(fmt, ap);
+  n = vfprintf(fd, fmt, ap);
   va_end(ap);
   return n;
 }
@@ -386,7 +394,7 @@ panic(const char *fmt, ...)
   struct conout c;
   va_list ap;
 
-  con_init(&c);
+  con_init(&c, 2);
   formatl(&c.o, "user panic in env %08x: ", sys_getenvid());
   va_start(ap, fmt);
   format(&c.o, fmt, ap);

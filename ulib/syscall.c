@@ -37,6 +37,10 @@ envid_t sys_getenvid(void) { return syscall1(SYS_getenvid, 0); }
 int64 sys_page_alloc(envid_t env) { return syscall1(SYS_page_alloc, env); }
 int sys_page_free(uint64 ppn) { return syscall1(SYS_page_free, ppn); }
 int sys_pte_set(envid_t env, uint64 va, pte_t pte) { return syscall(SYS_pte_set, env, va, pte, 0, 0, 0); }
+int sys_pte_set_from(envid_t env, uint64 va, pte_t pte, uint64 srcva)
+{
+  return syscall(SYS_pte_set, env, va, pte, srcva, 0, 0);
+}
 int sys_pte_batch(envid_t env, const struct pte_op *ops, uint64 n)
 {
   return syscall(SYS_pte_batch, env, (uint64)ops, n, 0, 0, 0);
@@ -63,4 +67,59 @@ void sys_exit(int status)
   syscall(SYS_exit, status, 0, 0, 0, 0, 0);
   for (;;)
     ;
+}
+
+int sys_irq_claim(int irq) { return syscall1(SYS_irq_claim, irq); }
+int sys_irq_ack(int irq) { return syscall1(SYS_irq_ack, irq); }
+int sys_dev_map(int dev, uint64 va) { return syscall(SYS_dev_map, dev, va, 0, 0, 0, 0); }
+int sys_pct_reply(envid_t caller, uint64 w1, uint64 w2, uint64 w3, uint64 page)
+{
+  return syscall(SYS_pct_reply, caller, w1, w2, w3, page, 0);
+}
+int sys_pct_send(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page)
+{
+  return syscall(SYS_pct_send, to, w1, w2, w3, page, 0);
+}
+
+// The PCT calls that come back with a message: a0..a5 are all results.
+static inline int64 pct(uint64 n, uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5,
+                        struct pct_msg *m)
+{
+  register uint64 r0 asm("a0") = a0;
+  register uint64 r1 asm("a1") = a1;
+  register uint64 r2 asm("a2") = a2;
+  register uint64 r3 asm("a3") = a3;
+  register uint64 r4 asm("a4") = a4;
+  register uint64 r5 asm("a5") = a5;
+  register uint64 r7 asm("a7") = n;
+  asm volatile("ecall"
+               : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r7)
+               :
+               : "a6", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "memory");
+  if (m) {
+    m->from = r0;
+    m->w[0] = r1;
+    m->w[1] = r2;
+    m->w[2] = r3;
+    m->perm = r4;
+    m->kind = r5;
+  }
+  return r0;
+}
+
+int64 sys_pct_call(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page, uint64 reply_va,
+                   struct pct_msg *reply)
+{
+  return pct(SYS_pct_call, to, w1, w2, w3, page, reply_va, reply);
+}
+
+int64 sys_pct_recv(uint64 recv_va, struct pct_msg *m)
+{
+  return pct(SYS_pct_recv, 0, 0, 0, 0, 0, recv_va, m);
+}
+
+int64 sys_pct_reply_recv(envid_t caller, uint64 w1, uint64 w2, uint64 w3, uint64 page,
+                         uint64 recv_va, struct pct_msg *m)
+{
+  return pct(SYS_pct_reply_recv, caller, w1, w2, w3, page, recv_va, m);
 }

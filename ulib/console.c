@@ -1,0 +1,213 @@
+// The console: a UART driver and line discipline running in its own env
+// (started by the first env, which plays init), and the client side used by
+// the console file descriptors of every other env.
+//
+//   client env --pct_call CONS_WRITE (page: the bytes)--> console env --> UART
+//   client env --pct_call CONS_READ--> console env: reply (page: one line)
+//   UART --IRQ 10--> kernel --pct (sender 0)--> console env --irq_ack-->
+//
+// Line editing: backspace or DEL erases, Ctrl-U erases the line, Ctrl-D
+// ends input (a read of an empty line returns 0), Ctrl-C throws the line
+// away, Ctrl-P lists the envs.
+#include "lib.h"
+
+envid_t cons_env;
+
+// ---- NS16550A registers (the driver's own mapping at UUART) ----
+#define RHR 0            // receive holding (read)
+#define THR 0            // transmit holding (write)
+#define IER 1            // interrupt enable
+#define IER_RX  0x01
+#define IER_TX  0x02
+#define FCR 2            // FIFO control (write)
+#define LSR 5            // line status
+#define LSR_RX  0x01     // a byte is waiting
+#define LSR_TX  0x20     // THR empty
+#define uart ((volatile uchar *)UUART)
+
+// ---- driver state (only in the console env) ----
+static char txbuf[4096];
+static uint64 txr, txw;                 // ring indices (free-running)
+static char line[256];                  // the line being typed
+static int linelen;
+static char inbuf[4096];                // finished input, not yet read
+static uint64 inr, inw;
+static int ineof;                       // Ctrl-D seen: one read returns 0
+static envid_t reader;                  // a client waiting in CONS_READ
+static uint64 reader_max;
+static uint64 last_irq_insn;            // the last IRQ-to-driver time, instret
+
+// Send what fits to the UART; ask for an interrupt if bytes are left.
+static void tx_kick(void)
+{
+  while (txr != txw && (uart[LSR] & LSR_TX))
+    uart[THR] = txbuf[txr++ % sizeof txbuf];
+  uart[IER] = IER_RX | (txr != txw ? IER_TX : 0);
+}
+
+static void tx_put(char c)
+{
+  if (c == '\n')
+    tx_put('\r');
+  while (txw - txr == sizeof txbuf)     // full: wait for the UART (rare)
+    tx_kick();
+  txbuf[txw++ % sizeof txbuf] = c;
+}
+
+static void tx_str(const char *s)
+{
+  while (*s)
+    tx_put(*s++);
+}
+
+// Answer the waiting reader if input (or EOF) is there: up to reader_max
+// bytes, one line at most, in our reply page.
+static void serve_reader(void)
+{
+  if (!reader || (inr == inw && !ineof))
+    return;
+  char *page = (char *)UCONSBUF;
+  uint64 n = 0;
+  while (inr != inw && n < reader_max) {
+    char c = inbuf[inr++ % sizeof inbuf];
+    page[n++] = c;
+    if (c == '\n')
+      break;
+  }
+  if (n == 0)
+    ineof = 0;                          // this read reports the end of input
+  sys_pct_reply(reader, n, 0, 0, UCONSBUF | PTE_R);
+  reader = 0;
+}
+
+static void list_envs(void)
+{
+  static const char *st[] = { "free", "runnable", "stopped", "exited" };
+  char buf[96];
+  tx_str("\n");
+  for (int i = 0; i < NENV; i++) {
+    volatile const struct envpub *p = &uenvs[i];
+    if (p->status == ENV_FREE)
+      continue;
+    snprintf(buf, sizeof buf, "%08x parent %08x %-8s pages %d slots %d runs %d\n", p->id, p->parent,
+             st[p->status & 3], p->npages, p->nslots, p->runs);
+    tx_str(buf);
+  }
+}
+
+// One typed byte through the line discipline.
+static void rx_char(char c)
+{
+  switch (c) {
+  case '\r':
+  case '\n':
+    line[linelen++] = '\n';
+    tx_put('\n');
+    break;
+  case 0x7f:                            // DEL
+  case '\b':
+    if (linelen > 0) {
+      linelen--;
+      tx_str("\b \b");
+    }
+    return;
+  case 0x15:                            // Ctrl-U
+    while (linelen > 0) {
+      linelen--;
+      tx_str("\b \b");
+    }
+    return;
+  case 0x03:                            // Ctrl-C
+    linelen = 0;
+    tx_str("^C\n");
+    return;
+  case 0x10:                            // Ctrl-P
+    list_envs();
+    return;
+  case 0x04:                            // Ctrl-D
+    ineof = linelen == 0;
+    break;
+  default:
+    if (linelen < (int)sizeof line - 1) {
+      line[linelen++] = c;
+      tx_put(c);
+    }
+    return;
+  }
+  for (int i = 0; i < linelen && inw - inr < sizeof inbuf; i++)
+    inbuf[inw++ % sizeof inbuf] = line[i];
+  linelen = 0;
+}
+
+// The UART interrupted: take the typed bytes, move output along.
+static void uart_intr(void)
+{
+  if (usys->irq_hart == (uint64)thisenv->hart)
+    last_irq_insn = rdinstret() - usys->irq_instret;
+  while (uart[LSR] & LSR_RX)
+    rx_char(uart[RHR]);
+  tx_kick();
+  sys_irq_ack(IRQ_UART);
+  serve_reader();
+}
+
+// The console env's body: take interrupts and client calls forever.
+static void console_main(void)
+{
+  while (!(thisenv->rights & RIGHT_UART))   // init grants the UART right after fork
+    sys_yield(0);
+  if (sys_dev_map(DEV_UART, UUART) < 0 || page_map(UCONSBUF, PTE_R | PTE_W) < 0 ||
+      sys_irq_claim(IRQ_UART) < 0)
+    panic("console: cannot take the UART");
+  uart[FCR] = 0x07;                         // FIFOs on and cleared
+  uart[IER] = IER_RX;
+  struct pct_msg m;
+  int64 from = sys_pct_recv(UIPC, &m);
+  for (;;) {
+    uint64 answer = 0;
+    int reply = 0;
+    if (from == 0) {
+      uart_intr();
+    } else if (from > 0 && m.w[0] == CONS_WRITE) {
+      uint64 n = m.perm ? (m.w[1] < PGSIZE ? m.w[1] : PGSIZE) : 0;
+      for (uint64 i = 0; i < n; i++)
+        tx_put(((volatile char *)UIPC)[i]);
+      tx_kick();
+      answer = n, reply = 1;
+    } else if (from > 0 && m.w[0] == CONS_READ && !reader) {
+      reader = from;                         // answered when a line is there
+      reader_max = m.w[1] < PGSIZE ? m.w[1] : PGSIZE;
+      serve_reader();
+    } else if (from > 0 && m.w[0] == CONS_STATS) {
+      answer = last_irq_insn, reply = 1;
+    } else if (from > 0) {
+      answer = -E_INVAL, reply = 1;          // unknown, or a second reader
+    }
+    if (reply && m.kind == PCT_CALL) {
+      from = sys_pct_reply_recv(from, answer, 0, 0, 0, UIPC, &m);
+      if (from == -E_BAD_ENV)
+        from = sys_pct_recv(UIPC, &m);
+    } else {
+      from = sys_pct_recv(UIPC, &m);
+    }
+    if (from < 0 && from != -E_BAD_ENV)
+      panic("console: %s", errstr(from));
+  }
+}
+
+// Start the console env and give it the UART.  Called once, by init.
+envid_t console_start(void)
+{
+  envid_t c = fork();
+  if (c < 0)
+    return c;
+  if (c == 0) {
+    console_main();
+    exit(0);
+  }
+  int r = sys_env_grant(c, RIGHT_UART);
+  if (r < 0)
+    return r;
+  cons_env = c;
+  return c;
+}

@@ -1,0 +1,36 @@
+// Remote procedure call on protected control transfer: a call is one
+// pct_call with an operation number and two arguments; a server loops in
+// pct_reply_recv, answering each call and waiting for the next in one
+// system call.
+#include "lib.h"
+
+// Call server: op and two arguments; the answer is in reply->w[].
+// Retries while the server is busy (not waiting), yielding to it.
+int64 rpc_call(envid_t server, uint64 op, uint64 a, uint64 b, struct pct_msg *reply)
+{
+  int64 r;
+  while ((r = sys_pct_call(server, op, a, b, 0, 0, reply)) == -E_NOT_WAITING)
+    sys_yield(server);
+  return r;
+}
+
+// Serve calls forever: h(m, from) computes the answer to each call (and
+// handles sends; their answer is dropped).  A caller that died before its
+// answer is simply skipped.
+void rpc_serve(rpc_handler_t h)
+{
+  struct pct_msg m;
+  int64 from = sys_pct_recv(0, &m);
+  for (;;) {
+    if (from < 0)
+      panic("rpc_serve: %s", errstr(from));
+    uint64 answer = from ? h(&m, from) : 0;
+    if (from && m.kind == PCT_CALL) {
+      from = sys_pct_reply_recv(from, answer, 0, 0, 0, 0, &m);
+      if (from == -E_BAD_ENV)
+        from = sys_pct_recv(0, &m);
+    } else {
+      from = sys_pct_recv(0, &m);
+    }
+  }
+}
