@@ -32,6 +32,7 @@ RUNS = [
     # program, points, final line, forbid
     ("hello", 2, r"^hello, world", None),
     ("cowtest", 4, r"^cowtest: all OK", r"FAIL"),
+    ("cowrace", 2, r"^cowrace: all OK", r"FAIL|round|unhandled"),
     ("spin", 2, r"^spin: all OK", None),
     ("lazytest", 3, r"^lazytest: all OK", None),
     ("faulttest", 3, r"^faulttest: all OK", None),

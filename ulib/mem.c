@@ -69,8 +69,11 @@ static int cow_fault(uint64 va, pte_t pte)
   uint64 old = PTE_PPN(pte);
   envid_t owner = upages[old - PPN_BASE].owner;
   uint64 keep = pte & (PTE_V | PTE_U | PTE_R | PTE_X | PTE_A);
+  // Not thisenv->id: a new child's first write (to thisenv itself) lands
+  // here while thisenv still names the parent.
+  envid_t me = sys_getenvid();
   int r;
-  if (upages[old - PPN_BASE].refs == 1 && (owner == thisenv->id || owner == 0))
+  if (upages[old - PPN_BASE].refs == 1 && (owner == me || owner == 0))
     return sys_pte_set(0, va, PPN_PTE(old, keep | PTE_W | PTE_D));   // last user: no copy
   int64 ppn = sys_page_alloc(0);
   if (ppn < 0)
@@ -81,7 +84,7 @@ static int cow_fault(uint64 va, pte_t pte)
   if ((r = sys_pte_set(0, va, PPN_PTE(ppn, keep | PTE_W | PTE_D))) < 0)
     return r;
   sys_pte_set(0, UTEMP, 0);
-  if (owner == thisenv->id)
+  if (owner == me)
     sys_page_free(old);
   return 0;
 }
