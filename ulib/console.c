@@ -208,6 +208,9 @@ envid_t console_start(void)
   int r = sys_env_grant(c, RIGHT_UART);
   if (r < 0)
     return r;
+  struct pct_msg m;
+  if ((r = rpc_call(c, CONS_STATS, 0, 0, &m)) < 0)   // returns once it serves
+    return r;
   cons_env = c;
   return c;
 }

@@ -1,0 +1,56 @@
+"""Lab "driver": the console is a user-level UART driver in its own env,
+fed by PLIC interrupts that the kernel exports.  The grader types at it.
+"""
+
+import pytest
+
+LAB = "driver"
+pytestmark = pytest.mark.lab(LAB)
+
+
+def start_echoin(boot, cpus):
+    con = boot("echoin", cpus=cpus)
+    con.expect(r"^echoin: type lines")
+    return con
+
+
+@pytest.mark.points(4)
+def test_typed_lines_and_editing(boot, cpus):
+    con = start_echoin(boot, cpus)
+    con.send("hello\r")
+    con.expect(r"^echoin: got \[hello\]")
+    con.send("worx\x7fld\r")               # DEL erases the x
+    con.expect(r"^echoin: got \[world\]")
+    con.send("abc\x08\x08\x08xyz\r")       # backspace
+    con.expect(r"^echoin: got \[xyz\]")
+    con.send("junk\x15kept\r")             # Ctrl-U kills the line
+    con.expect(r"^echoin: got \[kept\]")
+    con.send("lost\x03")                   # Ctrl-C throws the line away
+    con.expect(r"\^C")
+    con.send("last\r")
+    con.expect(r"^echoin: got \[last\]")
+    con.send("\x04")                       # Ctrl-D on an empty line: EOF
+    m = con.expect(r"^echoin: (\d+) lines, (\d+) bytes, read returned (-?\d+)")
+    assert (m[1], m[2], m[3]) == ("5", "26", "0"), m[0]
+    assert "lost" not in con.output.split("^C")[-1], "Ctrl-C did not discard"
+    status = int(con.expect(r"init exited with status (-?\d+)")[1])
+    assert status == 0
+
+
+@pytest.mark.points(2)
+def test_ctrl_d_ends_a_partial_line(boot, cpus):
+    con = start_echoin(boot, cpus)
+    con.send("part\x04")                   # Ctrl-D with text: the line ends
+    con.expect(r"echoin: got \[part\]")       # (after the echoed "part")
+    con.send("\x04")
+    con.expect(r"^echoin: 1 lines, 4 bytes, read returned 0")
+
+
+@pytest.mark.points(2)
+def test_ctrl_p_lists_envs(boot, cpus):
+    con = start_echoin(boot, cpus)
+    con.send("\x10")
+    con.expect(r"^[0-9a-f]{8} parent 00000000 runnable")    # init
+    con.expect(r"^[0-9a-f]{8} parent [0-9a-f]{8} +runnable +pages")
+    con.send("\x04")
+    con.expect(r"read returned 0")

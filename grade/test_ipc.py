@@ -1,0 +1,76 @@
+"""Lab "ipc": protected control transfer, RPC, pipes and file descriptors
+in the library OS.  Each program runs as the first env (with the console
+env beside it) and checks itself; the grader also checks the output.
+"""
+
+import re
+
+import pytest
+
+LAB = "ipc"
+pytestmark = pytest.mark.lab(LAB)
+
+INIT_EXITED = r"init exited with status (-?\d+)\n"
+
+
+def finish(con, final, timeout=60):
+    con.expect(final, timeout=timeout)
+    status = int(con.expect(INIT_EXITED)[1])
+    assert status == 0, f"exited with status {status}"
+
+
+@pytest.mark.parametrize("prog, final, forbid", [
+    pytest.param("pcttest", r"^pcttest: all OK", r"BROKEN|FAIL", id="pcttest",
+                 marks=pytest.mark.points(5)),
+    pytest.param("rpc", r"^rpc: all OK", r"FAIL", id="rpc",
+                 marks=pytest.mark.points(3)),
+    pytest.param("pipetest", r"^pipetest: all OK", r"BROKEN|FAIL", id="pipetest",
+                 marks=pytest.mark.points(5)),
+])
+def test_ipc_program(boot, cpus, prog, final, forbid):
+    con = boot(prog, cpus=cpus, fail_on=[r"^panic:", forbid, r"unhandled"])
+    finish(con, final)
+
+
+@pytest.mark.points(2)
+def test_pingpong(boot, cpus):
+    con = boot("pingpong", cpus=cpus)
+    ping = con.expect(r"^([0-9a-f]{8}): received ping")[1]
+    pong = con.expect(r"^([0-9a-f]{8}): received pong")[1]
+    assert ping != pong, "ping and pong printed by the same env"
+    finish(con, r"")
+
+
+@pytest.mark.points(3)
+def test_primes(boot, cpus):
+    con = boot("primes", cpus=cpus)
+    con.expect(r"^primes: done", timeout=60)
+    got = [int(p) for p in re.findall(r"^prime (\d+)$", con.output, re.M)]
+    assert got == [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31], f"primes printed: {got}"
+    finish(con, r"")
+
+
+@pytest.mark.points(3)
+def test_output_from_several_envs(boot, cpus):
+    """Lines printed at once by several envs come out whole and in order."""
+    con = boot("multiprint", cpus=cpus)
+    con.expect(r"^multiprint: done", timeout=60)
+    line = re.compile(r"^multiprint child (\d) line (\d\d): the quick brown fox "
+                      r"jumps over the lazy dog (\d+)$")
+    seen = {k: [] for k in range(4)}
+    for text in con.output.splitlines():
+        if text.startswith("multiprint child"):
+            m = line.match(text)
+            assert m, f"a line came out mangled: {text!r}"
+            k, i, tag = int(m[1]), int(m[2]), int(m[3])
+            assert tag == k * 1000 + i, f"line mixes two envs: {text!r}"
+            seen[k].append(i)
+    for k, lines in seen.items():
+        assert lines == list(range(40)), f"child {k}: lines {lines}"
+    finish(con, r"")
+
+
+@pytest.mark.points(3)
+def test_attack_devices(boot, cpus):
+    con = boot("attackdev", cpus=cpus, fail_on=[r"^panic:", r"BROKEN|FAIL"])
+    finish(con, r"^attackdev: all OK")

@@ -1,0 +1,90 @@
+// Pipes and file descriptors: data arrives intact and in order, EOF when
+// every writer has closed (or exited), a broken pipe when every reader
+// has, descriptors shared across fork and by dup/dup2.
+#include "lib.h"
+
+int main(int argc, char **argv)
+{
+  int p[2], status;
+  char buf[512];
+
+  // 1 MiB through a pipe, checked
+  check(pipe(p) == 0, "pipe");
+  envid_t c = fork();
+  if (c == 0) {
+    close(p[0]);
+    for (int i = 0; i < 2048; i++) {
+      for (int j = 0; j < 512; j++)
+        buf[j] = (i * 7 + j) & 0xff;
+      if (write(p[1], buf, 512) != 512)
+        exit(1);
+    }
+    exit(0);
+  }
+  close(p[1]);
+  uint64 got = 0;
+  int n, bad = 0;
+  while ((n = read(p[0], buf, sizeof buf)) > 0) {
+    for (int j = 0; j < n; j++)
+      bad += (uchar)buf[j] != (uchar)(((got + j) / 512 * 7 + (got + j) % 512) & 0xff);
+    got += n;
+  }
+  check(got == 1 << 20 && bad == 0, "1 MiB: got %lu bytes, %d wrong", got, bad);
+  check(n == 0, "no EOF after the writer exited (read returned %d)", n);
+  waitenv(c, &status);
+  check(status == 0, "writer status %d", status);
+  close(p[0]);
+
+  // EOF only when every writer is gone: the parent keeps a write end a while
+  check(pipe(p) == 0, "pipe 2");
+  c = fork();
+  if (c == 0) {
+    close(p[1]);
+    int r = read(p[0], buf, 1);               // must wait for the parent's byte
+    exit(r == 1 && buf[0] == 'z' ? (read(p[0], buf, 1) == 0 ? 0 : 2) : 1);
+  }
+  close(p[0]);
+  for (int i = 0; i < 20; i++)
+    sys_yield(0);
+  write(p[1], "z", 1);
+  close(p[1]);
+  waitenv(c, &status);
+  check(status == 0, "EOF too early or never (status %d)", status);
+
+  // broken pipe: the only reader exits
+  check(pipe(p) == 0, "pipe 3");
+  c = fork();
+  if (c == 0)
+    exit(0);                                  // holds the read end, then drops it
+  close(p[0]);
+  waitenv(c, 0);
+  expect_err(write(p[1], "x", 1), E_PIPE, "write with no reader left");
+  close(p[1]);
+
+  // dup and dup2 share the open file; closed descriptors are refused
+  check(pipe(p) == 0, "pipe 4");
+  int d = dup(p[1]);
+  check(d >= 0 && d != p[1], "dup: %d", d);
+  check(dup2(p[1], 20) == 20, "dup2");
+  write(d, "a", 1);
+  write(20, "b", 1);
+  close(p[1]);
+  close(d);
+  check(read(p[0], buf, 2) == 2 && buf[0] == 'a' && buf[1] == 'b', "data through dup'ed ends");
+  close(20);
+  check(read(p[0], buf, 1) == 0, "EOF after closing every dup");
+  close(p[0]);
+  expect_err(read(p[0], buf, 1), E_BADF, "read a closed descriptor");
+  expect_err(write(-1, buf, 1), E_BADF, "write descriptor -1");
+  expect_err(write(NFD, buf, 1), E_BADF, "write descriptor NFD");
+  expect_err(close(31), E_BADF, "close a descriptor never opened");
+
+  // stdout is shared across fork: a child's write shows up on the console
+  c = fork();
+  if (c == 0) {
+    fprintf(1, "pipetest: child writes through the inherited stdout\n");
+    exit(0);
+  }
+  waitenv(c, 0);
+  return check_report();
+}
