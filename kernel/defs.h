@@ -165,6 +165,7 @@ extern char uservec[], kernelvec[];
 
 // pct.c
 void   pct_syscall(struct env *e);
+void   pct_fast(void) __attribute__((noreturn));
 uint64 sys_pct_reply(uint64, uint64, uint64, uint64, uint64, uint64);
 void   pct_env_gone(struct env *e);
 void   pct_notify(struct env *e);

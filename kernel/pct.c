@@ -119,7 +119,9 @@ void pct_syscall(struct env *e)
     t->ipc_waiters++;
     e->ipc_va = tf->a5;
     env_switch_away(e);
-    env_run(t);
+    if (t->status == ENV_RUNNABLE && !t->dying)
+      env_run(t);
+    schedule();
   case SYS_pct_recv:
     if (!recv_va_ok(tf->a5)) {
       tf->a0 = -E_BAD_VA;
@@ -146,8 +148,57 @@ void pct_syscall(struct env *e)
     e->ipc_waiters--;
     block_recv(e, tf->a5);
     env_switch_away(e);                     // the caller runs at once
-    env_run(t);
+    if (t->status == ENV_RUNNABLE && !t->dying)
+      env_run(t);
+    schedule();
   }
+}
+
+// May t be run on this hart right now (the rest of the slice goes to it)?
+static inline int runs_now(struct env *t)
+{
+  return t->status == ENV_RUNNABLE && !t->dying && t->ipc == IPC_NONE;
+}
+
+// pct_call and pct_reply_recv, straight from trampoline.S.  The common case
+// (registers only, the peer waiting, runnable) is handled here in a few
+// dozen instructions; everything else goes the general way.
+void pct_fast(void)
+{
+  struct env *e = mycpu()->env, *t;
+  struct trapframe *tf = &e->tf;
+  acquire(&klock);
+  tf->pc += 4;
+  if ((tf->a4 | tf->a5 | e->irq_notify) == 0 && (t = env_lookup(tf->a0)) != 0 && t != e) {
+    if (tf->a7 == SYS_pct_call && t->ipc == IPC_RECV) {
+      t->tf.a0 = e->id;
+      e->ipc = IPC_CALL;
+      e->ipc_peer = t->id;
+      e->ipc_va = 0;
+      t->ipc_waiters++;
+      t->tf.a5 = PCT_CALL;
+    } else if (tf->a7 == SYS_pct_reply_recv && t->ipc == IPC_CALL && t->ipc_peer == e->id) {
+      t->tf.a0 = 0;
+      e->ipc = IPC_RECV;
+      e->ipc_va = 0;
+      e->ipc_waiters--;
+      t->tf.a5 = 0;
+    } else {
+      goto general;
+    }
+    t->tf.a1 = tf->a1;
+    t->tf.a2 = tf->a2;
+    t->tf.a3 = tf->a3;
+    t->tf.a4 = 0;
+    t->ipc = IPC_NONE;
+    env_switch_away(e);
+    if (runs_now(t))
+      env_run(t);
+    schedule();
+  }
+general:
+  pct_syscall(e);
+  env_run(e);
 }
 
 // SYS_pct_reply(caller, w1, w2, w3, page): answer a caller and go on.

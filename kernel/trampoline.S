@@ -209,8 +209,13 @@ slowcall:
         SAVE_COMMON
         li      t0, SYS_yield
         beq     a7, t0, 1f
+        li      t0, SYS_pct_call
+        beq     a7, t0, 2f
+        li      t0, SYS_pct_reply_recv
+        beq     a7, t0, 2f
         call    usertrap                # never returns
 1:      call    yield_syscall           # never returns
+2:      call    pct_fast                # never returns
 
 # userret(tf): resume user code from a saved trapframe.  The caller has set
 # sstatus (SPP = user, SPIE = 1) and satp, and holds no locks.

@@ -53,6 +53,22 @@ int pipe(int fds[2])
   return 0;
 }
 
+// Copy between the ring and a flat buffer: n bytes at ring position pos.
+static void ring_copy(struct pipe *p, uint64 pos, char *flat, int n, int into_ring)
+{
+  while (n > 0) {
+    uint64 off = pos % PIPEBUF;
+    int m = PIPEBUF - off < (uint64)n ? (int)(PIPEBUF - off) : n;
+    if (into_ring)
+      memcpy(p->buf + off, flat, m);
+    else
+      memcpy(flat, p->buf + off, m);
+    flat += m;
+    pos += m;
+    n -= m;
+  }
+}
+
 static int pipe_read(int fd, struct fdesc *f, void *buf, int n)
 {
   (void)f;
@@ -62,13 +78,12 @@ static int pipe_read(int fd, struct fdesc *f, void *buf, int n)
       return 0;                            // every writer is gone: end of file
     sys_yield(0);
   }
-  int i = 0;
-  for (; i < n && p->rpos != p->wpos; i++) {
-    ((char *)buf)[i] = p->buf[p->rpos % PIPEBUF];
-    __sync_synchronize();
-    p->rpos++;
-  }
-  return i;
+  uint64 avail = p->wpos - p->rpos;
+  int m = avail < (uint64)n ? (int)avail : n;
+  ring_copy(p, p->rpos, buf, m, 0);
+  __sync_synchronize();                    // the bytes are out before the space is free
+  p->rpos += m;
+  return m;
 }
 
 static int pipe_write(int fd, struct fdesc *f, const void *buf, int n)
@@ -79,16 +94,16 @@ static int pipe_write(int fd, struct fdesc *f, const void *buf, int n)
   while (i < n) {
     if (others(p, 0) == 0)
       return i ? i : -E_PIPE;              // nobody will ever read it
-    if (p->wpos - p->rpos == PIPEBUF) {
+    uint64 room = PIPEBUF - (p->wpos - p->rpos);
+    if (room == 0) {
       sys_yield(0);
       continue;
     }
-    uint64 room = PIPEBUF - (p->wpos - p->rpos);
-    for (; i < n && room > 0; i++, room--) {
-      p->buf[p->wpos % PIPEBUF] = ((const char *)buf)[i];
-      __sync_synchronize();
-      p->wpos++;
-    }
+    int m = room < (uint64)(n - i) ? (int)room : n - i;
+    ring_copy(p, p->wpos, (char *)buf + i, m, 1);
+    __sync_synchronize();                  // the bytes are in before they count
+    p->wpos += m;
+    i += m;
   }
   return i;
 }

@@ -87,6 +87,69 @@ int main(int argc, char **argv)
   sys_env_destroy(peer);
   waitenv(peer, 0);
 
+  // protected control transfer: call + reply, registers only
+  envid_t srv = fork();
+  if (srv == 0) {
+    struct pct_msg m;
+    int64 from = sys_pct_recv(0, &m);
+    for (;;)
+      from = sys_pct_reply_recv(from, m.w[0] + 1, 0, 0, 0, 0, &m);
+  }
+  struct pct_msg r;
+  for (int i = 0; i < 10; i++)
+    rpc_call(srv, i, 0, 0, &r);
+  t = rdinstret();
+  for (int i = 0; i < N; i++)
+    sys_pct_call(srv, i, 0, 0, 0, 0, &r);
+  report("pct_roundtrip", rdinstret() - t, N, "roundtrip");
+  sys_env_destroy(srv);
+  waitenv(srv, 0);
+
+  // pipes: one byte each way, then 1 MiB in 512-byte writes
+  int p1[2], p2[2];
+  char byte = 0, block[512];
+  pipe(p1);
+  pipe(p2);
+  envid_t echo = fork();
+  if (echo == 0) {
+    close(p1[1]);
+    close(p2[0]);
+    while (read(p1[0], &byte, 1) == 1)
+      write(p2[1], &byte, 1);
+    exit(0);
+  }
+  for (int i = 0; i < 10; i++) {
+    write(p1[1], &byte, 1);
+    read(p2[0], &byte, 1);
+  }
+  t = rdinstret();
+  for (int i = 0; i < 500; i++) {
+    write(p1[1], &byte, 1);
+    read(p2[0], &byte, 1);
+  }
+  report("pipe_roundtrip", rdinstret() - t, 500, "roundtrip");
+  close(p1[1]);
+  waitenv(echo, 0);
+  close(p1[0]);
+  close(p2[0]);
+  close(p2[1]);
+  pipe(p1);
+  envid_t sink = fork();
+  if (sink == 0) {
+    close(p1[1]);
+    while (read(p1[0], block, sizeof block) > 0)
+      ;
+    exit(0);
+  }
+  close(p1[0]);
+  memset(block, 'x', sizeof block);
+  t = rdinstret();
+  for (int i = 0; i < 2048; i++)
+    write(p1[1], block, sizeof block);
+  close(p1[1]);
+  waitenv(sink, 0);
+  report("pipe_throughput", rdinstret() - t, 1024, "KiB");
+
   int *a = malloc(sizeof(int) * MM_N * MM_N), *b = malloc(sizeof(int) * MM_N * MM_N);
   int *c = malloc(sizeof(int) * MM_N * MM_N);
   matmul_fill(a, b);
@@ -95,5 +158,15 @@ int main(int argc, char **argv)
   matmul(a, b, c);
   report("matmul150", rdinstret() - t, 1, "run");
   printf("bench: matmul checksum %ld\n", matmul_sum(c));
+
+  // a UART receive interrupt to the console driver's handler: needs a key
+  if (argc > 1 && strcmp(argv[1], "irq") == 0) {
+    char line[16];
+    printf("bench: type a line for irq_to_user\n");
+    read(0, line, sizeof line);
+    struct pct_msg st;
+    rpc_call(cons_env, CONS_STATS, 0, 0, &st);
+    report("irq_to_user", st.w[0], 1, "interrupt");
+  }
   return 0;
 }
