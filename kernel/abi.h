@@ -165,7 +165,7 @@ struct envpub {                   // at UENVS[ENVX(id)]
   int32   hart;                   // hart running it, or -1
   int32   runs;                   // times scheduled (for tests and curiosity)
   uint32  rights;                 // RIGHT_* held
-  int32   pad[6];                 // to 64 bytes: indexing is a shift
+  int32   pad[7];                 // to 64 bytes: indexing is a shift
 };
 
 // Page kind.

@@ -7,6 +7,7 @@
 #include "memlayout.h"
 #include "riscv.h"
 #include "spinlock.h"
+#include "asm.h"
 
 #define NCPU       8               // hart ids 0..7
 #define KSTACKSIZE (16 * 1024)
@@ -34,35 +35,35 @@ static inline struct cpu *mycpu(void) { struct cpu *c; asm volatile("mv %0, tp" 
 // (trampoline.S saves user registers at the start of the env).
 struct env {
   struct trapframe tf;             // user registers while not running
-  // Upcall state; trampoline.S knows these offsets (checked in trap.c).
+  // From here to ipc_waiters, trampoline.S knows the offsets (asm.h,
+  // checked in trap.c).
   uint64 upcall;                   // 256: upcall entry point, 0 = none
   uint64 xlo, xhi;                 // 264, 272: exception stack [xlo, xhi)
   uint64 xframe_kva;               // 280: kernel address of a first-level
   uint64 xframe_va;                // 288:   frame and its user address; a
                                    //        binding cached by the slow path,
                                    //        0 when unknown (see trap.c)
-  envid_t id;
+  envid_t id;                      // 296
+  int status;                      // 300: ENV_*
+  int hart;                        // 304: hart running it, or -1
+  int dying;                       // 308: destroy requested while running elsewhere
+  pagetable_t pt;                  // 312: root page table (kernel VA)
+  int ipc;                         // 320: IPC_NONE, or blocked: IPC_RECV, IPC_CALL
+  envid_t ipc_peer;                // 324: IPC_CALL: the env whose reply we await
+  uint64 ipc_va;                   // 328: where a page sent to us goes (0: none)
+  uint32 irq_notify;               // 336: IRQs pending and not yet notified
+  int ipc_waiters;                 // 340: envs blocked in pct_call on us
+  uint64 satp;                     // 344: satp value for its page table
   envid_t parent;
-  int status;                      // ENV_*
-  int hart;                        // hart running it, or -1
-  int dying;                       // destroy requested while running elsewhere
   int exitcode;
-  pagetable_t pt;                  // root page table (kernel VA)
   int npages;                      // pages charged (owned + page tables)
   int nslots;                      // time slices owned
   uint32 rights;                   // RIGHT_* held
-  int ipc;                         // IPC_NONE, or blocked: IPC_RECV, IPC_CALL
-  envid_t ipc_peer;                // IPC_CALL: the env whose reply we await
-  uint64 ipc_va;                   // where a page sent to us goes (0: none)
-  uint32 irq_notify;               // IRQs pending and not yet notified
-  int ipc_waiters;                 // envs blocked in pct_call on us
   int nchildren;                   // envs (live or exited) whose parent we are
   int32 owned;                     // head of the list of owned user pages (index), -1
   int32 ptlist;                    // head of the list of its page-table pages, -1
+  char pad[512 - 384];             // a power of two: trampoline.S indexes envs[]
 };
-#define IPC_NONE 0
-#define IPC_RECV 1                 // in pct_recv: waiting for a call, send or IRQ
-#define IPC_CALL 2                 // in pct_call: waiting for the reply
 
 extern struct env envs[NENV];
 extern struct envpub envpubs[NENV];

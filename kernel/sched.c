@@ -72,9 +72,8 @@ void env_run(struct env *e)
   struct envpub *p = &envpubs[ENVX(e->id)];
   p->hart = e->hart;
   p->runs++;
-  uint64 satp = MAKE_SATP(kpa(e->pt));
-  if (CSR_READ(satp) != satp) {
-    CSR_WRITE(satp, satp);
+  if (CSR_READ(satp) != e->satp) {
+    CSR_WRITE(satp, e->satp);
     sfence_vma_all();
   }
   release(&klock);

@@ -5,20 +5,8 @@
 # other trap saves all registers into the env and calls usertrap().
 
 #include "abi.h"
-
-#define CPU_KSTACK 0
-#define CPU_USP    8
-#define CPU_URA    16
-#define CPU_ENV    24
-#define CPU_SCRATCH 48
-#define CPU_KVEC   64
-#define CPU_UVEC   72
-#define CPU_STAMP  80
-#define ENV_UPCALL 256
-#define ENV_XLO    264
-#define ENV_XHI    272
-#define ENV_XKVA   280
-#define ENV_XVA    288
+#include "memlayout.h"
+#include "asm.h"
 
 .section .text
 .balign 4
@@ -32,7 +20,7 @@ uservec:
         addi    ra, ra, -8              # environment call from U-mode?
         bnez    ra, exception
         li      ra, SYS_FIRST_SLOW
-        bgeu    a7, ra, slowcall
+        bgeu    a7, ra, slowcall_or_pct
         # ---- short path ----
         ld      ra, CPU_KVEC(tp)        # a fault in the kernel goes to kernelvec
         csrw    stvec, ra
@@ -148,6 +136,7 @@ unbound:
         ld      t0, CPU_SCRATCH(tp)
         ld      t1, CPU_SCRATCH+8(tp)
         ld      sp, CPU_KSTACK(tp)
+        j       full
 
         # ---- full save into the env's trapframe ----
         # SAVE_COMMON: every register but t0-t6 into the env at ra; then
@@ -185,6 +174,147 @@ unbound:
         ld      t0, CPU_KVEC(tp)
         csrw    stvec, t0
 .endm
+
+        # ---- the PCT short path ----
+        # pct_call or pct_reply_recv with registers only (a4 = a5 = 0),
+        # the peer blocked in the matching state, runnable, and no interrupt
+        # pending for us: swap the preserved registers of the two envs and
+        # sret into the peer, the message still in a1-a3.  Anything else,
+        # errors included, goes the general way, untouched.  t0-t6 and a6
+        # are scratch (the call clobbers them).
+slowcall_or_pct:
+        or      t0, a4, a5
+        bnez    t0, slowcall
+        li      t0, SYS_pct_call
+        beq     a7, t0, 1f
+        li      t0, SYS_pct_reply_recv
+        bne     a7, t0, slowcall
+1:      la      t0, klock
+2:      li      t1, 1
+        amoswap.w.aq t1, t1, (t0)
+        bnez    t1, 2b
+        ld      t2, CPU_ENV(tp)         # t2 = me
+        andi    t3, a0, NENV - 1
+        slli    t3, t3, ENV_SHIFT
+        la      t4, envs
+        add     t3, t3, t4              # t3 = the peer
+        lw      t4, ENV_ID(t3)
+        bne     t4, a0, pct_decline     # no such env (also catches a0 = 0)
+        beq     t3, t2, pct_decline
+        lw      t4, ENV_STATUS(t3)
+        li      t5, ENV_RUNNABLE
+        bne     t4, t5, pct_decline
+        lw      t4, ENV_DYING(t3)
+        bnez    t4, pct_decline
+        lw      t4, ENV_IPC(t3)
+        li      t5, SYS_pct_call
+        bne     a7, t5, 3f
+        li      t5, IPC_RECV            # call: the peer waits in pct_recv
+        bne     t4, t5, pct_decline
+        li      t5, IPC_CALL
+        sw      t5, ENV_IPC(t2)
+        sw      a0, ENV_PEER(t2)
+        sd      zero, ENV_IPCVA(t2)
+        lw      t5, ENV_WAITERS(t3)
+        addi    t5, t5, 1
+        sw      t5, ENV_WAITERS(t3)
+        lw      a0, ENV_ID(t2)          # the peer learns who called
+        li      a5, PCT_CALL
+        j       4f
+3:      li      t5, IPC_CALL            # reply: the peer waits for our answer
+        bne     t4, t5, pct_decline
+        lw      t4, ENV_NOTIFY(t2)
+        bnez    t4, pct_decline         # an interrupt to report before we wait
+        lw      t4, ENV_PEER(t3)
+        lw      t5, ENV_ID(t2)
+        bne     t4, t5, pct_decline
+        li      t5, IPC_RECV
+        sw      t5, ENV_IPC(t2)
+        sd      zero, ENV_IPCVA(t2)
+        lw      t5, ENV_WAITERS(t2)
+        addi    t5, t5, -1
+        sw      t5, ENV_WAITERS(t2)
+        li      a0, 0                   # the caller's result
+4:      sw      zero, ENV_IPC(t3)       # the peer is no longer blocked
+        # save my preserved registers and pc
+        ld      t4, CPU_URA(tp)
+        sd      t4, 0(t2)
+        ld      t4, CPU_USP(tp)
+        sd      t4, 8(t2)
+        sd      gp, 16(t2)
+        csrr    t4, sscratch
+        sd      t4, 24(t2)
+        sd      s0, 56(t2)
+        sd      s1, 64(t2)
+        sd      s2, 136(t2)
+        sd      s3, 144(t2)
+        sd      s4, 152(t2)
+        sd      s5, 160(t2)
+        sd      s6, 168(t2)
+        sd      s7, 176(t2)
+        sd      s8, 184(t2)
+        sd      s9, 192(t2)
+        sd      s10, 200(t2)
+        sd      s11, 208(t2)
+        csrr    t4, sepc
+        addi    t4, t4, 4
+        sd      t4, 248(t2)
+        # I stop running here; the peer runs on this hart
+        la      t6, envpubs
+        li      t4, -1
+        sw      t4, ENV_HART(t2)
+        lw      t5, ENV_ID(t2)
+        andi    t5, t5, NENV - 1
+        slli    t5, t5, PUB_SHIFT
+        add     t5, t5, t6
+        sw      t4, PUB_HART(t5)
+        sd      t3, CPU_ENV(tp)
+        ld      t4, CPU_HARTID(tp)
+        sw      t4, ENV_HART(t3)
+        lw      t5, ENV_ID(t3)
+        andi    t5, t5, NENV - 1
+        slli    t5, t5, PUB_SHIFT
+        add     t5, t5, t6
+        sw      t4, PUB_HART(t5)        # (runs counts scheduler dispatches, not PCT)
+        ld      t4, ENV_SATP(t3)        # the peer's page table
+        csrw    satp, t4
+        sfence.vma zero, zero
+        amoswap.w.rl zero, zero, (t0)   # release klock
+        # the peer's preserved registers and pc
+        ld      t4, 248(t3)
+        csrw    sepc, t4
+        ld      ra, 0(t3)
+        ld      sp, 8(t3)
+        ld      gp, 16(t3)
+        ld      s0, 56(t3)
+        ld      s1, 64(t3)
+        ld      s2, 136(t3)
+        ld      s3, 144(t3)
+        ld      s4, 152(t3)
+        ld      s5, 160(t3)
+        ld      s6, 168(t3)
+        ld      s7, 176(t3)
+        ld      s8, 184(t3)
+        ld      s9, 192(t3)
+        ld      s10, 200(t3)
+        ld      s11, 208(t3)
+        ld      t4, 24(t3)              # its tp, installed last
+        ld      t5, CPU_UVEC(tp)
+        csrw    stvec, t5
+        csrw    sscratch, tp
+        mv      tp, t4
+        li      t0, 0                   # (t1 is 0 from the lock loop)
+        li      t2, 0
+        li      t3, 0
+        li      t4, 0
+        li      t5, 0
+        li      t6, 0
+        li      a6, 0
+        li      a7, 0
+        sret                            # a0 = who/result, a1-a3 = words, a4 = 0, a5 = kind
+pct_decline:
+        amoswap.w.rl zero, zero, (t0)
+        j       slowcall
 
         # Interrupts and exceptions: all registers.
 full:

@@ -93,15 +93,37 @@ void upcall_unbind(struct env *e, uint64 va)
     e->xframe_kva = e->xframe_va = 0;
 }
 
-_Static_assert(__builtin_offsetof(struct env, upcall) == 256, "trampoline.S: ENV_UPCALL");
-_Static_assert(__builtin_offsetof(struct env, xlo) == 264, "trampoline.S: ENV_XLO");
-_Static_assert(__builtin_offsetof(struct env, xhi) == 272, "trampoline.S: ENV_XHI");
-_Static_assert(__builtin_offsetof(struct env, xframe_kva) == 280, "trampoline.S: ENV_XKVA");
-_Static_assert(__builtin_offsetof(struct env, xframe_va) == 288, "trampoline.S: ENV_XVA");
-_Static_assert(__builtin_offsetof(struct cpu, scratch) == 48, "trampoline.S: CPU_SCRATCH");
-_Static_assert(__builtin_offsetof(struct cpu, kvec) == 64, "trampoline.S: CPU_KVEC");
-_Static_assert(__builtin_offsetof(struct cpu, uvec) == 72, "trampoline.S: CPU_UVEC");
-_Static_assert(__builtin_offsetof(struct cpu, stamp) == 80, "trampoline.S: CPU_STAMP");
+#define OFFSET(type, field, value) \
+  _Static_assert(__builtin_offsetof(struct type, field) == value, "asm.h: " #value)
+OFFSET(cpu, kstack, CPU_KSTACK);
+OFFSET(cpu, usp, CPU_USP);
+OFFSET(cpu, ura, CPU_URA);
+OFFSET(cpu, env, CPU_ENV);
+OFFSET(cpu, hartid, CPU_HARTID);
+OFFSET(cpu, scratch, CPU_SCRATCH);
+OFFSET(cpu, kvec, CPU_KVEC);
+OFFSET(cpu, uvec, CPU_UVEC);
+OFFSET(cpu, stamp, CPU_STAMP);
+OFFSET(env, upcall, ENV_UPCALL);
+OFFSET(env, xlo, ENV_XLO);
+OFFSET(env, xhi, ENV_XHI);
+OFFSET(env, xframe_kva, ENV_XKVA);
+OFFSET(env, xframe_va, ENV_XVA);
+OFFSET(env, id, ENV_ID);
+OFFSET(env, status, ENV_STATUS);
+OFFSET(env, hart, ENV_HART);
+OFFSET(env, dying, ENV_DYING);
+OFFSET(env, pt, ENV_PT);
+OFFSET(env, ipc, ENV_IPC);
+OFFSET(env, ipc_peer, ENV_PEER);
+OFFSET(env, ipc_va, ENV_IPCVA);
+OFFSET(env, irq_notify, ENV_NOTIFY);
+OFFSET(env, ipc_waiters, ENV_WAITERS);
+OFFSET(env, satp, ENV_SATP);
+OFFSET(envpub, hart, PUB_HART);
+OFFSET(envpub, runs, PUB_RUNS);
+_Static_assert(sizeof(struct env) == 1 << ENV_SHIFT, "asm.h: ENV_SHIFT");
+_Static_assert(sizeof(struct envpub) == 1 << PUB_SHIFT, "asm.h: PUB_SHIFT");
 _Static_assert(__builtin_offsetof(struct spinlock, locked) == 0, "trampoline.S: klock");
 
 // Every trap from user mode except the short system calls comes here, with

@@ -106,6 +106,7 @@ pagetable_t uvm_create(struct env *e)
   if (!ppn)
     return 0;
   e->pt = ppn2kva(ppn);
+  e->satp = MAKE_SATP(ppn << PGSHIFT);
   for (int i = 256; i < 512; i += 2)          // the kernel half: 1 GiB leaves
     if (kernel_pt[i] | kernel_pt[i + 1]) {
       e->pt[i] = kernel_pt[i];
