@@ -10,6 +10,7 @@ prints `init exited with status N` and powers QEMU off.  Tests taking
 
 import collections
 import re
+import time
 
 import pytest
 
@@ -150,14 +151,25 @@ BENCH_TARGETS = {
     "pgfault_demand_zero": 2500,
     "cow_fork_exit_wait": 50000,
     "yield_roundtrip": 400,
+    "pct_roundtrip": 300,
+    "pipe_roundtrip": 1500,
+    "pipe_throughput": 3000,
+    "irq_to_user": 400,
 }
 
 
 @pytest.mark.points(5)
 @pytest.mark.cpus(1)
 def test_bench_targets(boot, cpus):
-    con = boot("bench", cpus=cpus, icount=True, fail_on=[r"^panic:", r"FAIL"])
+    con = boot("bench", cpus=cpus, args="irq", icount=True,
+               fail_on=[r"^panic:", r"FAIL"])
     con.expect(r"^bench matmul150 \d+ insn/run", timeout=120)
+    con.expect(r"type a line for irq_to_user")
+    time.sleep(0.5)                       # one key at a time: the driver is idle
+    con.send("x")
+    time.sleep(0.5)
+    con.send("\r")
+    con.expect(r"^bench irq_to_user \d+", timeout=60)
     got = {name: int(n) for name, n in
            re.findall(r"^bench (\w+) (\d+) insn/", con.output, re.M)}
     missing = [b for b in BENCH_TARGETS if b not in got]

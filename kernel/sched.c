@@ -107,8 +107,11 @@ void schedule(void)
     CSR_WRITE(satp, c->kpt);
     sfence_vma_all();
     release(&klock);
-    intr_on();
+    // wfi with interrupts still off: it returns as soon as one is pending
+    // (even one that arrived before it), and only then do we take it.
+    // Enabling first would lose a wakeup that came between the two.
     asm volatile("wfi");
+    intr_on();
     intr_off();
     acquire(&klock);
     idle_harts &= ~(1UL << c->hartid);

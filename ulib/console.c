@@ -140,7 +140,7 @@ static void rx_char(char c)
 }
 
 // The UART interrupted: take the typed bytes, move output along.
-static void uart_intr(void)
+static void __attribute__((noinline)) uart_intr(void)
 {
   if (usys->irq_hart == (uint64)thisenv->hart)
     last_irq_insn = rdinstret() - usys->irq_instret;
