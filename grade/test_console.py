@@ -54,3 +54,14 @@ def test_ctrl_p_lists_envs(boot, cpus):
     con.expect(r"^[0-9a-f]{8} parent [0-9a-f]{8} +runnable +pages")
     con.send("\x04")
     con.expect(r"read returned 0")
+
+
+@pytest.mark.points(3)
+def test_interrupt_as_upcall(boot, cpus):
+    """A driver that claims the UART with IRQ_UPCALL gets a typed key as an
+    upcall in the middle of its computation, which goes on intact."""
+    con = boot("irqupcall", cpus=cpus, fail_on=[r"^panic:", r"FAIL"])
+    con.expect(r"^irqupcall: computing; type a key")
+    con.send("k")
+    con.expect(r"^irqupcall: got 'k' by \d+ upcall", timeout=60)
+    con.expect(r"^irqupcall: all OK")

@@ -19,7 +19,7 @@
 #define SYS_page_free      3   // (ppn): drop the owner's hold on a page
 #define SYS_pte_set        4   // (envid, va, pte, srcva): install/change/clear (pte 0) a leaf
 #define SYS_pte_batch      5   // (envid, struct pte_op *ops, n): n pte_set's in order
-#define SYS_env_set_upcall 6   // (envid, entry, xstack_lo, xstack_hi)
+#define SYS_env_set_upcall 6   // (envid, entry, xstack_lo, xstack_hi, nocall_lo, nocall_hi)
 #define SYS_env_set_status 7   // (envid, ENV_RUNNABLE or ENV_NOT_RUNNABLE)
 #define SYS_env_set_regs   8   // (envid, struct trapframe *): env must not be running
 #define SYS_slot_acquire   9   // (envid): give envid one more time slice; slot index
@@ -28,7 +28,8 @@
 #define SYS_halt           12  // (): power off the machine (SBI SRST)
 #define SYS_getbootarg     13  // (buf, len): copy the boot arguments; their length
 #define SYS_env_grant      14  // (envid, rights): give a descendant rights the caller holds
-#define SYS_irq_claim      15  // (irq): become the owner of a PLIC source
+#define SYS_irq_claim      15  // (irq, flags): become the owner of a PLIC source
+#define IRQ_UPCALL         1   //   flag: an upcall when the owner is not in pct_recv
 #define SYS_irq_ack        16  // (irq): serviced: complete and unmask the source
 #define SYS_dev_map        17  // (dev, va): map a device's registers at va
 #define SYS_pct_reply      18  // (caller, w1, w2, w3, page): reply, keep running
@@ -141,7 +142,8 @@ struct uframe {
 #define CAUSE_FETCH_PAGE       12
 #define CAUSE_LOAD_PAGE        13
 #define CAUSE_STORE_PAGE       15
-#define NCAUSE                 16
+#define CAUSE_IRQ              16  // not an exception: device interrupts (tval = IRQ mask)
+#define NCAUSE                 17
 
 // ---- Public records, mapped read-only into every env ----
 #define NENV    256               // env table size

@@ -62,7 +62,10 @@ struct env {
   int nchildren;                   // envs (live or exited) whose parent we are
   int32 owned;                     // head of the list of owned user pages (index), -1
   int32 ptlist;                    // head of the list of its page-table pages, -1
-  char pad[512 - 384];             // a power of two: trampoline.S indexes envs[]
+  uint64 nocall_lo, nocall_hi;     // no asynchronous upcall while pc is in here
+  int irq_upcall;                  // interrupts come as upcalls when not waiting
+  int upcall_pending;              // an interrupt upcall waits for delivery
+  char pad[512 - 408];             // a power of two: trampoline.S indexes envs[]
 };
 
 extern struct env envs[NENV];
@@ -161,6 +164,7 @@ void   trapinit_hart(void);
 void   usertrap(void) __attribute__((noreturn));
 void   upcall_deliver(struct env *e, uint64 cause, uint64 tval);
 void   upcall_unbind(struct env *e, uint64 va);
+int    irq_upcall_deliver(struct env *e);
 void   userret(struct trapframe *tf) __attribute__((noreturn));
 extern char uservec[], kernelvec[];
 

@@ -76,13 +76,13 @@ static void irq_complete(int irq)
 }
 
 // SYS_irq_claim(irq): the caller becomes the owner of a device's source.
-uint64 sys_irq_claim(uint64 irq, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5)
+uint64 sys_irq_claim(uint64 irq, uint64 flags, uint64 a2, uint64 a3, uint64 a4, uint64 a5)
 {
-  (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
+  (void)a2, (void)a3, (void)a4, (void)a5;
   struct env *e = mycpu()->env;
   const struct device *d = device_for_irq(irq);
   int64 r = 0;
-  if (!d)
+  if (!d || (flags & ~(uint64)IRQ_UPCALL))
     return -E_INVAL;
   acquire(&klock);
   struct env *o = irqs[irq].owner ? env_lookup(irqs[irq].owner) : 0;
@@ -92,6 +92,7 @@ uint64 sys_irq_claim(uint64 irq, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uin
     r = -E_BUSY;
   else {
     irqs[irq].owner = e->id;
+    e->irq_upcall = flags & IRQ_UPCALL;
     irq_enable(irq, 1);
   }
   release(&klock);
@@ -155,7 +156,12 @@ struct env *plic_intr(void)
   }
   o->irq_notify |= 1U << irq;
   pct_notify(o);
-  return o->ipc == IPC_NONE && o->status == ENV_RUNNABLE && o->hart < 0 ? o : 0;
+  if (o->irq_notify && o->irq_upcall && o->upcall) {
+    o->upcall_pending = 1;               // delivered when it next resumes:
+    if (o->hart >= 0 && o->hart != h)    // make it trap if it runs elsewhere
+      sbi_send_ipi(1UL << o->hart);
+  }
+  return o->ipc == IPC_NONE && o->status == ENV_RUNNABLE && o->hart < 0 && !o->dying ? o : 0;
 }
 
 // e is going away: its sources are disabled and completed.

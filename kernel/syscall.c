@@ -125,6 +125,8 @@ static uint64 sys_env_set_upcall(ARGS)
     e->upcall = entry;
     e->xlo = lo;
     e->xhi = hi;
+    e->nocall_lo = a4;
+    e->nocall_hi = a5;
     upcall_unbind(e, 0);
   }
   release(&klock);

@@ -35,6 +35,7 @@ static const char *cause_name(uint64 cause)
     [CAUSE_FETCH_PAGE] = "instruction page fault",
     [CAUSE_LOAD_PAGE] = "load page fault",
     [CAUSE_STORE_PAGE] = "store page fault",
+    [CAUSE_IRQ] = "interrupt upcall",
   };
   return cause < NCAUSE && names[cause] ? names[cause] : "unknown exception";
 }
@@ -82,6 +83,22 @@ void upcall_deliver(struct env *e, uint64 cause, uint64 tval)
   e->tf.sp = f;
   e->tf.a0 = f;
   e->tf.pc = e->upcall;
+}
+
+// Deliver a pending interrupt upcall to e, which is about to run, unless e
+// is in its no-upcall window (the last instructions of the library's
+// resume code); then it waits for the next time e is resumed.  Needs
+// klock.  0 if e may run, -1 if the delivery killed it.
+int irq_upcall_deliver(struct env *e)
+{
+  uint64 pc = e->tf.pc;
+  if (!e->irq_notify || (pc >= e->nocall_lo && pc < e->nocall_hi))
+    return 0;
+  uint64 mask = e->irq_notify;
+  e->irq_notify = 0;
+  e->upcall_pending = 0;
+  upcall_deliver(e, CAUSE_IRQ, mask);
+  return e->status == ENV_RUNNABLE && !e->dying && e->hart >= 0 ? 0 : -1;
 }
 
 // Forget the cached frame binding if va is the page it lives on (the PTE

@@ -157,7 +157,7 @@ static void console_main(void)
   while (!(thisenv->rights & RIGHT_UART))   // init grants the UART right after fork
     sys_yield(0);
   if (sys_dev_map(DEV_UART, UUART) < 0 || page_map(UCONSBUF, PTE_R | PTE_W) < 0 ||
-      sys_irq_claim(IRQ_UART) < 0)
+      sys_irq_claim(IRQ_UART, 0) < 0)
     panic("console: cannot take the UART");
   uart[FCR] = 0x07;                         // FIFOs on and cleared
   uart[IER] = IER_RX;

@@ -19,7 +19,8 @@ int    sys_page_free(uint64 ppn);
 int    sys_pte_set(envid_t env, uint64 va, pte_t pte);
 int    sys_pte_set_from(envid_t env, uint64 va, pte_t pte, uint64 srcva);  // I map it at srcva
 int    sys_pte_batch(envid_t env, const struct pte_op *ops, uint64 n);
-int    sys_env_set_upcall(envid_t env, void (*entry)(void), uint64 xlo, uint64 xhi);
+int    sys_env_set_upcall(envid_t env, void (*entry)(void), uint64 xlo, uint64 xhi, uint64 nocall_lo,
+                          uint64 nocall_hi);
 int    sys_env_set_status(envid_t env, int status);
 int    sys_env_set_regs(envid_t env, const struct trapframe *tf);
 int    sys_slot_acquire(envid_t env);
@@ -46,7 +47,7 @@ int64  sys_pct_recv(uint64 recv_va, struct pct_msg *m);   // the sender's id, or
 int64  sys_pct_reply_recv(envid_t caller, uint64 w1, uint64 w2, uint64 w3, uint64 page,
                           uint64 recv_va, struct pct_msg *m);
 int    sys_pct_reply(envid_t caller, uint64 w1, uint64 w2, uint64 w3, uint64 page);
-int    sys_irq_claim(int irq);
+int    sys_irq_claim(int irq, int flags);      // flags: IRQ_UPCALL
 int    sys_irq_ack(int irq);
 int    sys_dev_map(int dev, uint64 va);
 

@@ -45,9 +45,10 @@ int sys_pte_batch(envid_t env, const struct pte_op *ops, uint64 n)
 {
   return syscall(SYS_pte_batch, env, (uint64)ops, n, 0, 0, 0);
 }
-int sys_env_set_upcall(envid_t env, void (*entry)(void), uint64 xlo, uint64 xhi)
+int sys_env_set_upcall(envid_t env, void (*entry)(void), uint64 xlo, uint64 xhi, uint64 nolo,
+                       uint64 nohi)
 {
-  return syscall(SYS_env_set_upcall, env, (uint64)entry, xlo, xhi, 0, 0);
+  return syscall(SYS_env_set_upcall, env, (uint64)entry, xlo, xhi, nolo, nohi);
 }
 int sys_env_set_status(envid_t env, int status) { return syscall(SYS_env_set_status, env, status, 0, 0, 0, 0); }
 int sys_env_set_regs(envid_t env, const struct trapframe *tf)
@@ -69,7 +70,7 @@ void sys_exit(int status)
     ;
 }
 
-int sys_irq_claim(int irq) { return syscall1(SYS_irq_claim, irq); }
+int sys_irq_claim(int irq, int flags) { return syscall(SYS_irq_claim, irq, flags, 0, 0, 0, 0); }
 int sys_irq_ack(int irq) { return syscall1(SYS_irq_ack, irq); }
 int sys_dev_map(int dev, uint64 va) { return syscall(SYS_dev_map, dev, va, 0, 0, 0, 0); }
 int sys_pct_reply(envid_t caller, uint64 w1, uint64 w2, uint64 w3, uint64 page)

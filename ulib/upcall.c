@@ -6,6 +6,7 @@
 
 static upcall_handler_t handlers[NCAUSE][NHANDLER];
 extern void upcall_entry(void);
+extern char upcall_restore_start[], upcall_restore_end[];
 
 // Add h in front of the handlers for cause.  An earlier registration of the
 // same handler is moved to the front.
@@ -26,7 +27,7 @@ static const char *causes[NCAUSE] = {
   "misaligned fetch", "fetch access fault", "illegal instruction", "breakpoint",
   "misaligned load", "load access fault", "misaligned store", "store access fault",
   "ecall", "?", "?", "?", "instruction page fault", "load page fault", "?",
-  "store page fault",
+  "store page fault", "interrupt",
 };
 
 // Called by upcall_entry with the frame; returns to resume the frame.  An
@@ -52,5 +53,6 @@ int upcall_init(envid_t env)
   int r = sys_pte_set(env, UXSTACKTOP - PGSIZE, PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D));
   if (r < 0)
     return r;
-  return sys_env_set_upcall(env, upcall_entry, UXSTACKTOP - PGSIZE, UXSTACKTOP);
+  return sys_env_set_upcall(env, upcall_entry, UXSTACKTOP - PGSIZE, UXSTACKTOP,
+                            (uint64)upcall_restore_start, (uint64)upcall_restore_end);
 }

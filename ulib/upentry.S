@@ -1,7 +1,8 @@
 # The upcall entry.  The kernel starts us here with sp = a0 = a struct
 # uframe on the exception stack.  upcall_dispatch() runs the handlers; then
 # we restore every register from the frame and jump to the saved pc without
-# entering the kernel.  gp is the one register we cannot give back: it
+# entering the kernel.  The kernel is told never to deliver an asynchronous
+# upcall (an interrupt) between upcall_restore_start and _end.  gp is the one register we cannot give back: it
 # carries the target pc (user code is built with -mno-relax and never uses
 # gp).
 .section .text
@@ -9,6 +10,8 @@
 .globl upcall_entry
 upcall_entry:
         call    upcall_dispatch         # sp is callee-saved: still the frame
+.globl upcall_restore_start
+upcall_restore_start:                   # no asynchronous upcall from here on:
         ld      ra, 0(sp)
         ld      tp, 24(sp)
         ld      t0, 32(sp)
@@ -41,3 +44,5 @@ upcall_entry:
         ld      gp, 248(sp)             # the interrupted pc
         ld      sp, 8(sp)
         jr      gp
+.globl upcall_restore_end
+upcall_restore_end:                     # (gp is the only copy of the target pc)

@@ -8,12 +8,12 @@
 int main(int argc, char **argv)
 {
   // the first env holds RIGHT_UART, but the console env owns the IRQ
-  expect_err(sys_irq_claim(IRQ_UART), E_BUSY, "claim the console's interrupt");
+  expect_err(sys_irq_claim(IRQ_UART, 0), E_BUSY, "claim the console's interrupt");
   expect_err(sys_irq_ack(IRQ_UART), E_PERM, "acknowledge the console's interrupt");
-  expect_err(sys_irq_claim(1), E_INVAL, "claim the disk's interrupt (virtio, PLIC 1)");
-  expect_err(sys_irq_claim(0), E_INVAL, "claim interrupt 0");
-  expect_err(sys_irq_claim(-1), E_INVAL, "claim interrupt -1");
-  expect_err(sys_irq_claim(1000), E_INVAL, "claim interrupt 1000");
+  expect_err(sys_irq_claim(1, 0), E_INVAL, "claim the disk's interrupt (virtio, PLIC 1)");
+  expect_err(sys_irq_claim(0, 0), E_INVAL, "claim interrupt 0");
+  expect_err(sys_irq_claim(-1, 0), E_INVAL, "claim interrupt -1");
+  expect_err(sys_irq_claim(1000, 0), E_INVAL, "claim interrupt 1000");
   expect_err(sys_irq_ack(1000), E_INVAL, "acknowledge interrupt 1000");
   expect_err(sys_dev_map(1, VA), E_INVAL, "map device 1 (none: the kernel's devices are not exported)");
   expect_err(sys_dev_map(-1, VA), E_INVAL, "map device -1");
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
   if (c == 0) {
     // no rights in a new child
     expect_err(sys_dev_map(DEV_UART, VA + PGSIZE), E_PERM, "map the UART without the right");
-    expect_err(sys_irq_claim(IRQ_UART), E_PERM, "claim the UART interrupt without the right");
+    expect_err(sys_irq_claim(IRQ_UART, 0), E_PERM, "claim the UART interrupt without the right");
     expect_err(sys_env_grant(0, RIGHT_UART), E_PERM, "grant myself the UART right");
     check(!(uvpt_pte(VA) & PTE_V), "fork passed the device mapping on");
     exit(check_failures());

@@ -103,7 +103,7 @@ static void attack_other_envs(void)
     expect_err(sys_page_alloc(parent), E_BAD_ENV, "child allocates for its parent");
     expect_err(sys_env_set_status(parent, ENV_NOT_RUNNABLE), E_BAD_ENV, "child stops its parent");
     expect_err(sys_env_destroy(parent), E_BAD_ENV, "child destroys its parent");
-    expect_err(sys_env_set_upcall(parent, 0, 0, 0), E_BAD_ENV, "child sets its parent's upcall");
+    expect_err(sys_env_set_upcall(parent, 0, 0, 0, 0, 0), E_BAD_ENV, "child sets its parent's upcall");
     struct trapframe tf = { 0 };
     expect_err(sys_env_set_regs(parent, &tf), E_BAD_ENV, "child sets its parent's registers");
     expect_err(sys_slot_acquire(parent), E_BAD_ENV, "child gives its parent a slot");
@@ -130,11 +130,11 @@ static void attack_other_envs(void)
 
 static void attack_upcall_and_slots(void)
 {
-  expect_err(sys_env_set_upcall(0, (void (*)(void))UTOP, UXSTACKTOP - PGSIZE, UXSTACKTOP), E_BAD_VA,
+  expect_err(sys_env_set_upcall(0, (void (*)(void))UTOP, UXSTACKTOP - PGSIZE, UXSTACKTOP, 0, 0), E_BAD_VA,
              "upcall entry at UTOP");
-  expect_err(sys_env_set_upcall(0, (void (*)(void))0x10000, UTOP - PGSIZE, UTOP + PGSIZE), E_BAD_VA,
+  expect_err(sys_env_set_upcall(0, (void (*)(void))0x10000, UTOP - PGSIZE, UTOP + PGSIZE, 0, 0), E_BAD_VA,
              "exception stack past UTOP");
-  expect_err(sys_env_set_upcall(0, (void (*)(void))0x10000, UXSTACKTOP, UXSTACKTOP - PGSIZE), E_BAD_VA,
+  expect_err(sys_env_set_upcall(0, (void (*)(void))0x10000, UXSTACKTOP, UXSTACKTOP - PGSIZE, 0, 0), E_BAD_VA,
              "exception stack upside down");
   expect_err(sys_slot_release(0), E_NO_SLOT, "release my last time slice");
   int n = 0;

@@ -53,7 +53,7 @@ int main(int argc, char **argv)
   for (int i = 0; i < 3; i++) {
     envid_t k = fork();
     if (k == 0) {
-      if (sys_env_set_upcall(0, upcall_entry, stacks[i], stacks[i] + PGSIZE) < 0)
+      if (sys_env_set_upcall(0, upcall_entry, stacks[i], stacks[i] + PGSIZE, 0, 0) < 0)
         exit(7);                         // refused outright: fine
       *(volatile int *)0 = 0;            // accepted: the kernel must kill us here
       exit(0);

@@ -53,7 +53,7 @@ static void exited_child(void)
   expect_err(sys_pte_batch(c, &op, 1), E_BAD_ENV, "batch into an exited child");
   expect_err(sys_page_alloc(c), E_BAD_ENV, "page_alloc for an exited child");
   expect_err(sys_slot_acquire(c), E_BAD_ENV, "slot_acquire for an exited child");
-  expect_err(sys_env_set_upcall(c, 0, 0, 0), E_BAD_ENV, "set_upcall on an exited child");
+  expect_err(sys_env_set_upcall(c, 0, 0, 0, 0, 0), E_BAD_ENV, "set_upcall on an exited child");
   struct trapframe tf = { 0 };
   expect_err(sys_env_set_regs(c, &tf), E_BAD_ENV, "set_regs on an exited child");
   expect_err(sys_env_set_status(c, ENV_RUNNABLE), E_BAD_ENV, "revive an exited child");

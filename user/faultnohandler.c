@@ -4,7 +4,7 @@
 
 int main(int argc, char **argv)
 {
-  sys_env_set_upcall(0, 0, 0, 0);
+  sys_env_set_upcall(0, 0, 0, 0, 0, 0);
   printf("faultnohandler: writing to address 0\n");
   *(volatile int *)0 = 1;
   printf("faultnohandler: FAIL: still alive\n");
