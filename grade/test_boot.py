@@ -169,7 +169,7 @@ def test_bench_targets(boot, cpus):
     con.send("x")
     time.sleep(0.5)
     con.send("\r")
-    con.expect(r"^bench irq_to_user \d+", timeout=60)
+    con.expect(r"^bench irq_to_user \d+ insn/interrupt", timeout=60)
     got = {name: int(n) for name, n in
            re.findall(r"^bench (\w+) (\d+) insn/", con.output, re.M)}
     missing = [b for b in BENCH_TARGETS if b not in got]
