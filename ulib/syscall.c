@@ -2,8 +2,10 @@
 // The kernel zeroes t0-t6 and a1-a7 on return, so they are clobbered here.
 #include "lib.h"
 
-static inline int64 syscall(uint64 n, uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4,
-                            uint64 a5)
+// One system call; a0..a5 all come back, and go to *m when m is given
+// (the PCT calls return a message that way).
+static inline int64 pct(uint64 n, uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5,
+                        struct pct_msg *m)
 {
   register uint64 r0 asm("a0") = a0;
   register uint64 r1 asm("a1") = a1;
@@ -16,7 +18,21 @@ static inline int64 syscall(uint64 n, uint64 a0, uint64 a1, uint64 a2, uint64 a3
                : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r7)
                :
                : "a6", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "memory");
+  if (m) {
+    m->from = r0;
+    m->w[0] = r1;
+    m->w[1] = r2;
+    m->w[2] = r3;
+    m->perm = r4;
+    m->kind = r5;
+  }
   return r0;
+}
+
+static inline int64 syscall(uint64 n, uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4,
+                            uint64 a5)
+{
+  return pct(n, a0, a1, a2, a3, a4, a5, 0);
 }
 
 // The same with fewer arguments: unused argument registers are not set.
@@ -80,32 +96,6 @@ int sys_pct_reply(envid_t caller, uint64 w1, uint64 w2, uint64 w3, uint64 page)
 int sys_pct_send(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page)
 {
   return syscall(SYS_pct_send, to, w1, w2, w3, page, 0);
-}
-
-// The PCT calls that come back with a message: a0..a5 are all results.
-static inline int64 pct(uint64 n, uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5,
-                        struct pct_msg *m)
-{
-  register uint64 r0 asm("a0") = a0;
-  register uint64 r1 asm("a1") = a1;
-  register uint64 r2 asm("a2") = a2;
-  register uint64 r3 asm("a3") = a3;
-  register uint64 r4 asm("a4") = a4;
-  register uint64 r5 asm("a5") = a5;
-  register uint64 r7 asm("a7") = n;
-  asm volatile("ecall"
-               : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r7)
-               :
-               : "a6", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "memory");
-  if (m) {
-    m->from = r0;
-    m->w[0] = r1;
-    m->w[1] = r2;
-    m->w[2] = r3;
-    m->perm = r4;
-    m->kind = r5;
-  }
-  return r0;
 }
 
 int64 sys_pct_call(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page, uint64 reply_va,
