@@ -150,8 +150,8 @@ struct env *plic_intr(void)
   irqs[irq].hart = h;
   struct env *o = irqs[irq].owner ? env_lookup(irqs[irq].owner) : 0;
   if (!o || o->status == ENV_EXITED) {
-    irq_enable(irq, 0);                    // nobody to service it
-    irq_complete(irq);
+    irq_complete(irq);                     // nobody to service it (complete
+    irq_enable(irq, 0);                    // first: a disabled source ignores it)
     return 0;
   }
   o->irq_notify |= 1U << irq;
@@ -169,8 +169,8 @@ void irq_env_gone(struct env *e)
 {
   for (int i = 0; i < NIRQ; i++)
     if (irqs[i].owner == e->id) {
-      irq_enable(i, 0);
       irq_complete(i);
+      irq_enable(i, 0);
       irqs[i].owner = 0;
     }
 }

@@ -3,15 +3,18 @@
 // still at either end is read from the public page records: the buffer
 // page is mapped once per open end, the read descriptor's page once per
 // reader, so writers = refs(buffer) - refs(read end), and the other way.
-// An empty read or a full write yields the CPU instead of spinning.
+// An empty read or a full write yields the CPU instead of spinning.  As in
+// Unix, a write of at most PIPEBUF bytes is never split by another writer.
 #include "lib.h"
 #include "fd.h"
 
-#define PIPEBUF (PGSIZE - 32)
+#define PIPEBUF (PGSIZE - 48)
 
 struct pipe {                      // the shared buffer page
   volatile uint64 rpos, wpos;      // free-running positions
   uint64 rfd_ppn, wfd_ppn;         // the pages of the two descriptors
+  volatile uint32 lock;            // 1 while a reader or writer is inside
+  volatile int32 holder;           // and which env that is
   char buf[PIPEBUF];
 };
 
@@ -53,6 +56,30 @@ int pipe(int fds[2])
   return 0;
 }
 
+// Several envs may read (or write) one pipe at once: each copy-and-advance
+// happens under a lock in the shared page.  The holder's env id is kept
+// beside it, so a holder that died is noticed and its lock broken.
+static void pipe_lock(struct pipe *p)
+{
+  while (__sync_lock_test_and_set(&p->lock, 1)) {
+    envid_t h = p->holder;
+    volatile const struct envpub *e = &uenvs[ENVX(h)];
+    if (h && (e->id != h || e->status == ENV_EXITED || e->status == ENV_FREE)) {
+      p->holder = 0;                       // its holder is gone
+      __sync_lock_release(&p->lock);
+    } else {
+      sys_yield(h);
+    }
+  }
+  p->holder = thisenv->id;
+}
+
+static void pipe_unlock(struct pipe *p)
+{
+  p->holder = 0;
+  __sync_lock_release(&p->lock);
+}
+
 // Copy between the ring and a flat buffer: n bytes at ring position pos.
 static void ring_copy(struct pipe *p, uint64 pos, char *flat, int n, int into_ring)
 {
@@ -73,9 +100,17 @@ static int pipe_read(int fd, struct fdesc *f, void *buf, int n)
 {
   (void)f;
   struct pipe *p = pipe_of(fd);
-  while (p->rpos == p->wpos) {
-    if (others(p, 1) == 0)
-      return 0;                            // every writer is gone: end of file
+  for (;;) {
+    pipe_lock(p);
+    if (p->rpos != p->wpos)
+      break;
+    pipe_unlock(p);
+    if (others(p, 1) == 0) {
+      __sync_synchronize();                // a last write may have come first
+      if (p->rpos == p->wpos)
+        return 0;                          // every writer is gone: end of file
+      continue;
+    }
     sys_yield(0);
   }
   uint64 avail = p->wpos - p->rpos;
@@ -83,6 +118,7 @@ static int pipe_read(int fd, struct fdesc *f, void *buf, int n)
   ring_copy(p, p->rpos, buf, m, 0);
   __sync_synchronize();                    // the bytes are out before the space is free
   p->rpos += m;
+  pipe_unlock(p);
   return m;
 }
 
@@ -94,8 +130,10 @@ static int pipe_write(int fd, struct fdesc *f, const void *buf, int n)
   while (i < n) {
     if (others(p, 0) == 0)
       return i ? i : -E_PIPE;              // nobody will ever read it
+    pipe_lock(p);
     uint64 room = PIPEBUF - (p->wpos - p->rpos);
-    if (room == 0) {
+    if (room == 0 || (n <= PIPEBUF && room < (uint64)n)) {   // small writes stay whole
+      pipe_unlock(p);
       sys_yield(0);
       continue;
     }
@@ -103,6 +141,7 @@ static int pipe_write(int fd, struct fdesc *f, const void *buf, int n)
     ring_copy(p, p->wpos, (char *)buf + i, m, 1);
     __sync_synchronize();                  // the bytes are in before they count
     p->wpos += m;
+    pipe_unlock(p);
     i += m;
   }
   return i;

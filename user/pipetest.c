@@ -35,6 +35,38 @@ int main(int argc, char **argv)
   check(status == 0, "writer status %d", status);
   close(p[0]);
 
+  // two writers on one pipe (forked children on any hart): nothing lost,
+  // and each 50-byte write arrives whole
+  check(pipe(p) == 0, "pipe for two writers");
+  for (int k = 0; k < 2; k++)
+    if (fork() == 0) {
+      close(p[0]);
+      memset(buf, 'A' + k, 50);
+      for (int i = 0; i < 4000; i++)
+        if (write(p[1], buf, 50) != 50)
+          exit(1);
+      exit(0);
+    }
+  close(p[1]);
+  long count[2] = { 0, 0 }, torn = 0, run = 0;
+  char last = 0;
+  while ((n = read(p[0], buf, sizeof buf)) > 0)
+    for (int j = 0; j < n; j++) {
+      if (buf[j] != 'A' && buf[j] != 'B')
+        torn++;
+      else
+        count[buf[j] - 'A']++;
+      if (buf[j] != last && last && run % 50)
+        torn++;
+      run = buf[j] == last ? run + 1 : 1;
+      last = buf[j];
+    }
+  while (wait(0) >= 0)
+    ;
+  check(count[0] == 200000 && count[1] == 200000 && torn == 0,
+        "two writers: %ld A, %ld B (200000 each), %ld torn", count[0], count[1], torn);
+  close(p[0]);
+
   // EOF only when every writer is gone: the parent keeps a write end a while
   check(pipe(p) == 0, "pipe 2");
   c = fork();
