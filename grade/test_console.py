@@ -65,3 +65,21 @@ def test_interrupt_as_upcall(boot, cpus):
     con.send("k")
     con.expect(r"^irqupcall: got 'k' by \d+ upcall", timeout=60)
     con.expect(r"^irqupcall: all OK")
+
+
+@pytest.mark.points(3)
+def test_several_readers(boot, cpus):
+    """Two envs wait for input at once: each gets one whole line; a reader
+    killed while waiting takes no input with it."""
+    con = boot("consreaders", cpus=cpus, fail_on=[r"^panic:", r"FAIL"])
+    con.expect(r"^consreaders: two readers waiting")
+    con.send("one\r")
+    first = con.expect(r"^consreaders: reader ([0-9a-f]+) got \[(\w*)\]")
+    con.send("two\r")
+    second = con.expect(r"^consreaders: reader ([0-9a-f]+) got \[(\w*)\]")
+    assert {first[2], second[2]} == {"one", "two"}, (first[0], second[0])
+    assert first[1] != second[1], "one reader got both lines"
+    con.expect(r"^consreaders: type a line for the parent")
+    con.send("three\r")
+    con.expect(r"^consreaders: parent got \[three\]")
+    con.expect(r"^consreaders: all OK")

@@ -8,7 +8,7 @@
 //
 // Line editing: backspace or DEL erases, Ctrl-U erases the line, Ctrl-D
 // ends input (a read of an empty line returns 0), Ctrl-C throws the line
-// away, Ctrl-P lists the envs.
+// away, Ctrl-P lists the envs.  Readers wait in line, oldest first.
 #include "lib.h"
 
 envid_t cons_env;
@@ -33,8 +33,9 @@ static int linelen;
 static char inbuf[4096];                // finished input, not yet read
 static uint64 inr, inw;
 static int ineof;                       // Ctrl-D seen: one read returns 0
-static envid_t reader;                  // a client waiting in CONS_READ
-static uint64 reader_max;
+#define NREADER 16
+static struct { envid_t env; uint64 max; } readers[NREADER];   // waiting in CONS_READ
+static int nreaders;
 static uint64 last_irq_insn;            // the last IRQ-to-driver time, instret
 
 // Send what fits to the UART; ask for an interrupt if bytes are left.
@@ -60,24 +61,33 @@ static void tx_str(const char *s)
     tx_put(*s++);
 }
 
-// Answer the waiting reader if input (or EOF) is there: up to reader_max
-// bytes, one line at most, in our reply page.
-static void serve_reader(void)
+// Answer waiting readers, oldest first, while there is input (or EOF): up
+// to its maximum, one line at most, in a fresh page that becomes the
+// reader's alone (no reader sees another's input).  A reader that died
+// while waiting is skipped, and its bytes stay for the next.
+static void serve_readers(void)
 {
-  if (!reader || (inr == inw && !ineof))
-    return;
-  char *page = (char *)UCONSBUF;
-  uint64 n = 0;
-  while (inr != inw && n < reader_max) {
-    char c = inbuf[inr++ % sizeof inbuf];
-    page[n++] = c;
-    if (c == '\n')
-      break;
+  while (nreaders > 0 && (inr != inw || ineof)) {
+    envid_t r = readers[0].env;
+    uint64 max = readers[0].max, n = 0;
+    nreaders--;
+    memmove(readers, readers + 1, nreaders * sizeof readers[0]);
+    if (page_map(UCONSBUF, PTE_R | PTE_W) < 0)
+      panic("console: out of memory");
+    char *page = (char *)UCONSBUF;
+    while (inr != inw && n < max) {
+      char c = inbuf[inr++ % sizeof inbuf];
+      page[n++] = c;
+      if (c == '\n')
+        break;
+    }
+    int err = sys_pct_reply(r, n, 0, 0, UCONSBUF | PTE_R);
+    page_unmap(UCONSBUF);                 // the reader holds the only mapping now
+    if (err < 0)
+      inr -= n;                           // gone: keep the bytes for the next reader
+    else if (n == 0)
+      ineof = 0;                          // this read reported the end of input
   }
-  if (n == 0)
-    ineof = 0;                          // this read reports the end of input
-  sys_pct_reply(reader, n, 0, 0, UCONSBUF | PTE_R);
-  reader = 0;
 }
 
 static void list_envs(void)
@@ -148,7 +158,7 @@ static void __attribute__((noinline)) uart_intr(void)
     rx_char(uart[RHR]);
   tx_kick();
   sys_irq_ack(IRQ_UART);
-  serve_reader();
+  serve_readers();
 }
 
 // The console env's body: take interrupts and client calls forever.
@@ -156,8 +166,7 @@ static void console_main(void)
 {
   while (!(thisenv->rights & RIGHT_UART))   // init grants the UART right after fork
     sys_yield(0);
-  if (sys_dev_map(DEV_UART, UUART) < 0 || page_map(UCONSBUF, PTE_R | PTE_W) < 0 ||
-      sys_irq_claim(IRQ_UART, 0) < 0)
+  if (sys_dev_map(DEV_UART, UUART) < 0 || sys_irq_claim(IRQ_UART, 0) < 0)
     panic("console: cannot take the UART");
   uart[FCR] = 0x07;                         // FIFOs on and cleared
   uart[IER] = IER_RX;
@@ -174,14 +183,16 @@ static void console_main(void)
         tx_put(((volatile char *)UIPC)[i]);
       tx_kick();
       answer = n, reply = 1;
-    } else if (from > 0 && m.w[0] == CONS_READ && !reader) {
-      reader = from;                         // answered when a line is there
-      reader_max = m.w[1] < PGSIZE ? m.w[1] : PGSIZE;
-      serve_reader();
+    } else if (from > 0 && m.w[0] == CONS_READ && m.kind == PCT_CALL && nreaders < NREADER) {
+      readers[nreaders].env = from;          // answered when a line is there
+      readers[nreaders++].max = m.w[1] < PGSIZE ? m.w[1] : PGSIZE;
+      serve_readers();
+    } else if (from > 0 && m.w[0] == CONS_READ) {
+      answer = -E_BUSY, reply = 1;           // too many readers: the client retries
     } else if (from > 0 && m.w[0] == CONS_STATS) {
       answer = last_irq_insn, reply = 1;
     } else if (from > 0) {
-      answer = -E_INVAL, reply = 1;          // unknown, or a second reader
+      answer = -E_INVAL, reply = 1;
     }
     if (reply && m.kind == PCT_CALL) {
       from = sys_pct_reply_recv(from, answer, 0, 0, 0, UIPC, &m);

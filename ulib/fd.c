@@ -116,6 +116,8 @@ static int cons_read(int fd, struct fdesc *f, void *buf, int n)
   int got = (int64)m.w[0];
   if (got > 0 && m.perm)
     memcpy(buf, (void *)UIPC, got);
+  if (m.perm)
+    sys_pte_set(0, UIPC, 0);               // the line's page is freed with this
   return got;
 }
 
