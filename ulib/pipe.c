@@ -101,10 +101,13 @@ static int pipe_read(int fd, struct fdesc *f, void *buf, int n)
   (void)f;
   struct pipe *p = pipe_of(fd);
   for (;;) {
-    pipe_lock(p);
-    if (p->rpos != p->wpos)
-      break;
-    pipe_unlock(p);
+    if (p->rpos != p->wpos) {              // (looked at without the lock first)
+      pipe_lock(p);
+      if (p->rpos != p->wpos)
+        break;
+      pipe_unlock(p);                      // another reader was quicker
+      continue;
+    }
     if (others(p, 1) == 0) {
       __sync_synchronize();                // a last write may have come first
       if (p->rpos == p->wpos)
