@@ -181,7 +181,8 @@ unbound:
         # pending for us: swap the preserved registers of the two envs and
         # sret into the peer, the message still in a1-a3.  Anything else,
         # errors included, goes the general way, untouched.  t0-t6 and a6
-        # are scratch (the call clobbers them).
+        # are scratch (the call clobbers them).  stvec stays at uservec: this
+        # path touches only kernel data (envs, envpubs, klock) and CSRs.
 slowcall_or_pct:
         or      t0, a4, a5
         bnez    t0, slowcall
@@ -299,8 +300,6 @@ slowcall_or_pct:
         ld      s10, 200(t3)
         ld      s11, 208(t3)
         ld      t4, 24(t3)              # its tp, installed last
-        ld      t5, CPU_UVEC(tp)
-        csrw    stvec, t5
         csrw    sscratch, tp
         mv      tp, t4
         li      t0, 0                   # (t1 is 0 from the lock loop)
