@@ -35,7 +35,12 @@ ULSRCS = $(wildcard ulib/*.c) $(wildcard ulib/*.S)
 ULOBJS = $(patsubst %.c,%.o,$(patsubst %.S,%.o,$(ULSRCS)))
 UPROGS = $(patsubst user/%.c,user/_%,$(wildcard user/*.c))
 
-all: kernel/kernel
+all: kernel/kernel fs.img
+
+# Until mkfs/ builds a file system, the disk is 32 MiB of zeros.
+fs.img:
+	@echo "  DISK    $@"
+	$(Q)truncate -s 32M $@
 
 # Flags live in this file: objects are rebuilt when it changes.
 $(KOBJS) $(ULOBJS) $(patsubst user/_%,user/%.o,$(UPROGS)): Makefile
@@ -88,6 +93,10 @@ bench/baremetal: bench/start.o bench/baremetal.o bench/baremetal.ld
 QEMU     = qemu-system-riscv64
 QEMUOPTS = -machine virt -bios default -m 128M -smp $(CPUS) -nographic
 QEMUOPTS += -global virtio-mmio.force-legacy=false -kernel kernel/kernel
+# The disk.  snapshot=on: a run never changes fs.img (until the file system
+# needs it to persist across boots).
+QEMUOPTS += -drive file=fs.img,if=none,format=raw,id=x0,snapshot=on
+QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
 ifneq ($(ICOUNT),)
 QEMUOPTS += -icount shift=0,align=off,sleep=off
 endif
@@ -96,14 +105,14 @@ GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 deps-qemu:
 	@tools/deps.sh qemu
 
-qemu: deps-qemu kernel/kernel
+qemu: deps-qemu kernel/kernel fs.img
 	@echo "*** booting '$(INIT)' on $(CPUS) harts; Ctrl-a x quits"
 	$(QEMU) $(QEMUOPTS) -append "$(INIT)"
 
 .gdbinit: tools/gdbinit.tmpl Makefile
 	sed "s/:1234/:$(GDBPORT)/" < $< > $@
 
-qemu-gdb: deps-qemu kernel/kernel .gdbinit
+qemu-gdb: deps-qemu kernel/kernel fs.img .gdbinit
 	@echo "*** now run 'gdb-multiarch -x .gdbinit' in this folder (port $(GDBPORT))"
 	$(QEMU) $(QEMUOPTS) -append "$(INIT)" -S -gdb tcp::$(GDBPORT)
 
@@ -111,16 +120,16 @@ qemu-gdb: deps-qemu kernel/kernel .gdbinit
 qemu-cmd:
 	@echo $(QEMU) $(QEMUOPTS)
 
-grade: deps-qemu kernel/kernel
+grade: deps-qemu kernel/kernel fs.img
 	@LAB="$(LAB)" CPUS="$(if $(filter command line,$(origin CPUS)),$(CPUS))" tools/grade.sh
 
-bench: deps-qemu kernel/kernel bench/baremetal
+bench: deps-qemu kernel/kernel fs.img bench/baremetal
 	@tools/bench.sh
 
 clean:
 	rm -f kernel/*.o kernel/*.d kernel/kernel kernel/kernel.asm kernel/kernel.sym kernel/progs.S
 	rm -f ulib/*.o ulib/*.d user/*.o user/*.d user/_* user/*.asm user/*.sym
-	rm -f .gdbinit results.json bench/*.o bench/*.d bench/baremetal
+	rm -f .gdbinit results.json bench/*.o bench/*.d bench/baremetal fs.img
 	rm -rf grade/__pycache__ .pytest_cache
 
 .PHONY: all qemu qemu-gdb qemu-cmd grade bench clean deps-qemu

@@ -33,6 +33,8 @@
 #define SYS_irq_ack        16  // (irq): serviced: complete and unmask the source
 #define SYS_dev_map        17  // (dev, va): map a device's registers at va
 #define SYS_pct_reply      18  // (caller, w1, w2, w3, page): reply, keep running
+#define SYS_blk_grant      19  // (envid, start, count, rights): give a descendant an extent
+#define SYS_blk_revoke     20  // (envid, index): take a descendant's extent away
 #define SYS_FIRST_SLOW     32
 #define SYS_exofork        32  // (): new child env; child id, or 0 in the child
 #define SYS_yield          33  // (envid): give the rest of the slice to envid (0: any)
@@ -41,7 +43,8 @@
 #define SYS_pct_send       36  // (target, w1, w2, w3, page): deliver, do not wait
 #define SYS_pct_recv       37  // (.., recv_va in a5): wait for a call, send or interrupt
 #define SYS_pct_reply_recv 38  // (caller, w1, w2, w3, page, recv_va): reply, then wait
-#define NSYSCALL           39
+#define SYS_blk_io         39  // (op, block, va, n): read or write n blocks, wait
+#define NSYSCALL           40
 
 // Rights an env may hold (envpub.rights).  The first env holds them all; an
 // env passes some of its own to a descendant with SYS_env_grant.
@@ -52,6 +55,16 @@
 // Devices for SYS_dev_map (the kernel's own devices are not in this list).
 #define DEV_UART     0                    // NS16550A registers, one page; PLIC source 10
 #define IRQ_UART     10
+
+// Disk blocks (4096 bytes).  An env holds up to NBLKCAP capabilities, each
+// an extent [start, start+count) with rights; the first env holds the whole
+// disk.  SYS_blk_io moves 1..BLK_MAXPAGES blocks between the disk and pages.
+#define BLK_READ     0                    // disk -> memory (pages must be writable)
+#define BLK_WRITE    1                    // memory -> disk
+#define BLK_R        1                    // capability rights
+#define BLK_W        2
+#define BLK_MAXPAGES 8
+#define NBLKCAP      8
 
 // Protected control transfer.  A page offered with a message is one word:
 // its address | the permissions (PTE_R/W/X) the receiver gets, at most the
@@ -82,7 +95,9 @@
 #define E_NOT_WAITING 12 // PCT: the target is not waiting in pct_recv
 #define E_PIPE       13  // (library) write to a pipe nobody reads
 #define E_BADF       14  // (library) not an open file descriptor
-#define NERRORS      15
+#define E_BAD_BLOCK  15  // a block number past the end of the disk
+#define E_IO         16  // the disk reported an error
+#define NERRORS      17
 
 // ---- Sv39 page-table entries ----
 #define PTE_V   (1UL << 0)
@@ -192,6 +207,7 @@ struct syspub {                   // at USYS
   uint64  timebase;               // time-CSR ticks per second
   uint64  irq_instret;            // instret when the last device interrupt trapped
   uint64  irq_hart;               //   and the hart it trapped on (for benchmarks)
+  uint64  disk_blocks;            // size of the disk in blocks (0: no disk)
 };
 
 #define uenvs  ((volatile struct envpub *)UENVS)

@@ -13,7 +13,7 @@
 #define CPU_UVEC    72
 #define CPU_STAMP   80
 
-#define ENV_SHIFT   9             // sizeof(struct env) == 1 << ENV_SHIFT
+#define ENV_SHIFT   10            // sizeof(struct env) == 1 << ENV_SHIFT
 #define ENV_UPCALL  256
 #define ENV_XLO     264
 #define ENV_XHI     272
@@ -38,5 +38,6 @@
 #define IPC_NONE 0
 #define IPC_RECV 1                // in pct_recv: waiting for a call, send or IRQ
 #define IPC_CALL 2                // in pct_call: waiting for the reply
+#define IPC_IO   3                // in blk_io: waiting for the disk
 
 #endif

@@ -31,6 +31,8 @@ struct cpu {
 extern struct cpu cpus[NCPU];
 static inline struct cpu *mycpu(void) { struct cpu *c; asm volatile("mv %0, tp" : "=r"(c)); return c; }
 
+struct blkcap { uint64 start, count; uint32 rights; };   // count 0: unused
+
 // An environment: the unit of protection.  tf must stay first
 // (trampoline.S saves user registers at the start of the env).
 struct env {
@@ -65,7 +67,8 @@ struct env {
   uint64 nocall_lo, nocall_hi;     // no asynchronous upcall while pc is in here
   int irq_upcall;                  // interrupts come as upcalls when not waiting
   int upcall_pending;              // an interrupt upcall waits for delivery
-  char pad[512 - 408];             // a power of two: trampoline.S indexes envs[]
+  struct blkcap blkcaps[NBLKCAP];  // disk extents it may use
+  char pad[1024 - 408 - 24 * NBLKCAP];             // a power of two: trampoline.S indexes envs[]
 };
 
 extern struct env envs[NENV];
@@ -174,6 +177,13 @@ void   pct_fast(void) __attribute__((noreturn));
 uint64 sys_pct_reply(uint64, uint64, uint64, uint64, uint64, uint64);
 void   pct_env_gone(struct env *e);
 void   pct_notify(struct env *e);
+
+// virtio_disk.c
+extern uint64 disk_blocks;
+void   virtio_disk_init(void);
+void   virtio_disk_intr(void);
+void   blk_io(struct env *e);
+#define VIRTIO_IRQ 1
 
 // plic.c
 void   plicinit(void);

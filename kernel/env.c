@@ -278,6 +278,7 @@ void env_first(const char *args)
     panic("cannot create the first env");
   rootenv = e;
   e->rights = RIGHT_ALL;
+  e->blkcaps[0] = (struct blkcap){ 0, disk_blocks, BLK_R | BLK_W };   // the whole disk
   e->tf.pc = entry;
   e->tf.sp = USTACKTOP;
   e->status = ENV_RUNNABLE;

@@ -26,14 +26,15 @@ void kmain(uint64 hartid, uint64 dtb, uint64 is_boot)
     envinit();
     slot_init();
     plicinit();
+    virtio_disk_init();
     c->kpt = MAKE_SATP(kpa(kernel_pt));
     int nharts = 1;
     for (uint64 h = 0; h < NCPU; h++)
       if (h != hartid && sbi_hart_start(h, kpa(_secondary), 0) == 0)
         nharts++;
     syspub.nharts = nharts;
-    kprintf("exokernel: %d harts, %d MiB RAM, %d pages free, boot hart %d, init '%s'\n",
-            nharts, (int)(ramsize >> 20), (int)pages_free(), (int)hartid, bootargs);
+    kprintf("exokernel: %d harts, %d MiB RAM, %d pages free, %d disk blocks, boot hart %d, init '%s'\n",
+            nharts, (int)(ramsize >> 20), (int)pages_free(), (int)disk_blocks, (int)hartid, bootargs);
     env_first(bootargs[0] ? bootargs : "hello");
     __sync_synchronize();
     boot_done = 1;

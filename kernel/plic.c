@@ -45,6 +45,10 @@ void plicinit_hart(void)
   for (int i = 0; i < NIRQ; i++)
     if (irqs[i].owner)
       reg(PLIC_ENABLE(h))[i / 32] |= 1U << (i % 32);
+  if (disk_blocks) {                        // the kernel's own: the disk
+    *reg(PLIC_PRIORITY(VIRTIO_IRQ)) = 1;
+    reg(PLIC_ENABLE(h))[0] |= 1U << VIRTIO_IRQ;
+  }
   release(&klock);
   CSR_SET(sie, SIE_SEIE);
 }
@@ -145,6 +149,11 @@ struct env *plic_intr(void)
   uint32 irq = *reg(PLIC_CLAIM(h));
   if (irq == 0 || irq >= NIRQ)
     return 0;
+  if (irq == VIRTIO_IRQ) {                 // the kernel's disk
+    virtio_disk_intr();
+    *reg(PLIC_CLAIM(h)) = irq;
+    return 0;
+  }
   syspub.irq_instret = mycpu()->stamp;
   syspub.irq_hart = h;
   irqs[irq].hart = h;

@@ -257,6 +257,58 @@ static uint64 sys_getbootarg(ARGS)
   return r < 0 ? (uint64)r : n;
 }
 
+// SYS_blk_grant(envid, start, count, rights): give a descendant an extent
+// inside one of the caller's, with no more rights.  Its index there.
+static uint64 sys_blk_grant(ARGS)
+{
+  UNUSED;
+  struct env *e, *me = cur();
+  uint64 start = a1, count = a2;
+  uint32 rights = a3;
+  int64 r;
+  if (count == 0 || !rights || (rights & ~(uint32)(BLK_R | BLK_W)) || start + count < start)
+    return -E_INVAL;
+  acquire(&klock);
+  if ((r = env_get(me, a0, &e)) == 0 && e == me)
+    r = -E_BAD_ENV;
+  int ok = 0;
+  for (int i = 0; r == 0 && i < NBLKCAP && !ok; i++) {
+    struct blkcap *c = &me->blkcaps[i];
+    ok = c->count && start >= c->start && start + count <= c->start + c->count &&
+         (c->rights & rights) == rights;
+  }
+  if (r == 0 && !ok)
+    r = -E_PERM;
+  if (r == 0) {
+    r = -E_NO_MEM;                          // its table is full
+    for (int i = 0; i < NBLKCAP; i++)
+      if (!e->blkcaps[i].count) {
+        e->blkcaps[i] = (struct blkcap){ start, count, rights };
+        r = i;
+        break;
+      }
+  }
+  release(&klock);
+  return r;
+}
+
+// SYS_blk_revoke(envid, index): take back a descendant's extent.
+static uint64 sys_blk_revoke(ARGS)
+{
+  UNUSED;
+  struct env *e;
+  int64 r;
+  if (a1 >= NBLKCAP)
+    return -E_INVAL;
+  acquire(&klock);
+  if ((r = env_get(cur(), a0, &e)) == 0 && e == cur())
+    r = -E_BAD_ENV;
+  if (r == 0)
+    e->blkcaps[a1].count = 0;
+  release(&klock);
+  return r;
+}
+
 static uint64 sys_nosys(ARGS) { UNUSED; return -E_NOSYS; }
 
 uint64 (*const fast_syscalls[SYS_FIRST_SLOW])(ARGS) = {
@@ -279,7 +331,9 @@ uint64 (*const fast_syscalls[SYS_FIRST_SLOW])(ARGS) = {
   [SYS_irq_ack] = sys_irq_ack,
   [SYS_dev_map] = sys_dev_map,
   [SYS_pct_reply] = sys_pct_reply,
-  [19 ... SYS_FIRST_SLOW - 1] = sys_nosys,
+  [SYS_blk_grant] = sys_blk_grant,
+  [SYS_blk_revoke] = sys_blk_revoke,
+  [21 ... SYS_FIRST_SLOW - 1] = sys_nosys,
 };
 
 // The system calls that may switch envs.  Called from usertrap() with klock
@@ -310,6 +364,9 @@ void slow_syscall(struct env *e)
   case SYS_pct_recv:
   case SYS_pct_reply_recv:
     pct_syscall(e);
+    return;
+  case SYS_blk_io:
+    blk_io(e);
     return;
   default:
     tf->a0 = -E_NOSYS;

@@ -18,6 +18,8 @@ static const char *const messages[NERRORS] = {
   [E_NOT_WAITING] = "not waiting for a call",
   [E_PIPE]       = "broken pipe",
   [E_BADF]       = "bad file descriptor",
+  [E_BAD_BLOCK]  = "block past the end of the disk",
+  [E_IO]         = "disk error",
 };
 
 // The message for err, which may be E_xxx or a system call's -E_xxx;

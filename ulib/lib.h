@@ -50,6 +50,9 @@ int    sys_pct_reply(envid_t caller, uint64 w1, uint64 w2, uint64 w3, uint64 pag
 int    sys_irq_claim(int irq, int flags);      // flags: IRQ_UPCALL
 int    sys_irq_ack(int irq);
 int    sys_dev_map(int dev, uint64 va);
+int    sys_blk_io(int op, uint64 block, void *va, uint64 n);   // BLK_READ / BLK_WRITE
+int    sys_blk_grant(envid_t env, uint64 start, uint64 count, uint32 rights);
+int    sys_blk_revoke(envid_t env, int index);
 
 // ---- ipc.c: RPC on PCT ----
 int64  rpc_call(envid_t server, uint64 op, uint64 a, uint64 b, struct pct_msg *reply);

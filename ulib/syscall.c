@@ -114,3 +114,10 @@ int64 sys_pct_reply_recv(envid_t caller, uint64 w1, uint64 w2, uint64 w3, uint64
 {
   return pct(SYS_pct_reply_recv, caller, w1, w2, w3, page, recv_va, m);
 }
+
+int sys_blk_io(int op, uint64 block, void *va, uint64 n) { return syscall(SYS_blk_io, op, block, (uint64)va, n, 0, 0); }
+int sys_blk_grant(envid_t env, uint64 start, uint64 count, uint32 rights)
+{
+  return syscall(SYS_blk_grant, env, start, count, rights, 0, 0);
+}
+int sys_blk_revoke(envid_t env, int index) { return syscall(SYS_blk_revoke, env, index, 0, 0, 0, 0); }

@@ -1,0 +1,17 @@
+"""Lab "disk" (the start of the file-system issue): the kernel's virtio-blk
+driver exports 4096-byte blocks checked against block capabilities."""
+
+import pytest
+
+LAB = "disk"
+pytestmark = pytest.mark.lab(LAB)
+
+
+@pytest.mark.points(5)
+def test_disk_blocks_by_capability(boot, cpus):
+    con = boot("disktest", cpus=cpus, fail_on=[r"^panic:", r"BROKEN|FAIL"])
+    m = con.expect(r"^exokernel: .* (\d+) disk blocks")
+    assert int(m[1]) > 0, "no disk found"
+    con.expect(r"^disktest: all OK", timeout=90)
+    status = int(con.expect(r"init exited with status (-?\d+)")[1])
+    assert status == 0
