@@ -88,7 +88,6 @@ void sbi_shutdown(void) __attribute__((noreturn));
 long sbi_hart_start(uint64 hartid, uint64 start, uint64 opaque);
 void sbi_send_ipi(uint64 hartmask);
 void sbi_remote_sfence_vma(uint64 hartmask, uint64 va, uint64 size);
-void sbi_set_timer(uint64 t);
 
 // fdt.c
 void fdt_parse(uint64 dtb_pa, uint64 *ramsize, char *bootargs, int bootlen);
@@ -153,7 +152,6 @@ int    elf_load(struct env *e, const uchar *img, uint64 size, uint64 *entry);
 extern struct env *rootenv;
 
 // sched.c
-void   slot_init(void);
 int    slot_acquire(struct env *e);
 int    slot_release(struct env *e, int keep_one);
 void   schedule(void) __attribute__((noreturn));

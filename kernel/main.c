@@ -24,7 +24,6 @@ void kmain(uint64 hartid, uint64 dtb, uint64 is_boot)
     pageinit(ramsize);
     kvminit();
     envinit();
-    slot_init();
     plicinit();
     virtio_disk_init();
     c->kpt = MAKE_SATP(kpa(kernel_pt));

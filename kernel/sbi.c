@@ -1,8 +1,7 @@
 // Calls into the OpenSBI firmware (SBI spec 1.0): hart start, IPIs, remote
-// fences, timer and system reset.
+// fences and system reset (the timer is programmed through Sstc's stimecmp).
 #include "defs.h"
 
-#define EXT_TIME   0x54494D45
 #define EXT_IPI    0x735049
 #define EXT_RFENCE 0x52464E43
 #define EXT_HSM    0x48534D
@@ -46,4 +45,3 @@ void sbi_remote_sfence_vma(uint64 hartmask, uint64 va, uint64 size)
   sbi_call4(EXT_RFENCE, 1, hartmask, 0, va, size);
 }
 
-void sbi_set_timer(uint64 t) { sbi_call(EXT_TIME, 0, t, 0, 0); }

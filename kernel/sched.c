@@ -9,8 +9,6 @@ static int cursor;
 static int slot_hi;                 // slots at or above this index are all empty
 static uint64 idle_harts;           // bit h set while hart h waits in wfi
 
-void slot_init(void) { cursor = 0; }
-
 // Give e one more slot.  The slot index, or -E_NO_SLOT.
 int slot_acquire(struct env *e)
 {
