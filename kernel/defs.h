@@ -68,7 +68,9 @@ struct env {
   int irq_upcall;                  // interrupts come as upcalls when not waiting
   int upcall_pending;              // an interrupt upcall waits for delivery
   struct blkcap blkcaps[NBLKCAP];  // disk extents it may use
-  char pad[1024 - 408 - 24 * NBLKCAP];             // a power of two: trampoline.S indexes envs[]
+  uint64 io_busy, io_done, io_err; // asynchronous disk requests, one bit per tag
+  uint64 io_wait;                  // tags it waits for in blk_wait (0: a sync request)
+  char pad[1024 - 408 - 24 * NBLKCAP - 32];             // a power of two: trampoline.S indexes envs[]
 };
 
 extern struct env envs[NENV];
@@ -181,6 +183,7 @@ extern uint64 disk_blocks;
 void   virtio_disk_init(void);
 void   virtio_disk_intr(void);
 void   blk_io(struct env *e);
+void   blk_wait(struct env *e);
 #define VIRTIO_IRQ 1
 
 // plic.c

@@ -368,6 +368,9 @@ void slow_syscall(struct env *e)
   case SYS_blk_io:
     blk_io(e);
     return;
+  case SYS_blk_wait:
+    blk_wait(e);
+    return;
   default:
     tf->a0 = -E_NOSYS;
     return;

@@ -58,6 +58,7 @@ static struct req {               // one in-flight request, by head descriptor
   envid_t id;
   uint64 ppn[BLK_MAXPAGES];
   int n;
+  int async;                      // the env does not wait in blk_io
   struct blkhdr hdr;
   volatile uint8 status;
 } reqs[NDESC];
@@ -103,10 +104,12 @@ void virtio_disk_init(void)
   syspub.disk_blocks = disk_blocks;
 }
 
-static int alloc_desc(void)
+// A free descriptor whose number is not in avoid (tags the env has not
+// collected yet must not be reused), or -1.
+static int alloc_desc(uint64 avoid)
 {
   for (int i = 0; i < NDESC; i++)
-    if (freed[i]) {
+    if (freed[i] && !(avoid & (1UL << i))) {
       freed[i] = 0;
       return i;
     }
@@ -126,13 +129,14 @@ static int cap_covers(struct env *e, uint64 block, uint64 n, uint32 rights)
 }
 
 // SYS_blk_io(op, block, va, n): read (op BLK_READ) or write n blocks
-// between the disk and the caller's pages at va; waits for the device.
-// Called from slow_syscall with klock held; returns only on an error
-// found before the request starts (the env resumes at completion).
+// between the disk and the caller's pages at va.  Waits for the device,
+// unless op has BLK_ASYNC: then it returns the request's tag at once.
+// Called from slow_syscall with klock held; returns only to resume e.
 void blk_io(struct env *e)
 {
   struct trapframe *tf = &e->tf;
-  uint64 op = tf->a0, block = tf->a1, va = tf->a2, n = tf->a3;
+  uint64 op = tf->a0 & ~(uint64)BLK_ASYNC, block = tf->a1, va = tf->a2, n = tf->a3;
+  int async = (tf->a0 & BLK_ASYNC) != 0;
   int64 err = 0;
   if (!disk_blocks)
     err = -E_INVAL;
@@ -155,7 +159,7 @@ void blk_io(struct env *e)
   }
   int head = -1, d[BLK_MAXPAGES + 2];
   for (uint64 i = 0; !err && i < n + 2; i++)
-    if ((d[i] = alloc_desc()) < 0) {
+    if ((d[i] = alloc_desc(i == 0 ? e->io_busy | e->io_done : 0)) < 0) {
       for (uint64 j = 0; j < i; j++)
         freed[d[j]] = 1;
       err = -E_BUSY;                 // the queue is full: try again
@@ -184,7 +188,37 @@ void blk_io(struct env *e)
   avail->idx++;
   __sync_synchronize();
   *R(QUEUE_NTFY) = 0;
+  r->async = async;
+  if (async) {
+    e->io_busy |= 1UL << head;
+    tf->a0 = head;                   // the tag
+    return;
+  }
+  e->io_wait = 0;
   e->ipc = IPC_IO;                   // blocked until the completion interrupt
+  schedule();
+}
+
+// SYS_blk_wait(tags): wait until one of the asynchronous requests in the
+// mask (0: any) has finished; return the finished ones (a1: those that
+// failed) and forget them.  -E_INVAL if none of them is outstanding.
+void blk_wait(struct env *e)
+{
+  uint64 mask = e->tf.a0 ? e->tf.a0 : ~0UL;
+  uint64 done = e->io_done & mask;
+  if (done) {
+    e->tf.a0 = done;
+    e->tf.a1 = e->io_err & done;
+    e->io_done &= ~done;
+    e->io_err &= ~done;
+    return;
+  }
+  if (!(e->io_busy & mask)) {
+    e->tf.a0 = -E_INVAL;
+    return;
+  }
+  e->io_wait = mask;
+  e->ipc = IPC_IO;
   schedule();
 }
 
@@ -204,7 +238,18 @@ void virtio_disk_intr(void)
       freed[i] = 1;
     }
     struct env *e = env_lookup(r->id);
-    if (e && e == r->e && e->ipc == IPC_IO) {
+    uint64 bit = 1UL << head;
+    if (e && e == r->e && r->async) {
+      e->io_busy &= ~bit;
+      e->io_done |= bit;
+      if (r->status != 0)
+        e->io_err |= bit;
+      if (e->ipc == IPC_IO && (e->io_wait & bit)) {
+        blk_wait(e);                 // collects it (and any others finished)
+        e->ipc = IPC_NONE;
+        wake_idle();
+      }
+    } else if (e && e == r->e && e->ipc == IPC_IO && !e->io_wait) {
       e->tf.a0 = r->status == 0 ? 0 : -E_IO;
       e->ipc = IPC_NONE;
       wake_idle();

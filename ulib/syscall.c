@@ -121,3 +121,11 @@ int sys_blk_grant(envid_t env, uint64 start, uint64 count, uint32 rights)
   return syscall(SYS_blk_grant, env, start, count, rights, 0, 0);
 }
 int sys_blk_revoke(envid_t env, int index) { return syscall(SYS_blk_revoke, env, index, 0, 0, 0, 0); }
+int64 sys_blk_wait(uint64 tags, uint64 *failed)
+{
+  struct pct_msg m;
+  int64 r = pct(SYS_blk_wait, tags, 0, 0, 0, 0, 0, &m);
+  if (failed)
+    *failed = m.w[0];
+  return r;
+}

@@ -1,7 +1,7 @@
 // Disk blocks exported by capability: data written comes back, every bad
 // request is refused with its error, extents granted to a child bound what
-// it may touch (and can be revoked), and several envs keep requests in
-// flight at once.
+// it may touch (and can be revoked), several envs keep requests in flight
+// at once, and asynchronous requests are collected by tag.
 #include "lib.h"
 
 #define BUF  0x7800000UL                   // 8 pages for I/O
@@ -123,6 +123,28 @@ int main(int argc, char **argv)
   while (wait(&status) >= 0)
     bad += status;
   check(bad == 0, "%d concurrent rounds went wrong", bad);
+
+  // asynchronous requests: several in flight from one env, collected by tag
+  uint64 tags = 0, failed = 0;
+  for (int k = 0; k < 4; k++) {
+    fill(BUF + 2 * k * PGSIZE, 2, 50 + k);
+    int64 t = sys_blk_io(BLK_WRITE | BLK_ASYNC, 2000 + 2 * k, (void *)(BUF + 2 * k * PGSIZE), 2);
+    check(t >= 0 && t < 64, "asynchronous write %d: %ld", k, t);
+    tags |= 1UL << t;
+  }
+  uint64 got = 0;
+  while (got != tags) {
+    int64 d = sys_blk_wait(tags & ~got, &failed);
+    if (!check(d > 0 && !(d & ~tags) && failed == 0, "blk_wait: %lx (failed %lx)", d, failed))
+      break;
+    got |= d;
+  }
+  expect_err(sys_blk_wait(0, 0), E_INVAL, "wait with nothing outstanding");
+  memset((void *)BUF2, 0, 8 * PGSIZE);
+  int64 t = sys_blk_io(BLK_READ | BLK_ASYNC, 2000, (void *)BUF2, 8);
+  check(t >= 0 && sys_blk_wait(1UL << t, &failed) == (int64)(1UL << t), "asynchronous read");
+  for (int k = 0; k < 4; k++)
+    check(same(BUF2 + 2 * k * PGSIZE, 2, 50 + k), "asynchronous data %d", k);
 
   // envs destroyed in the middle of their I/O: their pages stay pinned
   // until the device is done, then go back; nothing is lost
