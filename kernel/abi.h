@@ -198,8 +198,8 @@ struct pagepub {                  // at UPAGES[ppn - PPN_BASE]
   envid_t owner;                  // env charged for the page; 0 = none
   uint32  refs;                   // number of user PTEs that map it
   uint16  kind;
-  uint16  pad;
-  uint32  pad2;
+  uint16  pins;                   // disk requests using it (it stays while > 0)
+  uint32  pad;
 };
 
 struct syspub {                   // at USYS

@@ -112,6 +112,8 @@ extern uint8 pflags[];
 #define PF_USER_L0 1                 // a level-0 table mapping user addresses
 int    page_ref(uint64 ppn);
 void   page_unref(uint64 ppn);
+void   page_pin(uint64 ppn);
+void   page_unpin(uint64 ppn);
 void   page_disown(uint64 ppn);
 void   page_disown_all(struct env *e);
 void   page_release(uint64 ppn);

@@ -26,6 +26,7 @@ static void freelist_push(int32 i)
   pagepubs[i].kind = PG_FREE;
   pagepubs[i].owner = 0;
   pagepubs[i].refs = 0;
+  pagepubs[i].pins = 0;
   pnext[i] = freehead;
   freehead = i;
   syspub.nfree = ++nfree;
@@ -128,7 +129,18 @@ void page_unref(uint64 ppn)
   struct pagepub *p = &pagepubs[ppn - PPN_BASE];
   if (p->refs == 0)
     panic("page_unref %lx: no refs", ppn);
-  if (--p->refs == 0 && p->owner == 0 && p->kind == PG_USER)
+  if (--p->refs == 0 && p->owner == 0 && p->pins == 0 && p->kind == PG_USER)
+    page_release(ppn);
+}
+
+// The device is going to use ppn: it stays until page_unpin, whatever
+// happens to its mappings and its owner.
+void page_pin(uint64 ppn) { pagepubs[ppn - PPN_BASE].pins++; }
+
+void page_unpin(uint64 ppn)
+{
+  struct pagepub *p = &pagepubs[ppn - PPN_BASE];
+  if (--p->pins == 0 && p->refs == 0 && p->owner == 0 && p->kind == PG_USER)
     page_release(ppn);
 }
 
@@ -149,7 +161,7 @@ void page_disown(uint64 ppn)
     envpubs[ENVX(e->id)].npages = e->npages;
   }
   p->owner = 0;
-  if (p->refs == 0)
+  if (p->refs == 0 && p->pins == 0)
     page_release(ppn);
 }
 

@@ -292,19 +292,32 @@ static uint64 sys_blk_grant(ARGS)
   return r;
 }
 
-// SYS_blk_revoke(envid, index): take back a descendant's extent.
+// SYS_blk_revoke(envid, index): take back a descendant's extent, and
+// every extent inside it that its own descendants hold (they could only
+// have come from it, or it could reach them anyway).
 static uint64 sys_blk_revoke(ARGS)
 {
   UNUSED;
-  struct env *e;
+  struct env *e, *d;
   int64 r;
   if (a1 >= NBLKCAP)
     return -E_INVAL;
   acquire(&klock);
   if ((r = env_get(cur(), a0, &e)) == 0 && e == cur())
     r = -E_BAD_ENV;
-  if (r == 0)
+  if (r == 0) {
+    struct blkcap x = e->blkcaps[a1];
     e->blkcaps[a1].count = 0;
+    for (int i = 0; i < NENV && x.count; i++) {
+      if (envs[i].status == ENV_FREE || &envs[i] == e || env_get_any(e, envs[i].id, &d) < 0)
+        continue;
+      for (int k = 0; k < NBLKCAP; k++) {
+        struct blkcap *c = &d->blkcaps[k];
+        if (c->count && c->start >= x.start && c->start - x.start + c->count <= x.count)
+          c->count = 0;
+      }
+    }
+  }
   release(&klock);
   return r;
 }

@@ -2,8 +2,8 @@
 // kernel keeps the virtqueue, because DMA cannot be made safe otherwise,
 // and exports 4096-byte blocks: an env reads or writes blocks between the
 // disk and pages it may use, checked against its block capabilities
-// (extents with rights).  Pages are pinned (an extra reference) while the
-// device may use them, so unmapping or exiting during I/O is safe.
+// (extents with rights).  Pages are pinned while the device may use them,
+// so unmapping or exiting during I/O is safe and the page is not reused.
 #include "defs.h"
 
 #define R(off) ((volatile uint32 *)KVA(VIRTIO0 + (off)))
@@ -49,8 +49,8 @@ struct used { uint16 flags; uint16 idx; struct used_elem ring[NDESC]; };
 struct blkhdr { uint32 type; uint32 reserved; uint64 sector; };
 
 static struct desc *desc;
-static struct avail *avail;
-static struct used *used;
+static volatile struct avail *avail;
+static volatile struct used *used;
 static uint8 freed[NDESC];
 static uint16 used_seen;
 static struct req {               // one in-flight request, by head descriptor
@@ -66,6 +66,8 @@ uint64 disk_blocks;               // 0 when there is no disk
 
 static uint64 pa(const void *p) { return kpa(p); }
 
+static void init_failed(void) { *R(STATUS) = 128; }     // FAILED: we give up on it
+
 // Find the disk and set up its queue.  No disk is not an error.
 void virtio_disk_init(void)
 {
@@ -75,27 +77,30 @@ void virtio_disk_init(void)
   *R(STATUS) = ST_ACK | ST_DRIVER;
   *R(DEV_FSEL) = 1;
   if (!(*R(DEV_FEAT) & (1U << (F_VERSION_1 - 32))))
-    return;
+    return init_failed();
   *R(DRV_FSEL) = 0;
   *R(DRV_FEAT) = 0;
   *R(DRV_FSEL) = 1;
   *R(DRV_FEAT) = 1U << (F_VERSION_1 - 32);
   *R(STATUS) = ST_ACK | ST_DRIVER | ST_FEATURES_OK;
   if (!(*R(STATUS) & ST_FEATURES_OK))
-    return;
+    return init_failed();
   *R(QUEUE_SEL) = 0;
-  if (*R(QUEUE_MAX) < NDESC)
-    return;
+  if (*R(QUEUE_RDY) || *R(QUEUE_MAX) < NDESC)
+    return init_failed();
   *R(QUEUE_NUM) = NDESC;
-  desc = ppn2kva(page_alloc(PG_KERNEL, 0));
-  avail = ppn2kva(page_alloc(PG_KERNEL, 0));
-  used = ppn2kva(page_alloc(PG_KERNEL, 0));
+  uint64 p1 = page_alloc(PG_KERNEL, 0), p2 = page_alloc(PG_KERNEL, 0), p3 = page_alloc(PG_KERNEL, 0);
+  if (!p1 || !p2 || !p3)
+    panic("virtio: out of memory at boot");
+  desc = ppn2kva(p1);
+  avail = ppn2kva(p2);
+  used = ppn2kva(p3);
   *R(DESC_LO) = pa(desc);
   *R(DESC_HI) = pa(desc) >> 32;
-  *R(AVAIL_LO) = pa(avail);
-  *R(AVAIL_HI) = pa(avail) >> 32;
-  *R(USED_LO) = pa(used);
-  *R(USED_HI) = pa(used) >> 32;
+  *R(AVAIL_LO) = pa((const void *)avail);
+  *R(AVAIL_HI) = pa((const void *)avail) >> 32;
+  *R(USED_LO) = pa((const void *)used);
+  *R(USED_HI) = pa((const void *)used) >> 32;
   *R(QUEUE_RDY) = 1;
   for (int i = 0; i < NDESC; i++)
     freed[i] = 1;
@@ -178,7 +183,7 @@ void blk_io(struct env *e)
   desc[d[0]] = (struct desc){ pa(&r->hdr), sizeof r->hdr, D_NEXT, d[1] };
   for (uint64 i = 0; i < n; i++) {
     r->ppn[i] = ppn[i];
-    page_ref(ppn[i]);                // pinned until the device is done
+    page_pin(ppn[i]);                // pinned until the device is done
     desc[d[i + 1]] = (struct desc){ ppn[i] << PGSHIFT, PGSIZE,
                                     D_NEXT | (op == BLK_READ ? D_WRITE : 0), d[i + 2] };
   }
@@ -204,7 +209,7 @@ void blk_io(struct env *e)
 // failed) and forget them.  -E_INVAL if none of them is outstanding.
 void blk_wait(struct env *e)
 {
-  uint64 mask = e->tf.a0 ? e->tf.a0 : ~0UL;
+  uint64 mask = e->ipc == IPC_IO ? e->io_wait : e->tf.a0 ? e->tf.a0 : ~0UL;
   uint64 done = e->io_done & mask;
   if (done) {
     e->tf.a0 = done;
@@ -225,14 +230,19 @@ void blk_wait(struct env *e)
 // The disk interrupted: finish every completed request.  Needs klock.
 void virtio_disk_intr(void)
 {
+  if (!disk_blocks)
+    return;
   *R(INT_ACK) = *R(INT_STATUS) & 3;
   __sync_synchronize();
   while (used_seen != used->idx) {
-    int head = used->ring[used_seen % NDESC].id;
+    __sync_synchronize();            // the index before the entries it covers
+    uint32 head = used->ring[used_seen % NDESC].id;
     used_seen++;
+    if (head >= NDESC || !reqs[head].e)
+      continue;                      // not a request of ours
     struct req *r = &reqs[head];
     for (int i = 0; i < r->n; i++)
-      page_unref(r->ppn[i]);         // unpinned (freed if nobody else holds it)
+      page_unpin(r->ppn[i]);         // (freed if nobody else holds it)
     for (int i = head, more = 1; more; i = desc[i].next) {
       more = desc[i].flags & D_NEXT;
       freed[i] = 1;

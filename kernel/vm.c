@@ -219,6 +219,11 @@ int pte_store(struct env *e, uint64 va, pte_t pte)
   if (!p)
     return pte ? -E_NO_MEM : 0;
   pte_t old = *p;
+  // A page the disk is writing keeps its writable mapping: a copy-on-write
+  // downgrade now would leave the data in a page this env no longer sees.
+  if ((old & PTE_V) && (old & PTE_W) && pte && !(pte & PTE_W) && page_valid(PTE_PPN(old)) &&
+      pagepubs[PTE_PPN(old) - PPN_BASE].pins)
+    return -E_BUSY;
   if (pte && page_valid(PTE_PPN(pte)) && page_ref(PTE_PPN(pte)) < 0)
     return -E_NO_MEM;
   upcall_unbind(e, va);

@@ -71,20 +71,28 @@ int main(int argc, char **argv)
     expect_err(sys_blk_io(BLK_WRITE, 100, (void *)BUF, 1), E_PERM, "write a read-only extent");
     expect_err(sys_blk_grant(0, 100, 5, BLK_R), E_BAD_ENV, "grant myself");
     envid_t g = fork();
-    if (g == 0)
-      for (;;)
+    if (g == 0) {                           // reads until the revoke reaches it too
+      touch(BUF, 1);
+      while (sys_blk_io(BLK_READ, 102, (void *)BUF, 1) == -E_PERM)
+        sys_yield(0);                       // (its grant arrives)
+      uint64 t0 = rdtime();
+      int64 e;
+      while ((e = sys_blk_io(BLK_READ, 102, (void *)BUF, 1)) == 0 && rdtime() - t0 < 50000000UL)
         sys_yield(0);
+      exit(e == -E_PERM ? 0 : 1);
+    }
     expect_err(sys_blk_grant(g, 100, 20, BLK_R), E_PERM, "grant more than I hold");
     expect_err(sys_blk_grant(g, 100, 5, BLK_R | BLK_W), E_PERM, "grant more rights than I hold");
     check(sys_blk_grant(g, 102, 3, BLK_R) >= 0, "grant a sub-extent");
-    sys_env_destroy(g);
-    waitenv(g, 0);
     touch(BUF, 1);                          // (copy-on-write again after the fork)
     write(ready[1], "r", 1);
     uint64 t0 = rdtime();
     while (rdtime() - t0 < 50000000UL && sys_blk_io(BLK_READ, 100, (void *)BUF, 1) == 0)
       sys_yield(0);                         // until the parent revokes (5 s at most)
     expect_err(sys_blk_io(BLK_READ, 100, (void *)BUF, 1), E_PERM, "read after the revoke");
+    int gs = -1;
+    waitenv(g, &gs);
+    check(gs == 0, "the revoke did not reach the grandchild's sub-extent");
     exit(check_failures());
   }
   expect_err(sys_blk_grant(c, nblocks, 1, BLK_R), E_PERM, "grant past the end of the disk");
@@ -145,6 +153,16 @@ int main(int argc, char **argv)
   check(t >= 0 && sys_blk_wait(1UL << t, &failed) == (int64)(1UL << t), "asynchronous read");
   for (int k = 0; k < 4; k++)
     check(same(BUF2 + 2 * k * PGSIZE, 2, 50 + k), "asynchronous data %d", k);
+
+  // a page the disk is writing cannot be made copy-on-write meanwhile
+  t = sys_blk_io(BLK_READ | BLK_ASYNC, 2000, (void *)BUF2, 8);
+  pte_t pte = uvpt_pte(BUF2);
+  int64 down = sys_pte_set(0, BUF2, (pte & ~PTE_W) | PTE_COW);
+  check(down == -E_BUSY || (down == 0 && upages[PTE_PPN(pte) - PPN_BASE].pins == 0),
+        "downgrading a page under DMA: %ld", down);
+  sys_blk_wait(1UL << t, 0);
+  if (down == 0)
+    sys_pte_set(0, BUF2, pte);
 
   // envs destroyed in the middle of their I/O: their pages stay pinned
   // until the device is done, then go back; nothing is lost
