@@ -70,11 +70,14 @@ int main(int argc, char **argv)
     expect_err(sys_blk_io(BLK_READ, 105, (void *)BUF, 8), E_PERM, "read across my extent's end");
     expect_err(sys_blk_io(BLK_WRITE, 100, (void *)BUF, 1), E_PERM, "write a read-only extent");
     expect_err(sys_blk_grant(0, 100, 5, BLK_R), E_BAD_ENV, "grant myself");
+    int seen[2];
+    pipe(seen);
     envid_t g = fork();
     if (g == 0) {                           // reads until the revoke reaches it too
       touch(BUF, 1);
       while (sys_blk_io(BLK_READ, 102, (void *)BUF, 1) == -E_PERM)
         sys_yield(0);                       // (its grant arrives)
+      write(seen[1], "g", 1);               // only now may the revoke come
       uint64 t0 = rdtime();
       int64 e;
       while ((e = sys_blk_io(BLK_READ, 102, (void *)BUF, 1)) == 0 && rdtime() - t0 < 50000000UL)
@@ -84,6 +87,8 @@ int main(int argc, char **argv)
     expect_err(sys_blk_grant(g, 100, 20, BLK_R), E_PERM, "grant more than I hold");
     expect_err(sys_blk_grant(g, 100, 5, BLK_R | BLK_W), E_PERM, "grant more rights than I hold");
     check(sys_blk_grant(g, 102, 3, BLK_R) >= 0, "grant a sub-extent");
+    char gb;
+    read(seen[0], &gb, 1);                  // the grandchild has used its grant
     touch(BUF, 1);                          // (copy-on-write again after the fork)
     write(ready[1], "r", 1);
     uint64 t0 = rdtime();
