@@ -11,6 +11,7 @@ Scoring, LAB selection and the xv6-style report live in gradeplugin.py.
 """
 
 import os
+import shutil
 import signal
 
 import pytest
@@ -83,22 +84,42 @@ def pytest_collection_modifyitems(config, items):
         items[:] = keep
 
 
+def use_disk(argv, image):
+    """Point the QEMU argv's -drive at another disk image."""
+    for i, a in enumerate(argv):
+        if a.startswith("file=") and "id=x0" in a:
+            argv[i] = ",".join(["file=" + str(image)] + a.split(",")[1:])
+            return argv
+    raise AssertionError("no disk in the QEMU command: " + " ".join(argv))
+
+
+def fresh_disk(dest):
+    """A private copy of the built fs.img at dest (a test may change it)."""
+    shutil.copyfile(os.path.join(console.ROOT, "fs.img"), dest)
+    return dest
+
+
 @pytest.fixture
-def boot(request):
+def boot(request, tmp_path):
     """Start QEMU running one program as the first env.
 
         con = boot("cowtest", cpus=3, args="x y")
 
     Keyword arguments: cpus (default 1), args (more boot arguments),
     icount=True (deterministic instruction counting, for benchmarks),
-    mem="256M" (another RAM size than the Makefile's), fail_on (regexes that fail the test as soon as they appear; default
-    a kernel panic; () to allow anything)."""
+    mem="256M" (another RAM size than the Makefile's), fail_on (regexes
+    that fail the test as soon as they appear; default a kernel panic; ()
+    to allow anything), disk (the image to boot on; default a fresh copy of
+    fs.img for this boot, so tests never see each other's writes)."""
     started = []
     request.node.grade_consoles = started
 
     def start(prog, cpus=1, args="", icount=False, mem=None,
-              fail_on=(console.PANIC,)):
+              fail_on=(console.PANIC,), disk=None):
         argv = console.qemu_command(cpus, icount=icount)
+        if disk is None:
+            disk = fresh_disk(tmp_path / f"fs{len(started)}.img")
+        use_disk(argv, disk)
         if mem is not None:
             i = argv.index("-m")
             argv[i + 1] = mem

@@ -100,7 +100,19 @@
 #define E_BADF       14  // (library) not an open file descriptor
 #define E_BAD_BLOCK  15  // a block number past the end of the disk
 #define E_IO         16  // the disk reported an error
-#define NERRORS      17
+// (library) the file system's errors, for the file server and its clients
+#define E_NOENT      17  // no such file or directory
+#define E_EXIST      18  // the name exists already
+#define E_NOTDIR     19  // a path element is not a directory
+#define E_ISDIR      20  // is a directory
+#define E_NOSPC      21  // no space left on the disk (blocks, inodes or log)
+#define E_NAMETOOLONG 22 // a path element longer than DIRSIZ, or a path of MAXPATH or more
+#define E_NOTEMPTY   23  // directory not empty
+#define E_MFILE      24  // too many open files
+#define E_CORRUPT    25  // the file system is damaged
+#define E_FBIG       26  // file too large
+#define E_NOEXEC     27  // not an executable (bad ELF)
+#define NERRORS      28
 
 // ---- Sv39 page-table entries ----
 #define PTE_V   (1UL << 0)

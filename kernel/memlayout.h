@@ -91,6 +91,7 @@
 #define UIOBUF        (ULIBPAGES + 0x41000UL)      //   outgoing I/O page
 #define UUART         (ULIBPAGES + 0x42000UL)      //   the console env's UART
 #define UCONSBUF      (ULIBPAGES + 0x43000UL)      //   the console env's reply page
+#define UARGS         (ULIBPAGES + 0x44000UL)      //   a spawned program's arguments
 #define UXSTACKTOP    0x40000000UL
 #define USTACKTOP     (UXSTACKTOP - 2 * PGSIZE)
 #define USTACKPAGES   16               // stack pages the library maps lazily

@@ -20,6 +20,17 @@ static const char *const messages[NERRORS] = {
   [E_BADF]       = "bad file descriptor",
   [E_BAD_BLOCK]  = "block past the end of the disk",
   [E_IO]         = "disk error",
+  [E_NOENT]      = "no such file or directory",
+  [E_EXIST]      = "file exists",
+  [E_NOTDIR]     = "not a directory",
+  [E_ISDIR]      = "is a directory",
+  [E_NOSPC]      = "no space left on the file system",
+  [E_NAMETOOLONG] = "file name too long",
+  [E_NOTEMPTY]   = "directory not empty",
+  [E_MFILE]      = "too many open files",
+  [E_CORRUPT]    = "file system corrupt",
+  [E_FBIG]       = "file too large",
+  [E_NOEXEC]     = "not an executable",
 };
 
 // The message for err, which may be E_xxx or a system call's -E_xxx;

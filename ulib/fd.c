@@ -8,7 +8,7 @@
 
 #define SHARED_RW (PTE_V | PTE_U | PTE_R | PTE_W | PTE_SHARE)
 
-static struct dev *devs[] = { [FD_CONS] = &dev_cons, [FD_PIPE] = &dev_pipe };
+static struct dev *devs[] = { [FD_CONS] = &dev_cons, [FD_PIPE] = &dev_pipe, [FD_FILE] = &dev_file };
 
 int fd_isopen(int fd)
 {
@@ -27,6 +27,7 @@ int fd_alloc(int dev, int mode)
     FD(fd)->dev = dev;
     FD(fd)->mode = mode;
     FD(fd)->offset = 0;
+    FD(fd)->fileid = -1;
     return fd;
   }
   return -E_BADF;

@@ -6,17 +6,30 @@
 
 #define FD_CONS  0
 #define FD_PIPE  1
-#define NDEVS    2
-
-#define O_RDONLY 0
-#define O_WRONLY 1
-#define O_RDWR   2
+#define FD_FILE  2
+#define NDEVS    3
 
 struct fdesc {                     // the shared page of an open descriptor
-  int dev;                         // FD_CONS, FD_PIPE
+  int dev;                         // FD_CONS, FD_PIPE, FD_FILE
   int mode;                        // O_RDONLY, O_WRONLY, O_RDWR
   uint64 offset;
+  int32 fileid;                    // FD_FILE: the file server's open-file id
+  uint32 inum;                     //   and the inode
+  int append;                      //   O_APPEND: every write at the end
 };
+
+// Requests to the file server (fsserv.c); paths go in a page offered with
+// the call (a second path at +MAXPATH).  Reply: w0 = result or -error.
+#define FS_OPEN   1   // w1 = flags; page: path -> w0 = id, w1 = size, w2 = type|major<<16; page: fd
+#define FS_READ   2   // w1 = id | n<<32, w2 = offset -> w0 = bytes, w1 = start in the page granted
+#define FS_WRITE  3   // w1 = id | n<<32, w2 = offset (~0: append); page: bytes -> w0 = bytes, w1 = offset
+#define FS_STAT   4   // page: path -> w1 = type | nlink<<16 | inum<<32, w2 = size
+#define FS_FSTAT  5   // w1 = id -> as FS_STAT
+#define FS_MKDIR  6   // page: path
+#define FS_MKNOD  7   // w1 = major | minor<<16; page: path
+#define FS_UNLINK 8   // page: path
+#define FS_LINK   9   // page: old path, new path at +MAXPATH
+#define FS_STATS  10  // -> w0 = commits, w1 = cache hits, w2 = misses
 
 struct dev {
   const char *name;
@@ -26,7 +39,7 @@ struct dev {
 
 #define FD(i) ((struct fdesc *)(FDTABLE + (uint64)(i) * PGSIZE))
 
-extern struct dev dev_cons, dev_pipe;
+extern struct dev dev_cons, dev_pipe, dev_file;
 int fd_alloc(int dev, int mode);
 int fd_isopen(int fd);
 

@@ -5,6 +5,7 @@
 #include "../kernel/types.h"
 #include "../kernel/abi.h"
 #include "../kernel/memlayout.h"
+#include "fsformat.h"
 
 #define va_list   __builtin_va_list
 #define va_start  __builtin_va_start
@@ -77,6 +78,38 @@ int    dup2(int oldfd, int newfd);
 int    pipe(int fds[2]);
 int    fd_init_console(void);        // fds 0, 1, 2 on the console
 
+// ---- file.c: files, served by the file server (fsserv.c) ----
+#define O_RDONLY  0x000                // xv6's open flags
+#define O_WRONLY  0x001
+#define O_RDWR    0x002
+#define O_CREATE  0x200
+#define O_TRUNC   0x400
+#define O_APPEND  0x800                // (ours) every write goes at the end
+struct stat {                          // xv6's struct stat
+  int    dev;
+  uint   ino;
+  short  type;                         // T_DIR, T_FILE, T_DEVICE
+  short  nlink;
+  uint64 size;
+};
+extern envid_t fs_env;                 // the file server, 0 if none
+envid_t fs_start(void);                // fork the file server (done by init)
+int    open(const char *path, int flags);
+int    stat(const char *path, struct stat *st);
+int    fstat(int fd, struct stat *st);
+int    mkdir(const char *path);
+int    mknod(const char *path, short major, short minor);
+int    unlink(const char *path);
+int    link(const char *old, const char *new);
+int    chdir(const char *path);
+const char *getcwd(void);
+int64  seek(int fd, int64 off);        // set the offset of a file; the new offset
+int    abspath(const char *path, char *out);   // cwd + path, "." and ".." resolved
+
+// ---- spawn.c: programs from the file system ----
+envid_t spawn(const char *path, char **argv);  // start a program; its env id
+int    exec(const char *path, char **argv);    // replace me (see spawn.c)
+
 // ---- env.c: who am I ----
 extern const volatile struct envpub *thisenv;   // my public record
 const char *errstr(int err);                     // "bad environment" for -E_BAD_ENV, ...
@@ -142,7 +175,18 @@ static inline uint64 rdinstret(void) { uint64 x; asm volatile("rdinstret %0" : "
 static inline uint64 rdtime(void) { uint64 x; asm volatile("rdtime %0" : "=r"(x)); return x; }
 static inline uint64 rdcycle(void) { uint64 x; asm volatile("rdcycle %0" : "=r"(x)); return x; }
 
-// ---- argv: main(argc, argv) gets the boot arguments after the program name ----
-#define MAXARG 16
+// ---- argv: main(argc, argv) gets the boot arguments (the first env) or
+// what spawn put in the argument page at UARGS ----
+#define MAXARG 32
+#define SPAWN_MAGIC 0x5350574E41524753UL
+struct spawnargs {
+  uint64 magic;
+  envid_t cons_env, fs_env;            // the servers, as the parent knew them
+  char cwd[MAXPATH];
+  int argc;
+  char *argv[MAXARG + 1];              // pointers into strings[], at UARGS
+  char strings[];
+};
+void cwd_set(const char *dir);
 
 #endif

@@ -16,6 +16,14 @@ void libmain(void)
   mem_init();
   char *argv[MAXARG + 1];
   int argc = 0;
+  struct spawnargs *sa = (struct spawnargs *)UARGS;
+  if ((uvpt_pte(UARGS) & PTE_V) && sa->magic == SPAWN_MAGIC) {   // spawned
+    cons_env = sa->cons_env;
+    fs_env = sa->fs_env;
+    cwd_set(sa->cwd);
+    progname = sa->argc > 0 ? sa->argv[0] : "?";
+    exit(main(sa->argc, sa->argv));
+  }
   sys_getbootarg(argbuf, sizeof argbuf);
   for (char *p = argbuf; *p && argc < MAXARG;) {
     while (*p == ' ')

@@ -1,0 +1,326 @@
+// The file server: an env that holds the disk capability, mounts the file
+// system and answers requests over PCT, one at a time.
+//
+//   client --pct_call FS_OPEN (page: the path)--> server: reply w0 = file
+//          id, page: the open file's shared page (the client maps it as
+//          its file descriptor, PTE_SHARE, so fork and dup share it)
+//   client --pct_call FS_READ(id, n, offset)--> server: reply w0 = bytes,
+//          w1 = where they start in the page granted (a cache page, read-only)
+//   client --pct_call FS_WRITE(id, n, offset) (page: the bytes)--> server
+//
+// An open file lives while some env maps its shared page: the server
+// counts the page's mappings in the public page records (UPAGES), so a
+// client that exits or dies without closing leaks nothing.  A file whose
+// last name is removed while open is freed when the last opener lets go
+// (or at the next mount, after a crash).
+#include "lib.h"
+#include "fd.h"
+#include "fs.h"
+
+static struct open {
+  uint32 inum;
+  int mode;                     // O_RDONLY, O_WRONLY, O_RDWR (the server's copy)
+} opens[NOPEN];
+static int nopen_hint;
+
+#define OPAGE(i) (SRVFD + (uint64)(i) * PGSIZE)
+
+static int open_live(int i)
+{
+  pte_t pte = uvpt_pte(OPAGE(i));
+  return (pte & PTE_V) != 0;
+}
+
+// Is inode inum open in a live entry?
+static int inode_open(uint32 inum)
+{
+  for (int i = 0; i < NOPEN; i++)
+    if (opens[i].inum == inum && open_live(i))
+      return 1;
+  return 0;
+}
+
+// Free inode inum if nothing names it and nobody has it open.
+static int maybe_free(uint32 inum)
+{
+  int err;
+  struct dinode *d = iget(inum, 0, &err);
+  if (!d)
+    return err;
+  if (d->type == 0 || d->nlink > 0 || inode_open(inum))
+    return 0;
+  if ((err = ifree(inum)) < 0) {
+    fs_abort();
+    return err;
+  }
+  return fs_commit();
+}
+
+// Close entries whose page only the server still maps (every client
+// closed it, exited or died); free the inodes that were waiting for that.
+static void collect(void)
+{
+  for (int i = 0; i < NOPEN; i++) {
+    pte_t pte = uvpt_pte(OPAGE(i));
+    if (!(pte & PTE_V) || upages[PTE_PPN(pte) - PPN_BASE].refs > 1)
+      continue;
+    page_unmap(OPAGE(i));
+    maybe_free(opens[i].inum);
+  }
+}
+
+static int open_alloc(uint32 inum, int mode)
+{
+  for (int pass = 0; pass < 2; pass++) {
+    for (int n = 0; n < NOPEN; n++) {
+      int i = (nopen_hint + n) % NOPEN;
+      if (open_live(i))
+        continue;
+      if (page_map(OPAGE(i), PTE_R | PTE_W) < 0)
+        return -E_NO_MEM;
+      opens[i].inum = inum;
+      opens[i].mode = mode;
+      nopen_hint = i + 1;
+      return i;
+    }
+    collect();
+  }
+  return -E_MFILE;
+}
+
+static struct open *lookup_open(uint64 id)
+{
+  return id < NOPEN && open_live(id) ? &opens[id] : 0;
+}
+
+// The path in the client's page: NUL-terminated within MAXPATH.
+static const char *path_arg(struct pct_msg *m, int second)
+{
+  if (!(m->perm & PTE_R))
+    return 0;
+  const char *p = (const char *)SRVRECV + (second ? MAXPATH : 0);
+  for (int i = 0; i < MAXPATH; i++)
+    if (p[i] == 0)
+      return p;
+  return 0;
+}
+
+// Finish a changing operation: commit it, or forget it on error.
+static int64 done(int64 r)
+{
+  if (r < 0) {
+    fs_abort();
+    return r;
+  }
+  int c = fs_commit();
+  return c < 0 ? c : r;
+}
+
+struct reply {
+  uint64 w[3];
+  uint64 page;                  // va | perm, or 0
+};
+
+static int64 do_open(struct pct_msg *m, struct reply *rp)
+{
+  const char *path = path_arg(m, 0);
+  int flags = m->w[1], err = 0, existed = 0, mode = flags & 3;
+  if (!path)
+    return -E_NAMETOOLONG;
+  if (mode == 3)
+    return -E_INVAL;
+  uint32 inum;
+  collect();
+  if (flags & O_CREATE)
+    inum = fs_create(path, T_FILE, 0, 0, &existed, &err);
+  else
+    inum = namei(path, &err);
+  if (!inum)
+    return done(err ? err : -E_NOENT);
+  struct dinode *d = iget(inum, 0, &err);
+  if (!d)
+    return done(err);
+  if (d->type == T_DIR && mode != O_RDONLY)
+    return done(-E_ISDIR);
+  if ((flags & O_TRUNC) && d->type == T_FILE && mode != O_RDONLY && (err = itrunc(inum)) < 0)
+    return done(err);
+  int id = open_alloc(inum, mode);
+  if (id < 0)
+    return done(id);
+  if ((err = done(0)) < 0) {
+    page_unmap(OPAGE(id));
+    return err;
+  }
+  d = iget(inum, 0, &err);
+  if (!d)
+    return err;
+  struct fdesc *f = (struct fdesc *)OPAGE(id);
+  f->dev = FD_FILE;
+  f->mode = mode;
+  f->offset = 0;
+  f->fileid = id;
+  f->inum = inum;
+  rp->w[1] = d->size;
+  rp->w[2] = (uint64)(uint16)d->type | (uint64)(uint16)d->major << 16;
+  rp->page = OPAGE(id) | PTE_R | PTE_W;
+  return id;
+}
+
+static int64 do_read(struct pct_msg *m, struct reply *rp)
+{
+  struct open *o = lookup_open(m->w[1] & 0xFFFFFFFF);
+  uint64 n = m->w[1] >> 32;
+  if (!o || o->mode == O_WRONLY)
+    return -E_BADF;
+  uint64 va, in;
+  int r = readi_block(o->inum, m->w[2], n, &va, &in);
+  if (r > 0) {
+    rp->w[1] = in;
+    rp->page = va | PTE_R;
+  }
+  return r;
+}
+
+static int64 do_write(struct pct_msg *m, struct reply *rp)
+{
+  struct open *o = lookup_open(m->w[1] & 0xFFFFFFFF);
+  uint64 n = m->w[1] >> 32, off = m->w[2];
+  int err;
+  if (!o || o->mode == O_RDONLY)
+    return -E_BADF;
+  if (n > PGSIZE || !(m->perm & PTE_R))
+    return -E_INVAL;
+  struct dinode *d = iget(o->inum, 0, &err);
+  if (!d)
+    return err;
+  if (d->type == T_DIR)
+    return -E_ISDIR;
+  if (off == ~0UL)                         // append
+    off = d->size;
+  int64 r = done(writei(o->inum, (const void *)SRVRECV, off, n));
+  rp->w[1] = off;
+  return r;
+}
+
+static int64 stat_reply(uint32 inum, struct reply *rp)
+{
+  int err;
+  struct dinode *d = iget(inum, 0, &err);
+  if (!d)
+    return err;
+  rp->w[1] = (uint64)(uint16)d->type | (uint64)(uint16)d->nlink << 16 | (uint64)inum << 32;
+  rp->w[2] = d->size;
+  return 0;
+}
+
+static int64 handle(struct pct_msg *m, struct reply *rp)
+{
+  const char *path = 0, *path2 = 0;
+  int err = 0, existed;
+  uint32 inum;
+  switch (m->w[0]) {
+  case FS_OPEN:
+    return do_open(m, rp);
+  case FS_READ:
+    return do_read(m, rp);
+  case FS_WRITE:
+    return do_write(m, rp);
+  case FS_FSTAT: {
+    struct open *o = lookup_open(m->w[1]);
+    return o ? stat_reply(o->inum, rp) : -E_BADF;
+  }
+  case FS_STAT:
+    if (!(path = path_arg(m, 0)))
+      return -E_NAMETOOLONG;
+    return (inum = namei(path, &err)) ? stat_reply(inum, rp) : err;
+  case FS_MKDIR:
+  case FS_MKNOD:
+    if (!(path = path_arg(m, 0)))
+      return -E_NAMETOOLONG;
+    inum = fs_create(path, m->w[0] == FS_MKDIR ? T_DIR : T_DEVICE, m->w[1] & 0xFFFF,
+                     (m->w[1] >> 16) & 0xFFFF, &existed, &err);
+    if (inum && existed)
+      err = -E_EXIST;
+    return done(inum && !existed ? 0 : err);
+  case FS_UNLINK:
+    if (!(path = path_arg(m, 0)))
+      return -E_NAMETOOLONG;
+    collect();
+    if ((err = done(fs_unlink(path, &inum))) < 0)
+      return err;
+    return inum ? maybe_free(inum) : 0;
+  case FS_LINK:
+    if (!(path = path_arg(m, 0)) || !(path2 = path_arg(m, 1)))
+      return -E_NAMETOOLONG;
+    return done(fs_link(path, path2));
+  case FS_STATS: {
+    uint64 h, mi, c;
+    fs_stats(&h, &mi, &c);
+    rp->w[1] = h;
+    rp->w[2] = mi;
+    return c;
+  }
+  }
+  return -E_INVAL;
+}
+
+// Serve forever; the first thing to do is to answer caller.
+static void serve(envid_t caller)
+{
+  struct pct_msg m;
+  int64 from = sys_pct_reply_recv(caller, 0, 0, 0, 0, SRVRECV, &m);
+  if (from < 0)
+    from = sys_pct_recv(SRVRECV, &m);
+  for (;;) {
+    if (from < 0)
+      panic("file server: %s", errstr(from));
+    struct reply rp = { { 0, 0, 0 }, 0 };
+    if (from == 0 || m.kind != PCT_CALL) {  // interrupts, sends: nothing to answer
+      from = sys_pct_recv(SRVRECV, &m);
+      continue;
+    }
+    int64 r = handle(&m, &rp);
+    if (m.perm)
+      sys_pte_set(0, SRVRECV, 0);           // the client's page: done with it
+    envid_t caller = from;
+    from = sys_pct_reply_recv(caller, r, rp.w[1], rp.w[2], rp.page, SRVRECV, &m);
+    if (from < 0 && from != -E_BAD_ENV && rp.page)  // it takes no page there
+      from = sys_pct_reply_recv(caller, -E_FAULT, 0, 0, 0, SRVRECV, &m);
+    if (from == -E_BAD_ENV)
+      from = sys_pct_recv(SRVRECV, &m);     // the caller went away
+  }
+}
+
+// Start the file server (init does this): a child env that gets the whole
+// disk from me and mounts it.  Its id, or why it could not mount.
+envid_t fs_start(void)
+{
+  envid_t e = fork();
+  if (e < 0)
+    return e;
+  if (e == 0) {
+    struct pct_msg m;
+    int64 from;
+    while ((from = sys_pct_recv(0, &m)) != thisenv->parent)
+      ;                                      // wait for the disk
+    int r = fs_mount();
+    if (r < 0) {
+      sys_pct_reply(from, r, 0, 0, 0);
+      exit(1);
+    }
+    serve(from);
+  }
+  struct pct_msg m;
+  int64 r = sys_blk_grant(e, 0, usys->disk_blocks, BLK_R | BLK_W);
+  if (r == 0)
+    r = rpc_call(e, 0, 0, 0, &m);            // mount: the answer is the result
+  if (r == 0)
+    r = m.w[0];
+  if (r < 0) {
+    sys_env_destroy(e);
+    sys_env_destroy(e);
+    return r;
+  }
+  fs_env = e;
+  return e;
+}

@@ -1,0 +1,211 @@
+// spawn: start a program from the file system in a new env.  The library
+// builds the child's address space itself, page by page, through the PTE
+// calls: the kernel only checks each mapping.
+//
+//   1. read and check the ELF header and program headers
+//   2. exofork an empty child (it does not run until step 6)
+//   3. for each loadable segment, allocate pages owned by the child, map
+//      each in my own address space for a moment, fill it from the file
+//      (zeros past the file's bytes), and install it in the child
+//   4. an argument page at UARGS: argv, the console and file servers, and
+//      the working directory; the child's libmain reads it
+//   5. my shared pages (open file descriptors) are mapped in the child
+//   6. registers: pc = the ELF entry, sp = USTACKTOP; then it may run
+//
+// exec(path, argv) is spawn plus an identity hand-over done by the library:
+// the caller closes its descriptors, waits for the new program and exits
+// with its status, so its parent's wait() sees the program's exit status.
+// (The new program has a new env id.)
+#include "lib.h"
+#include "fd.h"
+
+#define ELF_MAGIC 0x464C457FU
+#define EM_RISCV  243
+#define ET_EXEC   2
+#define PT_LOAD   1
+#define PF_X      1
+#define PF_W      2
+#define MAXPH     16
+#define SPAWNTMP  (UARGS + PGSIZE)            // where I fill the child's pages
+
+struct elfhdr {
+  uint32 magic;
+  uchar  ident[12];
+  uint16 type, machine;
+  uint32 version;
+  uint64 entry, phoff, shoff;
+  uint32 flags;
+  uint16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct proghdr {
+  uint32 type, flags;
+  uint64 off, vaddr, paddr, filesz, memsz, align;
+};
+
+static int pread(int fd, void *buf, uint64 n, uint64 off)
+{
+  if (seek(fd, off) < 0)
+    return -E_BADF;
+  int r = read(fd, buf, n);
+  return r < 0 ? r : (uint64)r == n ? 0 : -E_NOEXEC;
+}
+
+// Load one segment into child.
+static int load_segment(envid_t child, int fd, struct proghdr *ph)
+{
+  uint64 perm = PTE_R | (ph->flags & PF_W ? PTE_W : 0) | (ph->flags & PF_X ? PTE_X : 0);
+  uint64 start = ph->vaddr & ~(PGSIZE - 1);
+  for (uint64 va = start; va < ph->vaddr + ph->memsz; va += PGSIZE) {
+    int64 ppn = sys_page_alloc(child);
+    if (ppn < 0)
+      return ppn;
+    int r = sys_pte_set(0, SPAWNTMP, PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D));
+    // The file's bytes that fall in this page (the rest stays zero).
+    uint64 lo = va > ph->vaddr ? va : ph->vaddr, hi = va + PGSIZE;
+    if (hi > ph->vaddr + ph->filesz)
+      hi = ph->vaddr + ph->filesz;
+    if (r == 0 && lo < hi)
+      r = pread(fd, (char *)SPAWNTMP + (lo - va), hi - lo, ph->off + (lo - ph->vaddr));
+    if (r == 0)
+      r = sys_pte_set(child, va, PPN_PTE(ppn, perm | PTE_V | PTE_U | PTE_A | PTE_D));
+    sys_pte_set(0, SPAWNTMP, 0);
+    if (r < 0)
+      return r;
+  }
+  return 0;
+}
+
+// The argument page, built at SPAWNTMP for the child's UARGS.
+static int build_args(envid_t child, char **argv)
+{
+  int64 ppn = sys_page_alloc(child);
+  if (ppn < 0)
+    return ppn;
+  int r = sys_pte_set(0, SPAWNTMP, PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D));
+  if (r < 0)
+    return r;
+  struct spawnargs *a = (struct spawnargs *)SPAWNTMP;
+  a->magic = SPAWN_MAGIC;
+  a->cons_env = cons_env;
+  a->fs_env = fs_env;
+  strcpy(a->cwd, getcwd());
+  char *s = a->strings, *end = (char *)SPAWNTMP + PGSIZE;
+  int argc;
+  for (argc = 0; argv && argv[argc]; argc++) {
+    uint64 n = strlen(argv[argc]) + 1;
+    if (argc == MAXARG || s + n > end) {
+      r = -E_INVAL;                          // too many or too long
+      break;
+    }
+    memcpy(s, argv[argc], n);
+    a->argv[argc] = (char *)(UARGS + (s - (char *)SPAWNTMP));
+    s += n;
+  }
+  a->argc = argc;
+  a->argv[argc] = 0;
+  if (r == 0)
+    r = sys_pte_set(child, UARGS, PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D));
+  sys_pte_set(0, SPAWNTMP, 0);
+  return r;
+}
+
+// Map my shared pages (file descriptors and their data) in child.
+static int share_fds(envid_t child)
+{
+  for (uint64 va = FDDATA; va < FDTABLE + NFD * PGSIZE; va += PGSIZE) {
+    pte_t pte = uvpt_pte(va);
+    if (!(pte & PTE_V) || !(pte & PTE_SHARE))
+      continue;
+    int r = sys_pte_set_from(child, va, pte & (PTE_PPN(~0UL) << 10 | PTE_V | PTE_U | PTE_R | PTE_W | PTE_X | PTE_SHARE), va);
+    if (r < 0)
+      return r;
+  }
+  return 0;
+}
+
+static int check_elf(struct elfhdr *eh)
+{
+  if (eh->magic != ELF_MAGIC || eh->ident[0] != 2 /* 64-bit */ || eh->ident[1] != 1 /* LE */ ||
+      eh->machine != EM_RISCV || eh->type != ET_EXEC || eh->phentsize != sizeof(struct proghdr) ||
+      eh->phnum == 0 || eh->phnum > MAXPH || eh->entry < UTEXT || eh->entry >= USTACKTOP)
+    return -E_NOEXEC;
+  return 0;
+}
+
+static int check_segment(struct proghdr *ph)
+{
+  if (ph->filesz > ph->memsz || ph->vaddr < UTEXT || ph->memsz > USTACKTOP ||
+      ph->vaddr + ph->memsz > USTACKTOP - USTACKPAGES * PGSIZE - 4 * PGSIZE ||
+      ph->vaddr + ph->memsz < ph->vaddr || ph->off + ph->filesz < ph->off ||
+      (ph->vaddr % PGSIZE) != (ph->off % PGSIZE))
+    return -E_NOEXEC;
+  return 0;
+}
+
+envid_t spawn(const char *path, char **argv)
+{
+  struct elfhdr eh;
+  struct proghdr ph[MAXPH];
+  int fd = open(path, O_RDONLY), r;
+  if (fd < 0)
+    return fd;
+  struct stat st;
+  if ((r = fstat(fd, &st)) < 0 || (r = st.type == T_DIR ? -E_ISDIR : 0) < 0 ||
+      (r = pread(fd, &eh, sizeof eh, 0)) < 0 || (r = check_elf(&eh)) < 0 ||
+      (r = pread(fd, ph, eh.phnum * sizeof ph[0], eh.phoff)) < 0) {
+    close(fd);
+    return r == -E_INVAL ? -E_NOEXEC : r;
+  }
+  for (int i = 0; i < eh.phnum; i++)
+    if (ph[i].type == PT_LOAD && ((r = check_segment(&ph[i])) < 0 || ph[i].off + ph[i].filesz > st.size)) {
+      close(fd);
+      return -E_NOEXEC;
+    }
+  envid_t child = sys_exofork();
+  if (child <= 0) {                          // (0: never; the child does not run this)
+    close(fd);
+    return child < 0 ? child : -E_INVAL;
+  }
+  for (int i = 0; r == 0 && i < eh.phnum; i++)
+    if (ph[i].type == PT_LOAD)
+      r = load_segment(child, fd, &ph[i]);
+  close(fd);
+  int64 stack = r == 0 ? sys_page_alloc(child) : 0;   // the first stack page
+  if (stack < 0)
+    r = stack;
+  else if (r == 0)
+    r = sys_pte_set(child, USTACKTOP - PGSIZE, PPN_PTE(stack, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D));
+  if (r == 0)
+    r = build_args(child, argv);
+  if (r == 0)
+    r = share_fds(child);
+  struct trapframe tf;
+  memset(&tf, 0, sizeof tf);
+  tf.pc = eh.entry;
+  tf.sp = USTACKTOP;
+  if (r == 0 && (thisenv->rights & RIGHT_HALT))
+    r = sys_env_grant(child, RIGHT_HALT);    // so `halt` works from the shell
+  if (r == 0)
+    r = sys_env_set_regs(child, &tf);
+  if (r == 0)
+    r = sys_env_set_status(child, ENV_RUNNABLE);
+  if (r < 0) {
+    sys_env_destroy(child);                  // kill it, then reap it
+    sys_env_destroy(child);
+    return r == -E_INVAL ? -E_NOEXEC : r;
+  }
+  return child;
+}
+
+int exec(const char *path, char **argv)
+{
+  envid_t child = spawn(path, argv);
+  if (child < 0)
+    return child;
+  for (int fd = 0; fd < NFD; fd++)
+    close(fd);                               // the program holds them now
+  int status = 0;
+  waitenv(child, &status);
+  exit(status);
+}
