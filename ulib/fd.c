@@ -10,6 +10,17 @@
 
 static struct dev *devs[] = { [FD_CONS] = &dev_cons, [FD_PIPE] = &dev_pipe, [FD_FILE] = &dev_file };
 
+static uint32 cloexec;              // fds spawn does not pass on (mine only)
+
+// Keep fd from programs I spawn (the shell's saved and spare pipe ends).
+void fd_cloexec(int fd, int on)
+{
+  if (fd >= 0 && fd < NFD)
+    cloexec = on ? cloexec | (1U << fd) : cloexec & ~(1U << fd);
+}
+
+int fd_spawnable(int fd) { return fd_isopen(fd) && !(cloexec & (1U << fd)); }
+
 int fd_isopen(int fd)
 {
   return fd >= 0 && fd < NFD && (uvpt_pte((uint64)FD(fd)) & PTE_V);
@@ -60,6 +71,7 @@ int close(int fd)
 {
   if (!fd_isopen(fd))
     return -E_BADF;
+  fd_cloexec(fd, 0);
   page_unmap((uint64)FD(fd));
   page_unmap(FDDATA + fd * PGSIZE);
   return 0;
@@ -73,6 +85,7 @@ int dup2(int oldfd, int newfd)
   if (oldfd == newfd)
     return newfd;
   close(newfd);
+  fd_cloexec(newfd, 0);
   uint64 data = FDDATA + oldfd * PGSIZE, ndata = FDDATA + newfd * PGSIZE;
   pte_t d = uvpt_pte(data), f = uvpt_pte((uint64)FD(oldfd));
   int r = 0;

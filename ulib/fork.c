@@ -86,8 +86,9 @@ envid_t fork(void)
 void exit(int status) { sys_exit(status); }
 
 // Wait for child (0: any child) to exit; reap it and store its exit code.
-// Returns its id, or -1 if there is no such child.
-int waitenv(envid_t child, int *status)
+// Returns its id, or -1 if there is no such child (0 with nohang if none
+// has exited yet).
+static int wait1(envid_t child, int *status, int nohang)
 {
   for (;;) {
     int found = 0;
@@ -95,8 +96,8 @@ int waitenv(envid_t child, int *status)
     for (int i = lo; i < hi; i++) {
       volatile const struct envpub *p = &uenvs[i];
       if (p->status == ENV_FREE || p->parent != thisenv->id || (child && p->id != child) ||
-          (!child && p->id == cons_env))
-        continue;                            // (the console env is init's daemon)
+          (!child && (p->id == cons_env || p->id == fs_env)))
+        continue;                            // (the console and file servers are init's daemons)
       found = 1;
       if (p->status == ENV_EXITED) {
         envid_t id = p->id;
@@ -108,8 +109,15 @@ int waitenv(envid_t child, int *status)
     }
     if (!found)
       return -1;
+    if (nohang)
+      return 0;
     sys_yield(0);
   }
 }
 
-int wait(int *status) { return waitenv(0, status); }
+int waitenv(envid_t child, int *status) { return wait1(child, status, 0); }
+int wait(int *status) { return wait1(0, status, 0); }
+int wait_nohang(int *status) { return wait1(0, status, 1); }
+
+// End env, which must be me or one of my descendants.
+int kill(envid_t env) { return sys_env_destroy(env); }

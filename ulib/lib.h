@@ -77,6 +77,8 @@ int    dup(int fd);
 int    dup2(int oldfd, int newfd);
 int    pipe(int fds[2]);
 int    fd_init_console(void);        // fds 0, 1, 2 on the console
+void   fd_cloexec(int fd, int on);   // keep fd from the programs I spawn
+int    fd_spawnable(int fd);
 
 // ---- file.c: files, served by the file server (fsserv.c) ----
 #define O_RDONLY  0x000                // xv6's open flags
@@ -158,6 +160,8 @@ int    upcall_init(envid_t env);     // map an exception stack, register the ent
 envid_t fork(void);                  // copy-on-write fork
 int    wait(int *status);            // wait for any child; its id
 int    waitenv(envid_t child, int *status);
+int    wait_nohang(int *status);     // an exited child's id, 0 if none yet, -1 if no children
+int    kill(envid_t env);
 void   exit(int status) __attribute__((noreturn));
 #define PTE_COW   PTE_RSW0           // fork's mark on copy-on-write pages
 #define PTE_SHARE PTE_RSW1           // fork maps these writable in both envs

@@ -110,16 +110,22 @@ static int build_args(envid_t child, char **argv)
   return r;
 }
 
-// Map my shared pages (file descriptors and their data) in child.
+// Map my open file descriptors (and their data pages) in child, except
+// those marked close-on-spawn.
 static int share_fds(envid_t child)
 {
-  for (uint64 va = FDDATA; va < FDTABLE + NFD * PGSIZE; va += PGSIZE) {
-    pte_t pte = uvpt_pte(va);
-    if (!(pte & PTE_V) || !(pte & PTE_SHARE))
+  for (int fd = 0; fd < NFD; fd++) {
+    if (!fd_spawnable(fd))
       continue;
-    int r = sys_pte_set_from(child, va, pte & (PTE_PPN(~0UL) << 10 | PTE_V | PTE_U | PTE_R | PTE_W | PTE_X | PTE_SHARE), va);
-    if (r < 0)
-      return r;
+    uint64 vas[2] = { FDDATA + fd * PGSIZE, (uint64)FD(fd) };   // data page first
+    for (int i = 0; i < 2; i++) {
+      pte_t pte = uvpt_pte(vas[i]);
+      if (!(pte & PTE_V) || !(pte & PTE_SHARE))
+        continue;
+      int r = sys_pte_set_from(child, vas[i], pte & (PTE_PPN(~0UL) << 10 | PTE_V | PTE_U | PTE_R | PTE_W | PTE_X | PTE_SHARE), vas[i]);
+      if (r < 0)
+        return r;
+    }
   }
   return 0;
 }
