@@ -67,10 +67,11 @@ struct env {
   uint64 nocall_lo, nocall_hi;     // no asynchronous upcall while pc is in here
   int irq_upcall;                  // interrupts come as upcalls when not waiting
   int upcall_pending;              // an interrupt upcall waits for delivery
+  int child_notify;                // wants IRQ_CHILD when a child exits
   struct blkcap blkcaps[NBLKCAP];  // disk extents it may use
   uint64 io_busy, io_done, io_err; // asynchronous disk requests, one bit per tag
   uint64 io_wait;                  // tags it waits for in blk_wait (0: a sync request)
-  char pad[1024 - 408 - 24 * NBLKCAP - 32];             // a power of two: trampoline.S indexes envs[]
+  char pad[1024 - 408 - 24 * NBLKCAP - 32 - 8];             // a power of two: trampoline.S indexes envs[]
 };
 
 extern struct env envs[NENV];
@@ -170,6 +171,7 @@ void   usertrap(void) __attribute__((noreturn));
 void   upcall_deliver(struct env *e, uint64 cause, uint64 tval);
 void   upcall_unbind(struct env *e, uint64 va);
 int    irq_upcall_deliver(struct env *e);
+void   child_exited(struct env *p);
 void   userret(struct trapframe *tf) __attribute__((noreturn));
 extern char uservec[], kernelvec[];
 

@@ -166,8 +166,11 @@ void env_kill(struct env *e, int code)
     kprintf("init exited with status %d\n", code);
     sbi_shutdown();
   }
-  if (!env_lookup(e->parent))          // nobody will reap it
+  struct env *p = env_lookup(e->parent);
+  if (!p)                              // nobody will reap it
     env_free_record(e);
+  else
+    child_exited(p);
 }
 
 // Reap an exited env: its record becomes free.

@@ -86,6 +86,10 @@ uint64 sys_irq_claim(uint64 irq, uint64 flags, uint64 a2, uint64 a3, uint64 a4, 
   struct env *e = mycpu()->env;
   const struct device *d = device_for_irq(irq);
   int64 r = 0;
+  if (irq == IRQ_CHILD && flags == 0) {
+    e->child_notify = 1;                   // see child_exited()
+    return 0;
+  }
   if (!d || (flags & ~(uint64)IRQ_UPCALL))
     return -E_INVAL;
   acquire(&klock);
@@ -112,6 +116,8 @@ uint64 sys_irq_ack(uint64 irq, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint6
   int64 r = 0;
   if (irq >= NIRQ)
     return -E_INVAL;
+  if (irq == IRQ_CHILD)
+    return 0;                              // nothing to complete
   acquire(&klock);
   if (irqs[irq].owner != e->id)
     r = -E_PERM;
@@ -171,6 +177,17 @@ struct env *plic_intr(void)
       sbi_send_ipi(1UL << o->hart);
   }
   return o->ipc == IPC_NONE && o->status == ENV_RUNNABLE && o->hart < 0 && !o->dying ? o : 0;
+}
+
+// A child of p exited: tell p, if it asked, as interrupt IRQ_CHILD (a
+// pending bit, so an exit while p is busy is not lost).  Needs klock.
+void child_exited(struct env *p)
+{
+  if (!p || !p->child_notify || p->status == ENV_EXITED)
+    return;
+  p->irq_notify |= 1U << IRQ_CHILD;
+  pct_notify(p);
+  wake_idle();
 }
 
 // e is going away: its sources are disabled and completed.

@@ -119,5 +119,25 @@ int waitenv(envid_t child, int *status) { return wait1(child, status, 0); }
 int wait(int *status) { return wait1(0, status, 0); }
 int wait_nohang(int *status) { return wait1(0, status, 1); }
 
-// End env, which must be me or one of my descendants.
-int kill(envid_t env) { return sys_env_destroy(env); }
+// End env: directly if it is me or one of my descendants, else by asking
+// init (user/init.c), the ancestor of every env.
+int kill(envid_t env)
+{
+  int r = sys_env_destroy(env);
+  if (r != -E_BAD_ENV || env <= 0 || uenvs[ENVX(env)].id != env)
+    return r;
+  envid_t init = 0;
+  for (int i = 0; i < NENV; i++)
+    if (uenvs[i].status != ENV_FREE && uenvs[i].parent == 0)
+      init = uenvs[i].id;
+  struct pct_msg m;
+  for (int tries = 0; init && tries < 1000; tries++) {   // (a root env that is not init never answers)
+    int64 c = sys_pct_call(init, INIT_KILL, env, 0, 0, 0, &m);
+    if (c == 0)
+      return m.w[0];
+    if (c != -E_NOT_WAITING)
+      break;
+    sys_yield(init);
+  }
+  return r;
+}

@@ -161,7 +161,8 @@ envid_t fork(void);                  // copy-on-write fork
 int    wait(int *status);            // wait for any child; its id
 int    waitenv(envid_t child, int *status);
 int    wait_nohang(int *status);     // an exited child's id, 0 if none yet, -1 if no children
-int    kill(envid_t env);
+int    kill(envid_t env);            // me, a descendant, or (through init) any env
+#define INIT_KILL 1                  // init's request: w1 = the env to end
 void   exit(int status) __attribute__((noreturn));
 #define PTE_COW   PTE_RSW0           // fork's mark on copy-on-write pages
 #define PTE_SHARE PTE_RSW1           // fork maps these writable in both envs
@@ -173,6 +174,10 @@ int    check(int ok, const char *fmt, ...);         // print "prog: FAIL: ..." i
 int    expect_err(int64 got, int want, const char *what);  // "prog: BROKEN: ..." unless got == -want
 int    check_failures(void);
 int    check_report(void);           // "prog: all OK" or the failure count; exit status
+
+// ---- time.c: xv6's clock, in ticks of 1/10 s ----
+int    uptime(void);
+int    sleep(int ticks);
 
 // ---- time ----
 static inline uint64 rdinstret(void) { uint64 x; asm volatile("rdinstret %0" : "=r"(x)); return x; }

@@ -145,7 +145,7 @@ static int pipeline(struct stage *st, int ns, int bg)
   close(SAVED_OUT);
   for (int i = 0; i < np; i++) {
     if (bg)
-      printf("[%d]\n", pids[i]);
+      printf("[%08x]\n", pids[i]);
     else {
       int s = 0;
       waitenv(pids[i], &s);
@@ -246,7 +246,7 @@ int main(int argc, char **argv)
     int s;
     envid_t done;
     while ((done = wait_nohang(&s)) > 0)   // finished background jobs
-      printf("[%d] done, status %d\n", done, s);
+      printf("[%08x] done, status %d\n", done, s);
     if (fd == 0)
       fprintf(2, "$ ");
     if (getline(fd, line, sizeof line) == 0)
