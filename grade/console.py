@@ -310,6 +310,18 @@ class Console:
             with self._cond:
                 self._fail(f"cannot send {text!r}: QEMU closed its input")
 
+    # -- the shell --
+
+    def run(self, cmd, timeout=None):
+        """At the shell's prompt (already printed), type cmd and return what
+        the shell and the command printed before the next prompt."""
+        self.send(cmd + "\r")
+        self.expect(re.escape(cmd) + r"\n", timeout)      # the console's echo
+        start = self.pos
+        m = self.expect(r"^\$ ", timeout)
+        with self._cond:
+            return self._text[start:m.start()]
+
     # -- stopping --
 
     def _reap(self):

@@ -1,0 +1,138 @@
+"""Lab "fs": the library file system behind a file-server env, spawn, the
+shell and the utilities.  Most tests boot init (which starts the console
+and file servers and the shell) and type at the `$ ` prompt as a student
+would; each boot gets its own copy of fs.img.
+"""
+
+import glob
+import os
+import re
+import subprocess
+
+import pytest
+
+from console import ROOT
+
+LAB = "fs"
+pytestmark = pytest.mark.lab(LAB)
+
+MKFS = os.path.join(ROOT, "mkfs", "mkfs")
+
+
+def shell(boot, cpus, **kw):
+    con = boot("init", cpus=cpus, **kw)
+    con.expect(r"^\$ ", timeout=30)
+    return con
+
+
+def fsck(image):
+    """Check a disk image on the host; returns mkfs -c's report."""
+    r = subprocess.run([MKFS, "-c", str(image)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    assert r.returncode == 0, f"fsck found errors:\n{r.stdout}"
+    return r.stdout
+
+
+def halt(con):
+    con.send("halt\r")
+    con.wait_exit(timeout=20)
+
+
+@pytest.mark.points(3)
+def test_boots_to_prompt_and_runs_programs(boot, cpus):
+    con = shell(boot, cpus)
+    assert con.run("echo hello from the shell") == "hello from the shell\n"
+    programs = sorted(os.path.basename(p)[:-2] for p in glob.glob(os.path.join(ROOT, "user", "*.c")))
+    listing = con.run("ls /")
+    names = {line.split()[0] for line in listing.splitlines() if line.strip()}
+    missing = [p for p in programs if p not in names]
+    assert not missing, f"programs missing from /: {missing}"
+    assert "README.md" in names
+    out = con.run("nosuchprogram arg")
+    assert "nosuchprogram: no such file or directory" in out
+
+
+@pytest.mark.points(4)
+def test_pipelines(boot, cpus):
+    con = shell(boot, cpus)
+    assert con.run("echo a b c | wc").split() == ["1", "3", "6"]
+    with open(os.path.join(ROOT, "README.md"), "rb") as f:
+        readme = f.read().decode()
+    lines = [l for l in readme.split("\n") if "exokernel" in l]
+    want = [str(len(lines)), str(sum(len(l.split()) for l in lines)),
+            str(sum(len(l) + 1 for l in lines))]
+    assert con.run("cat README.md | grep exokernel | wc").split() == want
+    assert con.run("grep exokernel < README.md | cat | cat | wc").split() == want
+    # ; runs one after the other
+    assert con.run("echo one; echo two ; echo three") == "one\ntwo\nthree\n"
+
+
+@pytest.mark.points(4)
+def test_redirection(boot, cpus):
+    con = shell(boot, cpus)
+    assert con.run("echo first > f") == ""
+    assert con.run("echo second >> f") == ""
+    assert con.run("cat f") == "first\nsecond\n"
+    assert con.run("wc < f").split() == ["2", "2", "13"]
+    assert con.run("echo replaced > f; cat f") == "replaced\n"
+    assert con.run("cat < nosuch") .strip() == "sh: nosuch: no such file or directory"
+    # output of a pipeline's last stage to a file
+    con.run("ls | grep README > g")
+    assert con.run("cat g").startswith("README.md")
+
+
+@pytest.mark.points(4)
+def test_directories_and_links(boot, cpus):
+    con = shell(boot, cpus)
+    assert con.run("mkdir d") == ""
+    assert "file exists" in con.run("mkdir d")
+    assert con.run("cd d; echo x > f; ln f g") == ""
+    listing = {l.split()[0]: l.split() for l in con.run("ls").splitlines()}
+    assert set(listing) == {".", "..", "f", "g"}, listing
+    assert listing["f"][2] == listing["g"][2], "a link must name the same inode"
+    assert con.run("rm f; cat g") == "x\n"
+    assert con.run("cat ../d/./g") == "x\n"
+    assert con.run("cd ..") == ""
+    assert "directory not empty" in con.run("rm d")
+    assert con.run("rm d/g; rm d") == ""
+    assert "no such file or directory" in con.run("ls d")
+    assert "no such file or directory" in con.run("cd nowhere")
+    long = "n" * 40
+    assert "file name too long" in con.run(f"echo x > {long}")
+    assert "not a directory" in con.run("cat README.md/x")
+
+
+@pytest.mark.points(3)
+def test_background_jobs_and_kill(boot, cpus):
+    con = shell(boot, cpus)
+    out = con.run("sleep 10000 &")
+    m = re.search(r"\[([0-9a-f]{8})\]", out)
+    assert m, out
+    job = m[1]
+    assert con.run("echo still interactive") == "still interactive\n"
+    out = con.run(f"kill {job}")
+    assert "kill:" not in out, out
+    out += con.run("echo x")               # (reaped before one of the prompts)
+    assert re.search(rf"\[{job}\] done", out), "the shell did not reap the killed job"
+    assert "bad environment" in con.run(f"kill {job}")
+    out = con.run("kill 0")
+    assert "kill:" in out
+
+
+@pytest.mark.points(3)
+@pytest.mark.cpus(1)
+def test_files_persist_across_boots(boot, tmp_path):
+    disk = tmp_path / "persist.img"
+    import conftest
+    conftest.fresh_disk(disk)
+    con = shell(boot, 1, disk=disk)
+    con.run("mkdir keep; echo saved across a reboot > keep/note")
+    halt(con)
+    fsck(disk)
+    con = shell(boot, 1, disk=disk)
+    assert con.run("cat keep/note") == "saved across a reboot\n"
+    con.run("rm keep/note; rm keep")
+    halt(con)
+    report = fsck(disk)
+    out = subprocess.run([MKFS, "-l", str(disk), "/"], stdout=subprocess.PIPE, text=True).stdout
+    assert "keep" not in out, report
