@@ -136,3 +136,15 @@ def test_files_persist_across_boots(boot, tmp_path):
     report = fsck(disk)
     out = subprocess.run([MKFS, "-l", str(disk), "/"], stdout=subprocess.PIPE, text=True).stdout
     assert "keep" not in out, report
+
+
+@pytest.mark.points(10)
+def test_usertests(boot, cpus, tmp_path):
+    import conftest
+    disk = conftest.fresh_disk(tmp_path / "usertests.img")
+    con = boot("init", cpus=cpus, args="usertests", disk=disk)
+    m = con.expect(r"^(ALL TESTS PASSED|SOME TESTS FAILED)", timeout=240)
+    assert m[1] == "ALL TESTS PASSED", "see the transcript"
+    con.expect(r"init exited with status 0")
+    con.wait_exit(timeout=20)
+    fsck(disk)

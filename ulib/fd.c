@@ -54,6 +54,8 @@ int read(int fd, void *buf, int n)
   struct fdesc *f = lookup(fd);
   if (!f || f->mode == O_WRONLY)
     return -E_BADF;
+  if (n > 0 && !user_ok(buf, n, 1))
+    return -E_FAULT;
   return n <= 0 ? 0 : devs[f->dev]->read(fd, f, buf, n);
 }
 
@@ -62,6 +64,8 @@ int write(int fd, const void *buf, int n)
   struct fdesc *f = lookup(fd);
   if (!f || f->mode == O_RDONLY)
     return -E_BADF;
+  if (n > 0 && !user_ok(buf, n, 0))
+    return -E_FAULT;
   return n <= 0 ? 0 : devs[f->dev]->write(fd, f, buf, n);
 }
 

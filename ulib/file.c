@@ -32,6 +32,8 @@ static int iobuf(void)
 int abspath(const char *path, char *out)
 {
   char tmp[2 * MAXPATH];
+  if (!user_str_ok(path, MAXPATH))
+    return -E_FAULT;
   uint64 n = strlen(path);
   if (n >= MAXPATH)
     return -E_NAMETOOLONG;
@@ -189,6 +191,8 @@ static void fill_stat(struct pct_msg *m, struct stat *st)
 int stat(const char *path, struct stat *st)
 {
   struct pct_msg m;
+  if (!user_ok(st, sizeof *st, 1))
+    return -E_FAULT;
   int64 r = path_page(path, 0);
   if (r == 0 && (r = fscall(FS_STAT, 0, 0, UIOBUF | PTE_R, &m)) == 0)
     fill_stat(&m, st);
@@ -200,6 +204,8 @@ int fstat(int fd, struct stat *st)
   struct pct_msg m;
   if (!fd_isopen(fd))
     return -E_BADF;
+  if (!user_ok(st, sizeof *st, 1))
+    return -E_FAULT;
   struct fdesc *f = FD(fd);
   if (f->dev == FD_FILE || (f->dev == FD_CONS && f->fileid >= 0)) {
     int64 r = fscall(FS_FSTAT, f->fileid, 0, 0, &m);

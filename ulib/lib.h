@@ -150,6 +150,8 @@ void  *sbrk(int64 n);                // grow the heap; pages appear on first tou
 int    page_map(uint64 va, uint64 perm);      // allocate a zeroed page at va
 int    page_unmap(uint64 va);
 pte_t  uvpt_pte(uint64 va);          // the leaf PTE for va, 0 if none (reads UVPT)
+int    user_ok(const void *p, uint64 n, int write);   // a buffer the program may pass
+int    user_str_ok(const char *s, uint64 max);
 
 // ---- upcall.c: exceptions at user level ----
 typedef int (*upcall_handler_t)(struct uframe *f);  // 1: handled, resume; 0: not mine

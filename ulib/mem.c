@@ -104,6 +104,44 @@ static int pgfault(struct uframe *f)
   return page_map(va, PTE_R | PTE_W) == 0;
 }
 
+// May the library touch [va, va+n) for the program (write: store into
+// it)?  Mapped pages with the permission, copy-on-write pages for a write,
+// and the not-yet-touched lazy heap and stack count.  So read(fd, bad, n)
+// returns -E_FAULT, as on Unix, instead of faulting in the library.
+int user_ok(const void *p, uint64 n, int write)
+{
+  uint64 va = (uint64)p;
+  if (n == 0)
+    return 1;
+  if (va + n < va || va + n > UTOP)
+    return 0;
+  for (uint64 pg = va & ~(PGSIZE - 1); pg < va + n; pg += PGSIZE) {
+    pte_t pte = uvpt_pte(pg);
+    if (pte & PTE_V) {
+      if (!(pte & PTE_U) || !(pte & PTE_R) || (write && !(pte & (PTE_W | PTE_COW))))
+        return 0;
+      continue;
+    }
+    int lazy = (heap_start && pg >= heap_start && pg < brk) || (pg >= STACKBOT && pg < USTACKTOP);
+    if (!lazy)
+      return 0;
+  }
+  return 1;
+}
+
+// The same for a NUL-terminated string of at most max bytes.
+int user_str_ok(const char *s, uint64 max)
+{
+  for (uint64 i = 0; i < max; i++) {
+    if (((uint64)(s + i) & (PGSIZE - 1)) == 0 || i == 0)
+      if (!user_ok(s + i, 1, 0))
+        return 0;
+    if (s[i] == 0)
+      return 1;
+  }
+  return 1;                                      // (too long: the caller says so)
+}
+
 void mem_init(void)
 {
   sbrk(0);
