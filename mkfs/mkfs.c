@@ -7,6 +7,8 @@
 //                           the file system is consistent
 //   mkfs -l fs.img [dir]    list a directory (for the crash test)
 //   mkfs -p fs.img path     print a file's contents
+//   mkfs -t fs.img          every name under "/": path, type, size, nlink
+//                           and an FNV-1a hash of the contents (crash test)
 //
 // The format is in ulib/fsformat.h.
 #include <errno.h>
@@ -220,7 +222,7 @@ static void load(const char *name)
     memcpy(blk(lh->block[i]), blk(sb.logstart + 1 + i), BSIZE);
   }
   if (lh->n)
-    printf("fsck: replayed a committed log of %u blocks\n", lh->n);
+    fprintf(stderr, "fsck: replayed a committed log of %u blocks\n", lh->n);
   lh->n = 0;
 }
 
@@ -435,8 +437,39 @@ static uint32 namei(const char *path)
   return cur;
 }
 
+static void tree(uint32 dir, const char *path, int depth)
+{
+  struct dinode *d = inode(dir);
+  for (uint64 off = 0; off + sizeof(struct dirent) <= d->size; off += sizeof(struct dirent)) {
+    struct dirent de;
+    iread(dir, off, &de, sizeof de);
+    if (!de.inum || de.inum >= sb.ninodes || !strncmp(de.name, ".", DIRSIZ) || !strncmp(de.name, "..", DIRSIZ))
+      continue;
+    char sub[1024];
+    snprintf(sub, sizeof sub, "%s/%.*s", path, DIRSIZ, de.name);
+    struct dinode *c = inode(de.inum);
+    uint64 h = 14695981039346656037UL;
+    if (c->type == T_FILE) {
+      unsigned char *buf = malloc(c->size + 1);
+      iread(de.inum, 0, buf, c->size);
+      for (uint32 i = 0; i < c->size; i++)
+        h = (h ^ buf[i]) * 1099511628211UL;
+      free(buf);
+    }
+    printf("%s %d %u %d %016lx\n", sub, c->type, c->size, c->nlink, h);
+    if (c->type == T_DIR && depth < 32)
+      tree(de.inum, sub, depth + 1);
+  }
+}
+
 int main(int argc, char **argv)
 {
+  if (argc >= 3 && !strcmp(argv[1], "-t")) {
+    imgname = argv[2];
+    load(argv[2]);
+    tree(ROOTINO, "", 0);
+    return 0;
+  }
   if (argc >= 3 && !strcmp(argv[1], "-c")) {
     imgname = argv[2];
     load(argv[2]);

@@ -1,0 +1,146 @@
+"""Lab "fs": crash safety.  user/crashtest does file-system operations and
+prints "done <i>" after each; the grader kills QEMU at varied points (at
+least 20 per run), then
+
+  1. checks the killed image on the host (mkfs -c replays a committed log
+     in memory, then checks every invariant) and that every operation
+     reported done is there;
+  2. boots the image (the file server recovers the log at mount) and
+     checks the same again on the image the guest left behind.
+
+The seed of the kill points is printed on failure; GRADE_SEED=<n> repeats
+a run.
+"""
+
+import os
+import random
+import re
+import subprocess
+import time
+
+import pytest
+
+import conftest
+from console import ROOT
+
+LAB = "fs"
+pytestmark = pytest.mark.lab(LAB)
+
+MKFS = os.path.join(ROOT, "mkfs", "mkfs")
+KILLS = 20
+
+
+def size(i):
+    return (i * 2971) % 14000
+
+
+def content(i):
+    return bytes(((i * 31 + j * 7) & 0xFF) for j in range(size(i)))
+
+
+def fnv(data):
+    h = 14695981039346656037
+    for b in data:
+        h = ((h ^ b) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def log_entry(i):
+    return f"entry {i:9d}\n".encode()
+
+
+def tree(image):
+    r = subprocess.run([MKFS, "-t", str(image)], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = {}
+    for line in r.stdout.splitlines():
+        path, typ, sz, nlink, h = line.split()
+        out[path.lstrip("/")] = (int(typ), int(sz), int(nlink), int(h, 16))
+    return out
+
+
+def fsck(image):
+    """Check the image; True if it held a committed log not yet installed."""
+    r = subprocess.run([MKFS, "-c", str(image)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    assert r.returncode == 0, f"the file system is inconsistent:\n{r.stdout}"
+    return "replayed a committed log" in r.stdout
+
+
+def read_file(image, path):
+    return subprocess.run([MKFS, "-p", str(image), "/" + path],
+                          stdout=subprocess.PIPE, check=True).stdout
+
+
+def check_state(image, last, original, where):
+    """Every operation up to `last` (the last one reported done) must be on
+    the disk; nothing the operations do not touch may change."""
+    t = tree(image)
+    problems = []
+    for name, attrs in original.items():
+        if t.get(name) != attrs:
+            problems.append(f"{name} changed: {t.get(name)} != {attrs}")
+    for i in range(last + 1):
+        kind = i % 5
+        if kind == 0:
+            if t.get(f"d{i}", (0,))[0] != 1:
+                problems.append(f"directory d{i} (op {i}) missing")
+        elif kind == 1:
+            name = f"f{i}"
+            gone = i + 3 <= last
+            if gone and name in t:
+                problems.append(f"{name} still there after op {i + 3} unlinked it")
+            if not gone:
+                got = t.get(name)
+                if not got or got[0] != 2 or got[1] != size(i) or got[3] != fnv(content(i)):
+                    problems.append(f"{name} (op {i}) missing or wrong: {got}")
+        elif kind == 3:
+            name, src = f"l{i}", i - 2
+            got = t.get(name)
+            if not got or got[1] != size(src) or got[3] != fnv(content(src)):
+                problems.append(f"{name} (op {i}) missing or wrong: {got}")
+            elif i + 1 <= last and got[2] != 1:
+                problems.append(f"{name}: nlink {got[2]} after f{src} was unlinked")
+            elif i + 1 > last and got[2] not in (1, 2):
+                problems.append(f"{name}: nlink {got[2]}")
+    # The log: every reported entry, then possibly a few more whole ones.
+    want = b"".join(log_entry(i) for i in range(last + 1) if i % 5 == 2)
+    if want:
+        got = read_file(image, "log") if "log" in t else b""
+        extra = got[len(want):]
+        if not got.startswith(want) or len(extra) % 16 or \
+                any(not re.fullmatch(rb"entry +\d+\n", extra[k:k + 16])
+                    for k in range(0, len(extra), 16)):
+            problems.append(f"log wrong: {len(got)} bytes, want {len(want)} first")
+    assert not problems, f"{where}: after op {last}:\n  " + "\n  ".join(problems[:10])
+
+
+@pytest.mark.points(10)
+def test_crash_recovery(boot, cpus, tmp_path):
+    seed = int(os.environ.get("GRADE_SEED", "0")) or random.randrange(1, 1 << 30)
+    rng = random.Random(seed)
+    fresh = os.path.join(ROOT, "fs.img")
+    original = tree(fresh)
+    replays = 0
+    for point in range(KILLS):
+        disk = conftest.fresh_disk(tmp_path / f"crash{point}.img")
+        target = rng.randrange(0, 70)
+        delay = rng.choice([0, 0, rng.uniform(0, 0.03)])
+        where = f"seed {seed}, kill point {point} (after op {target} + {delay * 1000:.0f} ms)"
+        con = boot("init", cpus=cpus, args="crashtest", disk=disk)
+        con.expect(rf"^done {target}\n", timeout=60)
+        if delay:
+            time.sleep(delay)
+        con.kill()
+        done = [int(n) for n in re.findall(r"^done (\d+)$", con.output, re.M)]
+        assert "crashtest:" not in con.output, f"{where}: {con.output[-500:]}"
+        last = max(done)
+        replays += fsck(disk)
+        check_state(disk, last, original, where + ", killed image")
+        con = boot("init", cpus=cpus, args="echo recovered", disk=disk)
+        con.expect(r"^recovered", timeout=30)
+        con.wait_exit(timeout=20)
+        assert not fsck(disk), f"{where}: the guest did not install the committed log at mount"
+        check_state(disk, last, original, where + ", after the guest recovered it")
+    print(f"{KILLS} kills, {replays} with a committed log to replay (seed {seed})")

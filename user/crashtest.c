@@ -1,0 +1,70 @@
+// crashtest: file-system operations, one after another, forever; after
+// each one has returned it prints "done <i>".  The grader kills the machine
+// at varied points, then checks that every operation reported done is on
+// the disk (and that the file system is consistent).  Operation i:
+//
+//   i%5 == 0   mkdir d<i>
+//   i%5 == 1   create f<i>, write size(i) bytes in 1000-byte writes, close
+//   i%5 == 2   append the 16-byte line "entry <i>" to "log"
+//   i%5 == 3   link f<i-2> to l<i>
+//   i%5 == 4   unlink f<i-3> (it lives on as l<i-1>)
+//
+// grade/test_crash.py models the same sequence; keep them in step.
+#include "lib.h"
+
+static uint64 size(int i) { return (uint64)(i * 2971) % 14000; }
+static char byte(int i, uint64 j) { return (char)((i * 31 + j * 7) & 0xFF); }
+
+static void fail(const char *what, int i, int r)
+{
+  printf("crashtest: op %d: %s: %s\n", i, what, errstr(r));
+  exit(1);
+}
+
+int main(int argc, char **argv)
+{
+  char name[32], name2[32], buf[1000];
+  for (int i = 0;; i++) {
+    int fd, r;
+    switch (i % 5) {
+    case 0:
+      snprintf(name, sizeof name, "d%d", i);
+      if ((r = mkdir(name)) < 0)
+        fail("mkdir", i, r);
+      break;
+    case 1:
+      snprintf(name, sizeof name, "f%d", i);
+      if ((fd = open(name, O_CREATE | O_WRONLY)) < 0)
+        fail("create", i, fd);
+      for (uint64 off = 0; off < size(i); off += sizeof buf) {
+        uint64 n = size(i) - off < sizeof buf ? size(i) - off : sizeof buf;
+        for (uint64 j = 0; j < n; j++)
+          buf[j] = byte(i, off + j);
+        if ((r = write(fd, buf, n)) != (int)n)
+          fail("write", i, r);
+      }
+      close(fd);
+      break;
+    case 2:
+      if ((fd = open("log", O_CREATE | O_WRONLY | O_APPEND)) < 0)
+        fail("open log", i, fd);
+      snprintf(buf, sizeof buf, "entry %9d\n", i);
+      if ((r = write(fd, buf, 16)) != 16)
+        fail("append", i, r);
+      close(fd);
+      break;
+    case 3:
+      snprintf(name, sizeof name, "f%d", i - 2);
+      snprintf(name2, sizeof name2, "l%d", i);
+      if ((r = link(name, name2)) < 0)
+        fail("link", i, r);
+      break;
+    case 4:
+      snprintf(name, sizeof name, "f%d", i - 3);
+      if ((r = unlink(name)) < 0)
+        fail("unlink", i, r);
+      break;
+    }
+    printf("done %d\n", i);
+  }
+}
