@@ -148,3 +148,26 @@ def test_usertests(boot, cpus, tmp_path):
     con.expect(r"init exited with status 0")
     con.wait_exit(timeout=20)
     fsck(disk)
+
+
+# The file-system rows of make bench, checked under -icount.
+FS_BENCH_TARGETS = {
+    "fs_create": 500000,
+    "fs_write": 50000,
+    "fs_read": 3000,
+    "spawn_wait": 200000,
+}
+
+
+@pytest.mark.points(3)
+@pytest.mark.cpus(1)
+def test_fs_bench_targets(boot, cpus):
+    con = boot("init", cpus=cpus, args="fsbench", icount=True,
+               fail_on=[r"^panic:", r"FAIL"])
+    con.expect(r"^bench spawn_wait \d+ insn/", timeout=120)
+    got = {name: int(n) for name, n in
+           re.findall(r"^bench (\w+) (\d+) insn/", con.output, re.M)}
+    missing = [b for b in FS_BENCH_TARGETS if b not in got]
+    assert not missing, f"benchmarks missing from the output: {missing}"
+    over = {b: (got[b], t) for b, t in FS_BENCH_TARGETS.items() if got[b] > t}
+    assert not over, f"over target (measured, target): {over}"

@@ -227,6 +227,8 @@ struct syspub {                   // at USYS
   uint64  irq_instret;            // instret when the last device interrupt trapped
   uint64  irq_hart;               //   and the hart it trapped on (for benchmarks)
   uint64  disk_blocks;            // size of the disk in blocks (0: no disk)
+  uint64  idle_instret;           // instret that passed while harts sat in wfi,
+                                  // all harts together (benchmarks subtract it)
 };
 
 #define uenvs  ((volatile struct envpub *)UENVS)

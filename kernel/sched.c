@@ -110,10 +110,13 @@ void schedule(void)
     // wfi with interrupts still off: it returns as soon as one is pending
     // (even one that arrived before it), and only then do we take it.
     // Enabling first would lose a wakeup that came between the two.
+    uint64 t0 = rdinstret_k();
     asm volatile("wfi");
+    uint64 idle = rdinstret_k() - t0;
     intr_on();
     intr_off();
     acquire(&klock);
+    syspub.idle_instret += idle;           // (under -icount a wait warps the clock)
     idle_harts &= ~(1UL << c->hartid);
   }
 }

@@ -150,7 +150,21 @@ void  *sbrk(int64 n);                // grow the heap; pages appear on first tou
 int    page_map(uint64 va, uint64 perm);      // allocate a zeroed page at va
 int    page_unmap(uint64 va);
 pte_t  uvpt_pte(uint64 va);          // the leaf PTE for va, 0 if none (reads UVPT)
-int    user_ok(const void *p, uint64 n, int write);   // a buffer the program may pass
+// May the library touch [p, p+n) for the program (write: store into it)?
+// So read(fd, bad, n) returns -E_FAULT, as on Unix, instead of faulting in
+// the library.  The stack and the program's image and heap (readable;
+// writable from .data on) are decided here without a PTE lookup.
+extern uint64 ulib_brk;
+extern char data_start[];
+int    user_ok_slow(const void *p, uint64 n, int write);
+static inline int user_ok(const void *p, uint64 n, int write)
+{
+  uint64 va = (uint64)p, e = va + n;
+  if (e >= va && ((va >= USTACKTOP - USTACKPAGES * PGSIZE && e <= USTACKTOP) ||
+                  (va >= (write ? (uint64)data_start : UTEXT) && e <= ulib_brk)))
+    return 1;
+  return user_ok_slow(p, n, write);
+}
 int    user_str_ok(const char *s, uint64 max);
 
 // ---- upcall.c: exceptions at user level ----

@@ -9,7 +9,8 @@
 #define UTEMP    (STACKBOT - 2 * PGSIZE)       // scratch mapping for page copies
 
 extern char end[];
-static uint64 heap_start, brk;
+static uint64 heap_start;
+uint64 ulib_brk;                                     // (user_ok in lib.h reads it)
 
 // The leaf PTE that maps va in my address space, or 0.
 pte_t uvpt_pte(uint64 va)
@@ -53,13 +54,13 @@ int page_unmap(uint64 va)
 void *sbrk(int64 n)
 {
   if (!heap_start)
-    heap_start = brk = ((uint64)end + PGSIZE - 1) & ~(PGSIZE - 1);
-  uint64 old = brk, nb = brk + n;
+    heap_start = ulib_brk = ((uint64)end + PGSIZE - 1) & ~(PGSIZE - 1);
+  uint64 old = ulib_brk, nb = ulib_brk + n;
   if ((n > 0 && (nb < old || nb > HEAPMAX)) || (n < 0 && (nb > old || nb < heap_start)))
     return (void *)-1;
   for (uint64 va = (nb + PGSIZE - 1) & ~(PGSIZE - 1); n < 0 && va < old; va += PGSIZE)
     page_unmap(va);
-  brk = nb;
+  ulib_brk = nb;
   return (void *)old;
 }
 
@@ -98,23 +99,22 @@ static int pgfault(struct uframe *f)
     return cow_fault(va, pte) == 0;
   if (pte & PTE_V)
     return 0;                                    // a real protection fault
-  int lazy = (heap_start && va >= heap_start && va < brk) || (va >= STACKBOT && va < USTACKTOP);
+  int lazy = (heap_start && va >= heap_start && va < ulib_brk) || (va >= STACKBOT && va < USTACKTOP);
   if (!lazy || f->cause == CAUSE_FETCH_PAGE)
     return 0;
   return page_map(va, PTE_R | PTE_W) == 0;
 }
 
-// May the library touch [va, va+n) for the program (write: store into
-// it)?  Mapped pages with the permission, copy-on-write pages for a write,
-// and the not-yet-touched lazy heap and stack count.  So read(fd, bad, n)
-// returns -E_FAULT, as on Unix, instead of faulting in the library.
-int user_ok(const void *p, uint64 n, int write)
+// user_ok() (lib.h) for buffers outside the stack and the program's image
+// and heap: mapped pages with the permission, copy-on-write pages for a
+// write, and the not-yet-touched lazy heap and stack count.
+int user_ok_slow(const void *p, uint64 n, int write)
 {
   uint64 va = (uint64)p;
-  if (n == 0)
-    return 1;
   if (va + n < va || va + n > UTOP)
     return 0;
+  if (n == 0)
+    return 1;
   for (uint64 pg = va & ~(PGSIZE - 1); pg < va + n; pg += PGSIZE) {
     pte_t pte = uvpt_pte(pg);
     if (pte & PTE_V) {
@@ -122,7 +122,7 @@ int user_ok(const void *p, uint64 n, int write)
         return 0;
       continue;
     }
-    int lazy = (heap_start && pg >= heap_start && pg < brk) || (pg >= STACKBOT && pg < USTACKTOP);
+    int lazy = (heap_start && pg >= heap_start && pg < ulib_brk) || (pg >= STACKBOT && pg < USTACKTOP);
     if (!lazy)
       return 0;
   }

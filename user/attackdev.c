@@ -11,7 +11,8 @@ int main(int argc, char **argv)
   expect_err(sys_irq_claim(IRQ_UART, 0), E_BUSY, "claim the console's interrupt");
   expect_err(sys_irq_ack(IRQ_UART), E_PERM, "acknowledge the console's interrupt");
   expect_err(sys_irq_claim(1, 0), E_INVAL, "claim the disk's interrupt (virtio, PLIC 1)");
-  expect_err(sys_irq_claim(0, 0), E_INVAL, "claim interrupt 0");
+  expect_err(sys_irq_claim(IRQ_CHILD, IRQ_UPCALL), E_INVAL, "claim IRQ_CHILD (0, no device) as an upcall");
+  check(sys_irq_claim(IRQ_CHILD, 0) == 0 && sys_irq_ack(IRQ_CHILD) == 0, "IRQ_CHILD is for anyone");
   expect_err(sys_irq_claim(-1, 0), E_INVAL, "claim interrupt -1");
   expect_err(sys_irq_claim(1000, 0), E_INVAL, "claim interrupt 1000");
   expect_err(sys_irq_ack(1000), E_INVAL, "acknowledge interrupt 1000");
