@@ -29,7 +29,7 @@ MARCH := $(shell $(CC) -march=rv64imac_zicsr_zifencei -mabi=lp64 -c -x c /dev/nu
 CFLAGS  = -march=$(MARCH) -mabi=lp64 -mcmodel=medany -mno-relax -O2 -g -Wall -Werror
 CFLAGS += -ffreestanding -fno-builtin -fno-common -nostdlib -fno-stack-protector
 CFLAGS += -fno-pie -fno-asynchronous-unwind-tables
-CFLAGS += -Ikernel -Iulib -MMD -MP
+CFLAGS += -Ikernel -Iulib -Iulib/xv6 -MMD -MP   # ulib/xv6: xv6's headers, for xv6 programs
 LDFLAGS = -z max-page-size=4096 --no-relax
 
 KSRCS  = $(wildcard kernel/*.c) $(filter-out kernel/progs.S,$(wildcard kernel/*.S))

@@ -171,3 +171,11 @@ def test_fs_bench_targets(boot, cpus):
     assert not missing, f"benchmarks missing from the output: {missing}"
     over = {b: (got[b], t) for b, t in FS_BENCH_TARGETS.items() if got[b] > t}
     assert not over, f"over target (measured, target): {over}"
+
+
+@pytest.mark.points(3)
+def test_xv6_programs_run_unchanged(boot, cpus):
+    """user/xv6test.c includes only xv6's headers and checks xv6's semantics."""
+    con = boot("init", cpus=cpus, args="xv6test", fail_on=[r"^panic:", r"FAIL"])
+    con.expect(r"^xv6test: all OK", timeout=60)
+    con.expect(r"init exited with status 0")

@@ -191,6 +191,11 @@ int    expect_err(int64 got, int want, const char *what);  // "prog: BROKEN: ...
 int    check_failures(void);
 int    check_report(void);           // "prog: all OK" or the failure count; exit status
 
+// ---- xv6.c: the rest of xv6's API (programs written for xv6 include
+// ulib/xv6/user/user.h instead of this file) ----
+int    getpid(void);                 // my env id
+char  *gets(char *buf, int max);     // a line from fd 0
+
 // ---- time.c: xv6's clock, in ticks of 1/10 s ----
 int    uptime(void);
 int    sleep(int ticks);
