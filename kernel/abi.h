@@ -29,7 +29,7 @@
 #define SYS_getbootarg     13  // (buf, len): copy the boot arguments; their length
 #define SYS_env_grant      14  // (envid, rights): give a descendant rights the caller holds
 #define SYS_irq_claim      15  // (irq, flags): become the owner of a PLIC source
-                               //   (IRQ_CHILD: be told when a child exits)
+                               //   (IRQ_CHILD, IRQ_DISK: be told of my own events)
 #define IRQ_UPCALL         1   //   flag: an upcall when the owner is not in pct_recv
 #define SYS_irq_ack        16  // (irq): serviced: complete and unmask the source
 #define SYS_dev_map        17  // (dev, va): map a device's registers at va
@@ -57,9 +57,13 @@
 // Devices for SYS_dev_map (the kernel's own devices are not in this list).
 #define DEV_UART     0                    // NS16550A registers, one page; PLIC source 10
 #define IRQ_UART     10
-#define IRQ_CHILD    0                    // not a device: "a child of yours exited"
-                                          // (PLIC source 0 does not exist); any env
-                                          // may claim it, for itself
+// Two sources are events about the claimer itself, which any env may
+// claim (with or without IRQ_UPCALL); they make nobody a device's owner.
+#define IRQ_CHILD    0                    // "a child of yours exited" (PLIC source 0
+                                          // does not exist)
+#define IRQ_DISK     1                    // "an asynchronous disk request of yours
+                                          // finished": blk_wait collects it (the
+                                          // disk's own source 1 stays the kernel's)
 
 // Disk blocks (4096 bytes).  An env holds up to NBLKCAP capabilities, each
 // an extent [start, start+count) with rights; the first env holds the whole

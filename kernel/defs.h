@@ -68,6 +68,7 @@ struct env {
   int irq_upcall;                  // interrupts come as upcalls when not waiting
   int upcall_pending;              // an interrupt upcall waits for delivery
   int child_notify;                // wants IRQ_CHILD when a child exits
+  int disk_notify;                 // wants IRQ_DISK when an async request ends
   struct blkcap blkcaps[NBLKCAP];  // disk extents it may use
   uint64 io_busy, io_done, io_err; // asynchronous disk requests, one bit per tag
   uint64 io_wait;                  // tags it waits for in blk_wait (0: a sync request)
@@ -172,6 +173,7 @@ void   upcall_deliver(struct env *e, uint64 cause, uint64 tval);
 void   upcall_unbind(struct env *e, uint64 va);
 int    irq_upcall_deliver(struct env *e);
 void   child_exited(struct env *p);
+void   irq_notify_env(struct env *e, int irq);
 void   userret(struct trapframe *tf) __attribute__((noreturn));
 extern char uservec[], kernelvec[];
 

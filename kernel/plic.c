@@ -86,8 +86,14 @@ uint64 sys_irq_claim(uint64 irq, uint64 flags, uint64 a2, uint64 a3, uint64 a4, 
   struct env *e = mycpu()->env;
   const struct device *d = device_for_irq(irq);
   int64 r = 0;
-  if (irq == IRQ_CHILD && flags == 0) {
-    e->child_notify = 1;                   // see child_exited()
+  if ((irq == IRQ_CHILD || irq == IRQ_DISK) && (flags & ~(uint64)IRQ_UPCALL) == 0) {
+    acquire(&klock);                       // events about the caller itself:
+    if (irq == IRQ_CHILD)                  // no device is claimed
+      e->child_notify = 1;
+    else
+      e->disk_notify = 1;
+    e->irq_upcall = flags & IRQ_UPCALL;
+    release(&klock);
     return 0;
   }
   if (!d || (flags & ~(uint64)IRQ_UPCALL))
@@ -116,7 +122,7 @@ uint64 sys_irq_ack(uint64 irq, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint6
   int64 r = 0;
   if (irq >= NIRQ)
     return -E_INVAL;
-  if (irq == IRQ_CHILD)
+  if (irq == IRQ_CHILD || irq == IRQ_DISK)
     return 0;                              // nothing to complete
   acquire(&klock);
   if (irqs[irq].owner != e->id)
@@ -169,24 +175,30 @@ struct env *plic_intr(void)
     irq_enable(irq, 0);                    // first: a disabled source ignores it)
     return 0;
   }
-  o->irq_notify |= 1U << irq;
-  pct_notify(o);
-  if (o->irq_notify && o->irq_upcall && o->upcall) {
-    o->upcall_pending = 1;               // delivered when it next resumes:
-    if (o->hart >= 0 && o->hart != h)    // make it trap if it runs elsewhere
-      sbi_send_ipi(1UL << o->hart);
-  }
+  irq_notify_env(o, irq);
   return o->ipc == IPC_NONE && o->status == ENV_RUNNABLE && o->hart < 0 && !o->dying ? o : 0;
 }
 
-// A child of p exited: tell p, if it asked, as interrupt IRQ_CHILD (a
-// pending bit, so an exit while p is busy is not lost).  Needs klock.
+// Tell e that interrupt irq happened: a pending bit (so nothing is lost
+// while e is busy), delivered as a PCT message (sender 0) if e waits in
+// pct_recv, else as an upcall if e asked for those.  Needs klock.
+void irq_notify_env(struct env *e, int irq)
+{
+  e->irq_notify |= 1U << irq;
+  pct_notify(e);
+  if (e->irq_notify && e->irq_upcall && e->upcall) {
+    e->upcall_pending = 1;                 // delivered when it next resumes:
+    if (e->hart >= 0 && e->hart != mycpu()->hartid)
+      sbi_send_ipi(1UL << e->hart);        // make it trap if it runs elsewhere
+  }
+}
+
+// A child of p exited: tell p, if it asked, as interrupt IRQ_CHILD.
 void child_exited(struct env *p)
 {
   if (!p || !p->child_notify || p->status == ENV_EXITED)
     return;
-  p->irq_notify |= 1U << IRQ_CHILD;
-  pct_notify(p);
+  irq_notify_env(p, IRQ_CHILD);
   wake_idle();
 }
 

@@ -254,6 +254,8 @@ void virtio_disk_intr(void)
       e->io_done |= bit;
       if (r->status != 0)
         e->io_err |= bit;
+      if (e->disk_notify)
+        irq_notify_env(e, IRQ_DISK);
       if (e->ipc == IPC_IO && (e->io_wait & bit)) {
         blk_wait(e);                 // collects it (and any others finished)
         e->ipc = IPC_NONE;

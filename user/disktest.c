@@ -29,6 +29,16 @@ static void touch(uint64 va, int n)
     *(volatile char *)(va + i * PGSIZE) = 0;
 }
 
+static volatile int disk_upcalls;
+static volatile uint64 disk_mask;
+
+static int on_disk_irq(struct uframe *f)
+{
+  disk_upcalls++;
+  disk_mask = f->tval;
+  return 1;
+}
+
 int main(int argc, char **argv)
 {
   uint64 nblocks = usys->disk_blocks;
@@ -158,6 +168,30 @@ int main(int argc, char **argv)
   check(t >= 0 && sys_blk_wait(1UL << t, &failed) == (int64)(1UL << t), "asynchronous read");
   for (int k = 0; k < 4; k++)
     check(same(BUF2 + 2 * k * PGSIZE, 2, 50 + k), "asynchronous data %d", k);
+
+  // completion by upcall: claim IRQ_DISK with IRQ_UPCALL, start a read,
+  // keep computing; the upcall says the request is done, blk_wait collects
+  check(sys_irq_claim(IRQ_DISK, IRQ_UPCALL) == 0, "claim IRQ_DISK");
+  set_handler(CAUSE_IRQ, on_disk_irq);
+  memset((void *)BUF2, 0, 8 * PGSIZE);
+  disk_upcalls = 0;
+  t = sys_blk_io(BLK_READ | BLK_ASYNC, 2000, (void *)BUF2, 8);
+  uint64 spins = 0, t0 = rdtime();
+  while (!disk_upcalls && rdtime() - t0 < 100000000UL)   // 10 s: no system call in here
+    spins++;
+  check(disk_upcalls >= 1 && (disk_mask & (1U << IRQ_DISK)), "no completion upcall (%d, mask %lx)",
+        disk_upcalls, disk_mask);
+  check(t >= 0 && sys_blk_wait(1UL << t, &failed) == (int64)(1UL << t) && failed == 0,
+        "collect the request the upcall announced");
+  check(same(BUF2, 2, 50), "data read with completion by upcall");
+  // completion by PCT: a request finishing while I wait in pct_recv wakes me
+  // with a message from the kernel (sender 0)
+  sys_irq_claim(IRQ_DISK, 0);
+  t = sys_blk_io(BLK_READ | BLK_ASYNC, 2000, (void *)BUF2, 8);
+  struct pct_msg m;
+  int64 from = sys_pct_recv(0, &m);
+  check(from == 0 && (m.w[0] & (1U << IRQ_DISK)), "completion by PCT: from %ld mask %lx", from, m.w[0]);
+  check(sys_blk_wait(1UL << t, &failed) == (int64)(1UL << t), "collect after the PCT");
 
   // a page the disk is writing cannot be made copy-on-write meanwhile
   t = sys_blk_io(BLK_READ | BLK_ASYNC, 2000, (void *)BUF2, 8);
