@@ -179,3 +179,86 @@ def test_xv6_programs_run_unchanged(boot, cpus):
     con = boot("init", cpus=cpus, args="xv6test", fail_on=[r"^panic:", r"FAIL"])
     con.expect(r"^xv6test: all OK", timeout=60)
     con.expect(r"init exited with status 0")
+
+
+@pytest.mark.points(2)
+def test_attack_file_server(boot, cpus):
+    con = boot("init", cpus=cpus, args="attackfs", fail_on=[r"^panic:", r"BROKEN|FAIL"])
+    con.expect(r"^attackfs: all OK", timeout=60)
+    con.expect(r"init exited with status 0")
+
+
+# ---- a damaged disk ----
+
+import struct
+
+BSIZE = 4096
+
+
+class Image:
+    """Just enough of the on-disk format (ulib/fsformat.h) to damage it."""
+
+    def __init__(self, path):
+        self.path = path
+        with open(path, "rb") as f:
+            self.data = bytearray(f.read())
+        (self.magic, self.size, self.nblocks, self.ninodes, self.nlog,
+         self.logstart, self.inodestart, self.bmapstart,
+         self.datastart) = struct.unpack_from("<9I", self.data, BSIZE)
+
+    def inode_off(self, inum):
+        return self.inodestart * BSIZE + inum * 64
+
+    def addrs(self, inum):
+        return list(struct.unpack_from("<13I", self.data, self.inode_off(inum) + 12))
+
+    def set_addr(self, inum, i, value):
+        struct.pack_into("<I", self.data, self.inode_off(inum) + 12 + 4 * i, value)
+
+    def lookup(self, name):
+        """The inode number of a name in the root directory (direct blocks)."""
+        size = struct.unpack_from("<I", self.data, self.inode_off(1) + 8)[0]
+        for off in range(0, size, 32):
+            b = self.addrs(1)[off // BSIZE]
+            inum, raw = struct.unpack_from("<H30s", self.data, b * BSIZE + off % BSIZE)
+            if inum and raw.rstrip(b"\0").decode() == name:
+                return inum, b * BSIZE + off % BSIZE
+        raise KeyError(name)
+
+    def save(self):
+        with open(self.path, "wb") as f:
+            f.write(self.data)
+
+
+@pytest.mark.points(3)
+def test_corrupt_file_system(boot, cpus, tmp_path):
+    import conftest
+    disk = conftest.fresh_disk(tmp_path / "bad.img")
+    img = Image(disk)
+    readme, _ = img.lookup("README.md")
+    img.set_addr(readme, 0, 0x7FFFFFFF)            # a block far past the disk
+    wc, _ = img.lookup("wc")
+    img.set_addr(wc, 1, img.logstart)              # a data block in the log
+    _, ent = img.lookup("ln")
+    struct.pack_into("<H", img.data, ent, 60000)   # an entry naming no inode
+    img.save()
+    con = shell(boot, cpus, disk=disk)
+    assert "file system corrupt" in con.run("cat README.md")
+    assert "file system corrupt" in con.run("wc wc")
+    assert "file system corrupt" in con.run("ln")
+    assert con.run("echo the rest still works") == "the rest still works\n"
+    assert "README.md" in con.run("ls")
+    assert con.run("echo fresh > new; cat new") == "fresh\n"
+    halt(con)
+
+
+@pytest.mark.points(1)
+@pytest.mark.cpus(1)
+def test_disk_without_a_file_system(boot, cpus, tmp_path):
+    disk = tmp_path / "blank.img"
+    with open(disk, "wb") as f:
+        f.truncate(32 << 20)
+    con = boot("init", cpus=cpus, disk=disk)
+    con.expect(r"init: no file system: file system corrupt")
+    con.expect(r"init exited with status 1")
+    con.wait_exit(timeout=20)
