@@ -249,6 +249,17 @@ int chdir(const char *path)
 
 const char *getcwd(void) { return cwd; }
 
+// The next entry of the directory open at fd, skipping free slots: 1 and
+// *de filled in, 0 at the end, or an error.
+int readdir(int fd, struct dirent *de)
+{
+  int r;
+  while ((r = read(fd, de, sizeof *de)) == sizeof *de)
+    if (de->inum)
+      return 1;
+  return r < 0 ? r : 0;
+}
+
 // For spawn: the working directory goes to the child.
 void cwd_set(const char *dir)
 {

@@ -105,6 +105,7 @@ int    unlink(const char *path);
 int    link(const char *old, const char *new);
 int    chdir(const char *path);
 const char *getcwd(void);
+int    readdir(int fd, struct dirent *de);   // next entry of a directory: 1, 0 at the end
 int64  seek(int fd, int64 off);        // set the offset of a file; the new offset
 int    abspath(const char *path, char *out);   // cwd + path, "." and ".." resolved
 

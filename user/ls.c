@@ -25,9 +25,7 @@ static int ls(const char *path)
   }
   struct dirent de;
   char name[DIRSIZ + 1], full[MAXPATH];
-  while (read(fd, &de, sizeof de) == sizeof de) {
-    if (de.inum == 0)
-      continue;
+  while (readdir(fd, &de) == 1) {
     memcpy(name, de.name, DIRSIZ);
     name[DIRSIZ] = 0;
     snprintf(full, sizeof full, "%s/%s", path, name);
