@@ -120,7 +120,8 @@
 #define E_CORRUPT    25  // the file system is damaged
 #define E_FBIG       26  // file too large
 #define E_NOEXEC     27  // not an executable (bad ELF)
-#define NERRORS      28
+#define E_MLINK      28  // too many links
+#define NERRORS      29
 
 // ---- Sv39 page-table entries ----
 #define PTE_V   (1UL << 0)

@@ -31,6 +31,7 @@ static const char *const messages[NERRORS] = {
   [E_CORRUPT]    = "file system corrupt",
   [E_FBIG]       = "file too large",
   [E_NOEXEC]     = "not an executable",
+  [E_MLINK]      = "too many links",
 };
 
 // The message for err, which may be E_xxx or a system call's -E_xxx;

@@ -38,7 +38,6 @@ int fd_alloc(int dev, int mode)
     FD(fd)->dev = dev;
     FD(fd)->mode = mode;
     FD(fd)->offset = 0;
-    FD(fd)->fileid = -1;
     return fd;
   }
   return -E_BADF;

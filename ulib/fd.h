@@ -13,7 +13,7 @@ struct fdesc {                     // the shared page of an open descriptor
   int dev;                         // FD_CONS, FD_PIPE, FD_FILE
   int mode;                        // O_RDONLY, O_WRONLY, O_RDWR
   uint64 offset;
-  int32 fileid;                    // FD_FILE: the file server's open-file id
+  uint64 handle;                   // FD_FILE: the file server's open file (id | secret<<32; 0: none)
   uint32 inum;                     //   and the inode
   int append;                      //   O_APPEND: every write at the end
 };
@@ -21,10 +21,10 @@ struct fdesc {                     // the shared page of an open descriptor
 // Requests to the file server (fsserv.c); paths go in a page offered with
 // the call (a second path at +MAXPATH).  Reply: w0 = result or -error.
 #define FS_OPEN   1   // w1 = flags; page: path -> w0 = id, w1 = size, w2 = type|major<<16; page: fd
-#define FS_READ   2   // w1 = id | n<<32, w2 = offset -> w0 = bytes, w1 = start in the page granted
-#define FS_WRITE  3   // w1 = id | n<<32, w2 = offset (~0: append); page: bytes -> w0 = bytes, w1 = offset
+#define FS_READ   2   // w1 = handle | n<<16, w2 = offset -> w0 = bytes, w1 = start in the page granted
+#define FS_WRITE  3   // w1 = handle | n<<16, w2 = offset (~0: append); page: bytes -> w0 = bytes, w1 = offset
 #define FS_STAT   4   // page: path -> w1 = type | nlink<<16 | inum<<32, w2 = size
-#define FS_FSTAT  5   // w1 = id -> as FS_STAT
+#define FS_FSTAT  5   // w1 = handle -> as FS_STAT
 #define FS_MKDIR  6   // page: path
 #define FS_MKNOD  7   // w1 = major | minor<<16; page: path
 #define FS_UNLINK 8   // page: path

@@ -125,14 +125,16 @@ static int file_read(int fd, struct fdesc *f, void *buf, int n)
   int done = 0;
   while (done < n) {
     uint64 want = n - done < (int)PGSIZE ? n - done : PGSIZE;
-    int64 r = fscall(FS_READ, (uint64)f->fileid | want << 32, f->offset, 0, &m);
+    int64 r = fscall(FS_READ, f->handle | want << 16, f->offset, 0, &m);
     if (r <= 0) {
       if (r < 0 && done == 0)
         return r;
       break;
     }
-    if (!m.perm || r > (int64)want || m.w[1] + r > PGSIZE)
+    if (!m.perm || r > (int64)want || m.w[1] + r > PGSIZE) {
+      sys_pte_set(0, UIPC, 0);
       return -E_INVAL;
+    }
     memcpy((char *)buf + done, (char *)UIPC + m.w[1], r);
     f->offset += r;
     done += r;
@@ -152,7 +154,7 @@ static int file_write(int fd, struct fdesc *f, const void *buf, int n)
   while (done < n) {
     uint64 want = n - done < (int)PGSIZE ? n - done : PGSIZE;
     memcpy((void *)UIOBUF, (const char *)buf + done, want);
-    int64 w = fscall(FS_WRITE, (uint64)f->fileid | want << 32, f->append ? ~0UL : f->offset,
+    int64 w = fscall(FS_WRITE, f->handle | want << 16, f->append ? ~0UL : f->offset,
                      UIOBUF | PTE_R, &m);
     if (w <= 0) {
       if (done == 0)
@@ -207,8 +209,8 @@ int fstat(int fd, struct stat *st)
   if (!user_ok(st, sizeof *st, 1))
     return -E_FAULT;
   struct fdesc *f = FD(fd);
-  if (f->dev == FD_FILE || (f->dev == FD_CONS && f->fileid >= 0)) {
-    int64 r = fscall(FS_FSTAT, f->fileid, 0, 0, &m);
+  if (f->handle) {                         // a file, or the console opened by name
+    int64 r = fscall(FS_FSTAT, f->handle, 0, 0, &m);
     if (r == 0)
       fill_stat(&m, st);
     return r;

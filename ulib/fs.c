@@ -73,6 +73,31 @@ static struct buf *lookup(uint32 blockno)
   return 0;
 }
 
+// Give slot i a page of its own again if a client still maps its page (a
+// read lends cache pages, read-only): the client keeps the old page as it
+// is, and never sees another block, or changes, in it.  0 or an error.
+static int unshare(int i, int copy)
+{
+  uint64 va = (uint64)BDATA(i);
+  pte_t pte = uvpt_pte(va);
+  if (!(pte & PTE_V) || upages[PTE_PPN(pte) - PPN_BASE].refs <= 1)
+    return 0;
+  int64 ppn = sys_page_alloc(0);
+  if (ppn < 0)
+    return ppn;
+  int r = sys_pte_set(0, SRVTMP, PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D));
+  if (r == 0 && copy)
+    memcpy((void *)(SRVTMP), (void *)va, PGSIZE);
+  if (r == 0)
+    r = page_unmap(va);                     // (the client's mapping keeps the old page)
+  if (r == 0)
+    r = sys_pte_set_from(0, va, PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D), SRVTMP);
+  sys_pte_set(0, SRVTMP, 0);
+  if (r < 0)
+    sys_page_free(ppn);
+  return r;
+}
+
 // A slot for blockno (not yet valid): a fresh page while the cache grows,
 // then the least recently used block that the current operation has not
 // changed.  Its page stays mapped: evicting only forgets the contents.
@@ -88,6 +113,8 @@ static struct buf *claim(uint32 blockno)
     for (i = lru_tail; i >= 0 && bufs[i].logged; i = bufs[i].prev)
       ;
     if (i < 0)
+      return 0;
+    if (unshare(i, 0) < 0)
       return 0;
     lru_unlink(i);
     hash_remove(i);
@@ -155,6 +182,9 @@ int log_write(struct buf *b)
     return 0;
   if (nlogged == LOGSIZE)
     return -E_NOSPC;                        // the operation is too big
+  int r = unshare(slot(b), 1);              // a reader must not see it change
+  if (r < 0)
+    return r;
   b->logged = 1;
   logged[nlogged++] = slot(b);
   return 0;
@@ -169,24 +199,26 @@ static int write_slots(const int16 *slots, int n, uint32 dst0)
   for (int i = 0; i < n; i++) {
     uint32 to = dst0 ? dst0 + i : bufs[slots[i]].blockno;
     int64 tag;
-    while ((tag = sys_blk_io(BLK_WRITE | BLK_ASYNC, to, BDATA(slots[i]), 1)) == -E_BUSY) {
+    while ((tag = sys_blk_io(BLK_WRITE | BLK_ASYNC, to, BDATA(slots[i]), 1)) == -E_BUSY && busy) {
       uint64 failed;
       int64 done = sys_blk_wait(busy, &failed);   // the queue is full: wait for some
       if (done < 0)
-        return done;
+        break;
       busy &= ~done;
       if (failed)
         err = -E_IO;
     }
-    if (tag < 0)
-      return tag;
+    if (tag < 0) {
+      err = tag;
+      break;                                // (the ones in flight are waited for)
+    }
     busy |= 1UL << tag;
   }
   while (busy) {
     uint64 failed;
     int64 done = sys_blk_wait(busy, &failed);
     if (done < 0)
-      return done;
+      return done;                          // (cannot happen: they are outstanding)
     busy &= ~done;
     if (failed)
       err = -E_IO;
@@ -217,25 +249,32 @@ int fs_commit(void)
   int r = write_slots(logged, nlogged, sb.logstart + 1);
   if (r == 0)
     r = write_header(nlogged);          // the commit point
-  if (r == 0)
-    r = write_slots(logged, nlogged, 0);
-  if (r == 0)
-    r = write_header(0);
   if (r < 0) {
-    fs_abort();                         // the cache must not run ahead of the disk
-    return r;
+    fs_abort();                         // not committed: the cache must not run
+    return r;                           // ahead of the disk
   }
+  // Committed: the operation has happened.  If the disk fails now, the log
+  // must not be reused while its header is on the disk; stop, and let the
+  // next mount install it.
+  if ((r = write_slots(logged, nlogged, 0)) < 0 || (r = write_header(0)) < 0)
+    panic("fs: the disk failed after a commit (%s); reboot to recover", errstr(r));
   log_done();
   ncommits++;
   return 0;
 }
 
-// Forget the current operation: its blocks are read again from the disk.
+// bhint: where to look for a free block next; ihint: a free inode.
+static uint32 bhint, ihint = 1;
+
+// Forget the current operation: its blocks are read again from the disk,
+// and the allocation hints start over (they may point past what it freed).
 void fs_abort(void)
 {
   for (int i = 0; i < nlogged; i++)
     hash_remove(logged[i]);
   log_done();
+  bhint = sb.datastart;
+  ihint = 1;
 }
 
 // At mount: copy a committed log home.
@@ -265,8 +304,6 @@ static int recover(void)
 }
 
 // ---- blocks ----
-
-static uint32 bhint;            // where to look for a free block next
 
 // A zeroed free block, marked used.  0 and *err if the disk is full.
 static uint32 balloc(int *err)
@@ -331,7 +368,6 @@ struct dinode *iget(uint32 inum, struct buf **bp, int *err)
   return (struct dinode *)bdata(b) + inum % IPB;
 }
 
-static uint32 ihint = 1;
 
 // A free inode of this type, nlink 0; 0 and *err if none.
 static uint32 ialloc(int type, int *err)
@@ -759,7 +795,9 @@ uint32 fs_create(const char *path, int type, int major, int minor, int *existed,
     if ((*err = dirlink(inum, ".", inum)) < 0 || (*err = dirlink(inum, "..", dir)) < 0)
       return 0;
     struct dinode *pd = iget(dir, &b, err);     // ".." names the parent
-    if (!pd || (*err = log_write(b)) < 0)
+    if (pd && pd->nlink >= MAXLINK)
+      *err = -E_MLINK;
+    if (!pd || *err < 0 || (*err = log_write(b)) < 0)
       return 0;
     pd->nlink++;
   }
@@ -826,6 +864,8 @@ int fs_link(const char *old, const char *new)
   uint32 dir = walkpath(new, 1, name, &err);
   if (!dir)
     return err;
+  if (d->nlink >= MAXLINK)
+    return -E_MLINK;
   if ((err = dirlink(dir, name, inum)) < 0)
     return err;
   d = iget(inum, &b, &err);
@@ -855,7 +895,8 @@ int fs_mount(void)
     return -E_CORRUPT;
   if (sb.size < 16 || sb.size > usys->disk_blocks || sb.nlog != LOGSIZE + 1 ||
       sb.logstart < 2 || sb.inodestart != sb.logstart + sb.nlog ||
-      sb.bmapstart < sb.inodestart + sb.ninodes / IPB || sb.datastart <= sb.bmapstart ||
+      sb.bmapstart < sb.inodestart + (sb.ninodes + IPB - 1) / IPB || sb.ninodes > 65536 ||
+      sb.datastart <= sb.bmapstart ||
       sb.datastart >= sb.size || sb.ninodes < 2 || (sb.size + BPB - 1) / BPB > sb.datastart - sb.bmapstart) {
     sb.size = 0;
     return -E_CORRUPT;

@@ -41,6 +41,8 @@ struct superblock {
 #define T_FILE     2
 #define T_DEVICE   3
 
+#define MAXLINK    30000              // names one inode may have (nlink is 16 bits)
+
 struct dinode {
   int16  type;                        // 0: free
   int16  major;                       // T_DEVICE: which device (1: console)

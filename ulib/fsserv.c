@@ -4,9 +4,12 @@
 //   client --pct_call FS_OPEN (page: the path)--> server: reply w0 = file
 //          id, page: the open file's shared page (the client maps it as
 //          its file descriptor, PTE_SHARE, so fork and dup share it)
-//   client --pct_call FS_READ(id, n, offset)--> server: reply w0 = bytes,
+//   client --pct_call FS_READ(handle|n, offset)--> server: reply w0 = bytes,
 //          w1 = where they start in the page granted (a cache page, read-only)
-//   client --pct_call FS_WRITE(id, n, offset) (page: the bytes)--> server
+//   client --pct_call FS_WRITE(handle|n, offset) (page: the bytes)--> server
+//
+// A handle is the open file's index and a random secret (id | secret<<32):
+// a client can name only open files it was given (or shares by fork).
 //
 // An open file lives while some env maps its shared page: the server
 // counts the page's mappings in the public page records (UPAGES), so a
@@ -20,8 +23,24 @@
 static struct open {
   uint32 inum;
   int mode;                     // O_RDONLY, O_WRONLY, O_RDWR (the server's copy)
+  uint32 secret;                // a request must name it: ids are not guessable
+  envid_t opener;               // for the per-env limit
 } opens[NOPEN];
 static int nopen_hint;
+#define NOPEN_ENV 64            // open files one env may hold (its children count apart)
+
+// A 32-bit number nobody can predict from outside: the counters mixed
+// (splitmix64).  Never 0.
+static uint32 new_secret(void)
+{
+  static uint64 state;
+  state += 0x9E3779B97F4A7C15UL ^ rdcycle() ^ (rdtime() << 17);
+  uint64 z = state;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+  z ^= z >> 31;
+  return (uint32)z ? (uint32)z : 1;
+}
 
 #define OPAGE(i) (SRVFD + (uint64)(i) * PGSIZE)
 
@@ -69,39 +88,51 @@ static void collect(void)
   }
 }
 
-static int open_alloc(uint32 inum, int mode)
+// A free entry for opener (the caller has run collect() already, outside
+// any transaction).  Its index, or an error.
+static int open_alloc(envid_t opener, int mode)
 {
-  for (int pass = 0; pass < 2; pass++) {
-    for (int n = 0; n < NOPEN; n++) {
-      int i = (nopen_hint + n) % NOPEN;
-      if (open_live(i))
-        continue;
-      if (page_map(OPAGE(i), PTE_R | PTE_W) < 0)
-        return -E_NO_MEM;
-      opens[i].inum = inum;
-      opens[i].mode = mode;
-      nopen_hint = i + 1;
-      return i;
-    }
-    collect();
+  int mine = 0, free = -1;
+  for (int n = 0; n < NOPEN; n++) {
+    int i = (nopen_hint + n) % NOPEN;
+    if (!open_live(i)) {
+      if (free < 0)
+        free = i;
+    } else if (opens[i].opener == opener)
+      mine++;
   }
-  return -E_MFILE;
+  if (free < 0 || mine >= NOPEN_ENV)
+    return -E_MFILE;
+  if (page_map(OPAGE(free), PTE_R | PTE_W) < 0)
+    return -E_NO_MEM;
+  opens[free].inum = 0;
+  opens[free].mode = mode;
+  opens[free].opener = opener;
+  opens[free].secret = new_secret();
+  nopen_hint = free + 1;
+  return free;
 }
 
-static struct open *lookup_open(uint64 id)
+// The open file a request names: w1 = id | n << 16 | secret << 32.
+static struct open *lookup_open(uint64 w1)
 {
-  return id < NOPEN && open_live(id) ? &opens[id] : 0;
+  uint64 id = w1 & 0xFFFF;
+  if (id >= NOPEN || !open_live(id) || opens[id].secret != (uint32)(w1 >> 32) || !opens[id].inum)
+    return 0;
+  return &opens[id];
 }
 
-// The path in the client's page: NUL-terminated within MAXPATH.
+// The path in the client's page, copied out first (another env sharing
+// that page could change it under us): NUL-terminated within MAXPATH.
+static char pathbuf[2][MAXPATH];
 static const char *path_arg(struct pct_msg *m, int second)
 {
   if (!(m->perm & PTE_R))
     return 0;
-  const char *p = (const char *)SRVRECV + (second ? MAXPATH : 0);
+  memcpy(pathbuf[second], (const char *)SRVRECV + (second ? MAXPATH : 0), MAXPATH);
   for (int i = 0; i < MAXPATH; i++)
-    if (p[i] == 0)
-      return p;
+    if (pathbuf[second][i] == 0)
+      return pathbuf[second];
   return 0;
 }
 
@@ -121,7 +152,7 @@ struct reply {
   uint64 page;                  // va | perm, or 0
 };
 
-static int64 do_open(struct pct_msg *m, struct reply *rp)
+static int64 do_open(struct pct_msg *m, envid_t from, struct reply *rp)
 {
   const char *path = path_arg(m, 0);
   int flags = m->w[1], err = 0, existed = 0, mode = flags & 3;
@@ -131,26 +162,25 @@ static int64 do_open(struct pct_msg *m, struct reply *rp)
     return -E_INVAL;
   uint32 inum;
   collect();
+  int id = open_alloc(from, mode);            // (before the transaction starts)
+  if (id < 0)
+    return id;
   if (flags & O_CREATE)
     inum = fs_create(path, T_FILE, 0, 0, &existed, &err);
   else
     inum = namei(path, &err);
-  if (!inum)
-    return done(err ? err : -E_NOENT);
-  struct dinode *d = iget(inum, 0, &err);
-  if (!d)
-    return done(err);
-  if (d->type == T_DIR && mode != O_RDONLY)
-    return done(-E_ISDIR);
-  if ((flags & O_TRUNC) && d->type == T_FILE && mode != O_RDONLY && (err = itrunc(inum)) < 0)
-    return done(err);
-  int id = open_alloc(inum, mode);
-  if (id < 0)
-    return done(id);
-  if ((err = done(0)) < 0) {
+  struct dinode *d = inum ? iget(inum, 0, &err) : 0;
+  if (d && d->type == T_DIR && mode != O_RDONLY)
+    err = -E_ISDIR;
+  else if (d && (flags & O_TRUNC) && d->type == T_FILE && mode != O_RDONLY)
+    err = itrunc(inum);
+  if (!inum && !err)
+    err = -E_NOENT;
+  if ((err = done(err)) < 0) {
     page_unmap(OPAGE(id));
     return err;
   }
+  opens[id].inum = inum;
   d = iget(inum, 0, &err);
   if (!d)
     return err;
@@ -158,7 +188,7 @@ static int64 do_open(struct pct_msg *m, struct reply *rp)
   f->dev = FD_FILE;
   f->mode = mode;
   f->offset = 0;
-  f->fileid = id;
+  f->handle = (uint64)id | (uint64)opens[id].secret << 32;
   f->inum = inum;
   rp->w[1] = d->size;
   rp->w[2] = (uint64)(uint16)d->type | (uint64)(uint16)d->major << 16;
@@ -168,8 +198,8 @@ static int64 do_open(struct pct_msg *m, struct reply *rp)
 
 static int64 do_read(struct pct_msg *m, struct reply *rp)
 {
-  struct open *o = lookup_open(m->w[1] & 0xFFFFFFFF);
-  uint64 n = m->w[1] >> 32;
+  struct open *o = lookup_open(m->w[1]);
+  uint64 n = (m->w[1] >> 16) & 0xFFFF;
   if (!o || o->mode == O_WRONLY)
     return -E_BADF;
   uint64 va, in;
@@ -183,8 +213,8 @@ static int64 do_read(struct pct_msg *m, struct reply *rp)
 
 static int64 do_write(struct pct_msg *m, struct reply *rp)
 {
-  struct open *o = lookup_open(m->w[1] & 0xFFFFFFFF);
-  uint64 n = m->w[1] >> 32, off = m->w[2];
+  struct open *o = lookup_open(m->w[1]);
+  uint64 n = (m->w[1] >> 16) & 0xFFFF, off = m->w[2];
   int err;
   if (!o || o->mode == O_RDONLY)
     return -E_BADF;
@@ -213,14 +243,14 @@ static int64 stat_reply(uint32 inum, struct reply *rp)
   return 0;
 }
 
-static int64 handle(struct pct_msg *m, struct reply *rp)
+static int64 handle(struct pct_msg *m, envid_t from, struct reply *rp)
 {
   const char *path = 0, *path2 = 0;
   int err = 0, existed;
   uint32 inum;
   switch (m->w[0]) {
   case FS_OPEN:
-    return do_open(m, rp);
+    return do_open(m, from, rp);
   case FS_READ:
     return do_read(m, rp);
   case FS_WRITE:
@@ -276,10 +306,12 @@ static void serve(envid_t caller)
       panic("file server: %s", errstr(from));
     struct reply rp = { { 0, 0, 0 }, 0 };
     if (from == 0 || m.kind != PCT_CALL) {  // interrupts, sends: nothing to answer
+      if (m.perm)
+        sys_pte_set(0, SRVRECV, 0);
       from = sys_pct_recv(SRVRECV, &m);
       continue;
     }
-    int64 r = handle(&m, &rp);
+    int64 r = handle(&m, from, &rp);
     if (m.perm)
       sys_pte_set(0, SRVRECV, 0);           // the client's page: done with it
     envid_t caller = from;

@@ -139,13 +139,24 @@ static int check_elf(struct elfhdr *eh)
   return 0;
 }
 
-static int check_segment(struct proghdr *ph)
+// A loadable segment must lie in the program's part of the address space
+// (below the library's pages), agree with its file offset modulo the page
+// size, and share no page with another segment (each page is filled once).
+static int check_segment(struct proghdr *ph, struct proghdr *all, int n)
 {
-  if (ph->filesz > ph->memsz || ph->vaddr < UTEXT || ph->memsz > USTACKTOP ||
-      ph->vaddr + ph->memsz > USTACKTOP - USTACKPAGES * PGSIZE - 4 * PGSIZE ||
-      ph->vaddr + ph->memsz < ph->vaddr || ph->off + ph->filesz < ph->off ||
-      (ph->vaddr % PGSIZE) != (ph->off % PGSIZE))
+  if (ph->filesz > ph->memsz || ph->vaddr < UTEXT || ph->memsz > ULIBPAGES ||
+      ph->vaddr + ph->memsz > ULIBPAGES || ph->vaddr + ph->memsz < ph->vaddr ||
+      ph->off + ph->filesz < ph->off || (ph->vaddr % PGSIZE) != (ph->off % PGSIZE))
     return -E_NOEXEC;
+  uint64 lo = ph->vaddr & ~(PGSIZE - 1), hi = ph->vaddr + ph->memsz;
+  for (int i = 0; i < n; i++) {
+    struct proghdr *q = &all[i];
+    if (q == ph || q->type != PT_LOAD || q->memsz == 0)
+      continue;
+    uint64 qlo = q->vaddr & ~(PGSIZE - 1), qhi = q->vaddr + q->memsz;
+    if (lo < ((qhi + PGSIZE - 1) & ~(PGSIZE - 1)) && qlo < ((hi + PGSIZE - 1) & ~(PGSIZE - 1)))
+      return -E_NOEXEC;
+  }
   return 0;
 }
 
@@ -164,7 +175,7 @@ envid_t spawn(const char *path, char **argv)
     return r == -E_INVAL ? -E_NOEXEC : r;
   }
   for (int i = 0; i < eh.phnum; i++)
-    if (ph[i].type == PT_LOAD && ((r = check_segment(&ph[i])) < 0 || ph[i].off + ph[i].filesz > st.size)) {
+    if (ph[i].type == PT_LOAD && ((r = check_segment(&ph[i], ph, eh.phnum)) < 0 || ph[i].off + ph[i].filesz > st.size)) {
       close(fd);
       return -E_NOEXEC;
     }

@@ -114,9 +114,11 @@ static int pipeline(struct stage *st, int ns, int bg)
       err(0, st[i].out, out);
       r = out;
     }
-    if (r == 0 && i + 1 < ns && !st[i].out && (r = pipe(p)) < 0)
-      err("cannot make a pipe", 0, r);
-    if (r == 0 && i + 1 < ns && !st[i].out)
+    // (The pipe is made even when this stage cannot run, so the next
+    // stage reads end-of-file instead of the terminal.)
+    if (i + 1 < ns && !st[i].out && pipe(p) < 0)
+      err("cannot make a pipe", 0, r = -E_NO_MEM);
+    if (p[1] >= 0)
       out = p[1];
     dup2(in >= 0 ? in : SAVED_IN, 0);
     dup2(out >= 0 ? out : SAVED_OUT, 1);

@@ -326,6 +326,38 @@ static int spawnexec(void)
   write(out, buf, 200);
   close(out);
   CHECK((r = spawn("badelf", argv)) == -E_NOEXEC, "spawn an ELF aimed at the kernel: %d", r);
+  // Whole ELFs with one bad segment: two segments on one page, and a
+  // segment over the library's pages (the fd table, the argument page).
+  struct stat est;
+  CHECK(stat("echo", &est) == 0, "stat echo");
+  char *img = malloc(est.size);
+  in = open("echo", O_RDONLY);
+  CHECK(img && read(in, img, est.size) == (int)est.size, "read echo");
+  close(in);
+  uint64 ph0 = *(uint64 *)(img + 32);
+  int nph = *(uint16 *)(img + 56), loads[4], nl = 0;
+  for (int i = 0; i < nph && nl < 4; i++)
+    if (*(uint32 *)(img + ph0 + 56 * i) == 1)
+      loads[nl++] = i;
+  CHECK(nl >= 2, "echo has %d loadable segments", nl);
+  for (int bad = 0; bad < 2; bad++) {
+    char *copy = malloc(est.size);
+    memcpy(copy, img, est.size);
+    uint64 *va1 = (uint64 *)(copy + ph0 + 56 * loads[1] + 16);
+    uint64 *va0 = (uint64 *)(copy + ph0 + 56 * loads[0] + 16);
+    uint64 *off1 = (uint64 *)(copy + ph0 + 56 * loads[1] + 8);
+    if (bad == 0)
+      *va1 = (*va0 & ~0xFFFUL) | (*off1 & 0xFFF);   // on the first segment's page
+    else
+      *va1 = ULIBPAGES | (*off1 & 0xFFF);          // over the fd table
+    out = open("badelf", O_CREATE | O_TRUNC | O_WRONLY);
+    CHECK(write(out, copy, est.size) == (int)est.size, "write badelf");
+    close(out);
+    free(copy);
+    CHECK((r = spawn("badelf", argv)) == -E_NOEXEC, "spawn an ELF with %s: %d",
+          bad ? "a segment over the library's pages" : "two segments on a page", r);
+  }
+  free(img);
   unlink("badelf");
   return 0;
 }
