@@ -121,7 +121,8 @@
 #define E_FBIG       26  // file too large
 #define E_NOEXEC     27  // not an executable (bad ELF)
 #define E_MLINK      28  // too many links
-#define NERRORS      29
+#define E_AGAIN      29  // memory is being reclaimed from other envs: yield, then retry
+#define NERRORS      30
 
 // ---- Sv39 page-table entries ----
 #define PTE_V   (1UL << 0)
@@ -182,7 +183,9 @@ struct uframe {
 #define CAUSE_LOAD_PAGE        13
 #define CAUSE_STORE_PAGE       15
 #define CAUSE_IRQ              16  // not an exception: device interrupts (tval = IRQ mask)
-#define NCAUSE                 17
+#define CAUSE_REVOKE           17  // a revocation request: give back tval pages soon
+#define CAUSE_REPOSSESS        18  // the abort protocol took tval pages (see UREPOS)
+#define NCAUSE                 19
 
 // ---- Public records, mapped read-only into every env ----
 #define NENV    256               // env table size
@@ -206,7 +209,10 @@ struct envpub {                   // at UENVS[ENVX(id)]
   int32   hart;                   // hart running it, or -1
   int32   runs;                   // times scheduled (for tests and curiosity)
   uint32  rights;                 // RIGHT_* held
-  int32   pad[7];                 // to 64 bytes: indexing is a shift
+  int32   revoke_want;            // pages the kernel asks back (0: no request)
+  int32   revoke_deadline;        //   by the time runs reaches this
+  int32   repossessed;            // pages taken by the abort protocol, ever
+  int32   pad[4];                 // to 64 bytes: indexing is a shift
 };
 
 // Page kind.
@@ -234,11 +240,40 @@ struct syspub {                   // at USYS
   uint64  disk_blocks;            // size of the disk in blocks (0: no disk)
   uint64  idle_instret;           // instret that passed while harts sat in wfi,
                                   // all harts together (benchmarks subtract it)
+  uint64  guarantee;              // pages never revoked from an env (GUARANTEE)
+  uint64  share;                  // each live env's share of memory, in pages
+  uint64  revocations;            // requests posted, ever
+  uint64  repossessions;          // pages taken by the abort protocol, ever
+};
+
+// Revocation (see README).  An env holding no more than its share is never
+// asked; one over it is asked for at most REVOKE_CHUNK pages at a time and
+// has REVOKE_SLICES of its own slices (or REVOKE_TICKS of time) to comply.
+#define GUARANTEE      32
+#define REVOKE_CHUNK   64
+#define REVOKE_SLICES  3
+#define REVOKE_TICKS   (8 * 100000)   // 80 ms of the 10 MHz time CSR
+
+// The repossession vector of env e: public, read-only, at UREPOS + ENVX(e)
+// * sizeof(struct repovec).  The last REPO_N losses, oldest overwritten.
+#define REPO_N         42
+#define REPO_ABORT     1              // reason: taken by the abort protocol
+struct repo {
+  uint64  va;                     // where it was mapped (0: owned, not mapped)
+  uint64  ppn;                    // the physical page
+  uint32  reason;                 // REPO_*
+  uint32  seq;                    // its number in the env's count
+};
+struct repovec {
+  uint64  count;                  // losses recorded, ever: entry i is log[i % REPO_N]
+  struct repo log[REPO_N];
+  uint64  pad;                    // to 1 KiB
 };
 
 #define uenvs  ((volatile struct envpub *)UENVS)
 #define usys   ((volatile struct syspub *)USYS)
 #define upages ((volatile struct pagepub *)UPAGES)
+#define urepos ((volatile struct repovec *)UREPOS)
 #endif
 
 #endif

@@ -69,10 +69,16 @@ struct env {
   int upcall_pending;              // an interrupt upcall waits for delivery
   int child_notify;                // wants IRQ_CHILD when a child exits
   int disk_notify;                 // wants IRQ_DISK when an async request ends
+  int revoke_posted;               // a CAUSE_REVOKE upcall to deliver
+  int64 revoke_want;               // pages asked back (0: no request)
+  int64 revoke_target;             //   done when npages is down to this
+  uint64 revoke_runs, revoke_time; //   deadline: its runs count, or the time CSR
+  uint64 repo_posted;              // pages taken, not yet told (CAUSE_REPOSSESS)
+  uint64 repo_taken;               // pages taken, ever
   struct blkcap blkcaps[NBLKCAP];  // disk extents it may use
   uint64 io_busy, io_done, io_err; // asynchronous disk requests, one bit per tag
   uint64 io_wait;                  // tags it waits for in blk_wait (0: a sync request)
-  char pad[1024 - 408 - 24 * NBLKCAP - 32 - 8];             // a power of two: trampoline.S indexes envs[]
+  char pad[1024 - 408 - 24 * NBLKCAP - 32 - 8 - 56];             // a power of two: trampoline.S indexes envs[]
 };
 
 extern struct env envs[NENV];
@@ -174,6 +180,13 @@ void   upcall_unbind(struct env *e, uint64 va);
 int    irq_upcall_deliver(struct env *e);
 void   child_exited(struct env *p);
 void   irq_notify_env(struct env *e, int irq);
+
+// revoke.c
+extern struct repovec repovecs[NENV];
+extern uint64 pages_usable;
+uint64 mem_share(void);
+int64  mem_pressure(struct env *e);
+void   revoke_deliver(struct env *e);
 void   userret(struct trapframe *tf) __attribute__((noreturn));
 extern char uservec[], kernelvec[];
 

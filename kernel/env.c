@@ -102,6 +102,7 @@ int env_alloc(struct env *parent, struct env **out)
     return -E_NO_SLOT;
   }
   envpubs[idx].runs = 0;
+  memset(&repovecs[idx], 0, sizeof repovecs[idx]);
   env_publish(e);
   *out = e;
   return 0;
@@ -280,6 +281,8 @@ void env_first(const char *args)
       !load_page(e, USTACKTOP - PGSIZE, PTE_R | PTE_W))
     panic("cannot create the first env");
   rootenv = e;
+  pages_usable = pages_free();           // what the envs share (revoke.c)
+  syspub.guarantee = GUARANTEE;
   e->rights = RIGHT_ALL;
   e->blkcaps[0] = (struct blkcap){ 0, disk_blocks, BLK_R | BLK_W };   // the whole disk
   e->tf.pc = entry;

@@ -15,6 +15,9 @@
 //
 //   MAXUVA   0x40_0000_0000 +---------------------------------+
 //                            | (unused)                        |
+//   UREPOS   0x3F_8060_0000 +---------------------------------+ R-- U, shared
+//                            | struct repovec[NENV]            |
+//            0x3F_8040_1000 +---------------------------------+
 //   USYS     0x3F_8040_0000 +---------------------------------+ R-- U, shared
 //                            | struct syspub: machine, counts  |
 //   UPAGES   0x3F_8020_0000 +---------------------------------+ R-- U, shared
@@ -81,6 +84,7 @@
 #define UENVS         0x3F80000000UL
 #define UPAGES        0x3F80200000UL
 #define USYS          0x3F80400000UL
+#define UREPOS        0x3F80600000UL   // repossession vectors, one per env
 
 // Library conventions (the kernel does not rely on these).
 #define UTEXT         0x10000UL

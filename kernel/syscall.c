@@ -53,7 +53,7 @@ static uint64 sys_page_alloc(ARGS)
   if ((r = env_get(cur(), a0, &e)) == 0) {
     r = page_alloc(PG_USER, e);
     if (r == 0)
-      r = -E_NO_MEM;
+      r = mem_pressure(e);                 // E_AGAIN while others give pages back
   }
   release(&klock);
   return r;
@@ -85,6 +85,8 @@ static uint64 sys_pte_set(ARGS)
   acquire(&klock);
   if ((r = env_get(cur(), a0, &e)) == 0)
     r = pte_install(cur(), e, a1, a2, a3 ? a3 : a1);
+  if (r == -E_NO_MEM && pages_free() == 0)
+    r = mem_pressure(e);                   // no page-table page: E_AGAIN or E_NO_MEM
   release(&klock);
   return r;
 }
@@ -107,6 +109,8 @@ static uint64 sys_pte_batch(ARGS)
       if ((r = copyin(cur(), &op, a1 + i * sizeof op, sizeof op)) == 0)
         r = pte_install(cur(), e, op.va, op.pte, op.va);
     }
+    if (r == -E_NO_MEM && pages_free() == 0)
+      r = mem_pressure(e);
   }
   release(&klock);
   return r;
@@ -359,7 +363,7 @@ void slow_syscall(struct env *e)
   switch (tf->a7) {
   case SYS_exofork:
     if ((r = env_alloc(e, &t)) < 0) {
-      tf->a0 = r;
+      tf->a0 = r == -E_NO_MEM && pages_free() == 0 ? mem_pressure(0) : r;
       return;
     }
     t->tf = *tf;

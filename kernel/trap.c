@@ -36,6 +36,8 @@ static const char *cause_name(uint64 cause)
     [CAUSE_LOAD_PAGE] = "load page fault",
     [CAUSE_STORE_PAGE] = "store page fault",
     [CAUSE_IRQ] = "interrupt upcall",
+    [CAUSE_REVOKE] = "revocation request",
+    [CAUSE_REPOSSESS] = "repossession notice",
   };
   return cause < NCAUSE && names[cause] ? names[cause] : "unknown exception";
 }
@@ -85,19 +87,26 @@ void upcall_deliver(struct env *e, uint64 cause, uint64 tval)
   e->tf.pc = e->upcall;
 }
 
-// Deliver a pending interrupt upcall to e, which is about to run, unless e
+// Deliver pending asynchronous upcalls to e (an interrupt, a revocation
+// request, a repossession notice), which is about to run, unless e
 // is in its no-upcall window (the last instructions of the library's
 // resume code); then it waits for the next time e is resumed.  Needs
 // klock.  0 if e may run, -1 if the delivery killed it.
 int irq_upcall_deliver(struct env *e)
 {
   uint64 pc = e->tf.pc;
-  if (!e->irq_notify || (pc >= e->nocall_lo && pc < e->nocall_hi))
+  if (pc >= e->nocall_lo && pc < e->nocall_hi)
     return 0;
-  uint64 mask = e->irq_notify;
-  e->irq_notify = 0;
   e->upcall_pending = 0;
-  upcall_deliver(e, CAUSE_IRQ, mask);
+  if (e->irq_notify && e->irq_upcall && e->upcall) {
+    uint64 mask = e->irq_notify;
+    e->irq_notify = 0;
+    upcall_deliver(e, CAUSE_IRQ, mask);
+  }
+  // Revocation requests and repossession notices (revoke.c): each upcall
+  // frame nests inside the one before, so all are handled in turn.
+  if (e->status == ENV_RUNNABLE && e->upcall && (e->revoke_posted || e->repo_posted))
+    revoke_deliver(e);
   return e->status == ENV_RUNNABLE && !e->dying && e->hart >= 0 ? 0 : -1;
 }
 

@@ -6,7 +6,7 @@
 #include "defs.h"
 
 pagetable_t kernel_pt;
-pagetable_t shared_l1;        // level-1 table for UENVS and UPAGES
+pagetable_t shared_l1;        // level-1 table for UENVS, UPAGES, USYS, UREPOS
 extern uint64 boot_pagetable[];
 
 #define PTE_TABLE PTE_V                          // a pointer to the next level
@@ -31,6 +31,10 @@ void kvminit(void)
   shared_l1[PX(1, UENVS)] = PPN_PTE(kva2ppn(l0_envs), PTE_TABLE);
   shared_l1[PX(1, UPAGES)] = PPN_PTE(kva2ppn(l0_pages), PTE_TABLE);
   shared_l1[PX(1, USYS)] = PPN_PTE(kva2ppn(l0_sys), PTE_TABLE);
+  pagetable_t l0_repos = kpage();
+  shared_l1[PX(1, UREPOS)] = PPN_PTE(kva2ppn(l0_repos), PTE_TABLE);
+  for (uint64 off = 0; off < sizeof repovecs; off += PGSIZE)
+    l0_repos[PX(0, UREPOS + off)] = PPN_PTE(kva2ppn((char *)repovecs + off), PTE_RO_USER);
   l0_sys[PX(0, USYS)] = PPN_PTE(kva2ppn(&syspub), PTE_RO_USER);
   uint64 envbytes = sizeof(struct envpub) * NENV;
   for (uint64 off = 0; off < envbytes; off += PGSIZE)

@@ -32,6 +32,7 @@ static const char *const messages[NERRORS] = {
   [E_FBIG]       = "file too large",
   [E_NOEXEC]     = "not an executable",
   [E_MLINK]      = "too many links",
+  [E_AGAIN]      = "memory is being reclaimed; try again",
 };
 
 // The message for err, which may be E_xxx or a system call's -E_xxx;

@@ -50,16 +50,37 @@ static inline int64 syscall1(uint64 n, uint64 a0)
 
 int64 sys_cputs(const char *buf, uint64 len) { return syscall(SYS_cputs, (uint64)buf, len, 0, 0, 0, 0); }
 envid_t sys_getenvid(void) { return syscall1(SYS_getenvid, 0); }
-int64 sys_page_alloc(envid_t env) { return syscall1(SYS_page_alloc, env); }
+// E_AGAIN: the kernel is taking memory back from envs over their share
+// (revocation).  Give it time (yield) and ask again, for at most 2 s.
+static int64 again(int64 r, uint64 *t0)
+{
+  if (r != -E_AGAIN)
+    return 0;
+  if (!*t0)
+    *t0 = rdtime();
+  else if (rdtime() - *t0 > 2 * usys->timebase)
+    return 0;
+  sys_yield(0);
+  return 1;
+}
+#define RETRY(call)                    \
+  int64 r;                             \
+  uint64 t0 = 0;                       \
+  do                                   \
+    r = (call);                        \
+  while (again(r, &t0));               \
+  return r == -E_AGAIN ? -E_NO_MEM : r
+
+int64 sys_page_alloc(envid_t env) { RETRY(syscall1(SYS_page_alloc, env)); }
 int sys_page_free(uint64 ppn) { return syscall1(SYS_page_free, ppn); }
-int sys_pte_set(envid_t env, uint64 va, pte_t pte) { return syscall(SYS_pte_set, env, va, pte, 0, 0, 0); }
+int sys_pte_set(envid_t env, uint64 va, pte_t pte) { RETRY(syscall(SYS_pte_set, env, va, pte, 0, 0, 0)); }
 int sys_pte_set_from(envid_t env, uint64 va, pte_t pte, uint64 srcva)
 {
-  return syscall(SYS_pte_set, env, va, pte, srcva, 0, 0);
+  RETRY(syscall(SYS_pte_set, env, va, pte, srcva, 0, 0));
 }
 int sys_pte_batch(envid_t env, const struct pte_op *ops, uint64 n)
 {
-  return syscall(SYS_pte_batch, env, (uint64)ops, n, 0, 0, 0);
+  RETRY(syscall(SYS_pte_batch, env, (uint64)ops, n, 0, 0, 0));
 }
 int sys_env_set_upcall(envid_t env, void (*entry)(void), uint64 xlo, uint64 xhi, uint64 nolo,
                        uint64 nohi)
@@ -77,7 +98,7 @@ int sys_env_destroy(envid_t env) { return syscall1(SYS_env_destroy, env); }
 int sys_halt(void) { return syscall1(SYS_halt, 0); }
 int64 sys_getbootarg(char *buf, uint64 len) { return syscall(SYS_getbootarg, (uint64)buf, len, 0, 0, 0, 0); }
 int sys_env_grant(envid_t env, uint32 rights) { return syscall(SYS_env_grant, env, rights, 0, 0, 0, 0); }
-envid_t sys_exofork(void) { return syscall1(SYS_exofork, 0); }
+envid_t sys_exofork(void) { RETRY(syscall1(SYS_exofork, 0)); }
 int sys_yield(envid_t env) { return syscall1(SYS_yield, env); }
 void sys_exit(int status)
 {

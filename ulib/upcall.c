@@ -27,7 +27,7 @@ static const char *causes[NCAUSE] = {
   "misaligned fetch", "fetch access fault", "illegal instruction", "breakpoint",
   "misaligned load", "load access fault", "misaligned store", "store access fault",
   "ecall", "?", "?", "?", "instruction page fault", "load page fault", "?",
-  "store page fault", "interrupt",
+  "store page fault", "interrupt", "revocation request", "repossession notice",
 };
 
 // Called by upcall_entry with the frame; returns to resume the frame.  An
@@ -38,6 +38,8 @@ void upcall_dispatch(struct uframe *f)
     for (int i = 0; i < NHANDLER && handlers[f->cause][i]; i++)
       if (handlers[f->cause][i](f))
         return;
+  if (f->cause == CAUSE_REVOKE || f->cause == CAUSE_REPOSSESS)
+    return;                     // nobody listens: the kernel takes pages at the deadline
   printf("env %08x: unhandled %s at va %p, pc %p\n", sys_getenvid(),
          f->cause < NCAUSE ? causes[f->cause] : "exception", (void *)f->tval, (void *)f->tf.pc);
   exit(-1);

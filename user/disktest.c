@@ -219,8 +219,11 @@ int main(int argc, char **argv)
     sys_env_destroy(v);
     waitenv(v, 0);
   }
-  for (int i = 0; i < 20 && usys->nfree != free0; i++)
-    sys_yield(0);                           // a last request may still be finishing
+  // A destroyed env's last requests may still be in the device (its pages
+  // pinned until then): wait for them, by time, not by a count of yields
+  // (a loaded host can take a while to complete them).
+  for (uint64 t0 = rdtime(); usys->nfree != free0 && rdtime() - t0 < 5 * usys->timebase;)
+    sys_yield(0);
   check(usys->nfree == free0, "destroying envs during I/O lost %ld pages", (long)(free0 - usys->nfree));
   return check_report();
 }

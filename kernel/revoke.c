@@ -1,0 +1,185 @@
+// Visible revocation and the abort protocol for memory (the exokernel
+// paper's third mechanism).
+//
+// Every live env is guaranteed GUARANTEE pages and has a share of the
+// usable memory (at least the guarantee).  When an allocation cannot be
+// met, mem_pressure() *asks* the envs over their share to give pages back:
+// a revocation request (how many pages, by when) delivered as an upcall
+// (CAUSE_REVOKE, stval = pages) and shown in the env's public record.  The
+// library chooses which pages to release.  Meanwhile the allocating env
+// gets E_AGAIN and retries (the library yields and calls again); an env
+// that is itself over its share gets E_NO_MEM and must page itself.
+//
+// An env that has not released enough by its deadline (REVOKE_SLICES of
+// its own time slices, or REVOKE_TICKS of time if it does not run) loses
+// pages of the kernel's choosing: user pages it owns that no other env
+// maps, not pinned for DMA, not its exception stack, and never below its
+// guarantee.  Each loss is recorded (virtual address, physical page,
+// reason) in its repossession vector, public and read-only at UREPOS, and
+// it gets a CAUSE_REPOSSESS upcall (stval = pages taken).  Page-table
+// pages are not taken.  A page taken is unmapped first, then freed: every
+// physical page stays free, the kernel's, or owned and counted.
+// All functions need klock.
+#include "defs.h"
+
+struct repovec repovecs[NENV] __attribute__((aligned(4096)));
+uint64 pages_usable;             // free pages at boot: what the envs share
+
+// The pages each live env may count on now.
+uint64 mem_share(void)
+{
+  uint64 n = 0;
+  for (int i = 0; i < NENV; i++)
+    if (envs[i].status == ENV_RUNNABLE || envs[i].status == ENV_NOT_RUNNABLE)
+      n++;
+  uint64 share = n ? pages_usable / n : pages_usable;
+  share = share < GUARANTEE ? GUARANTEE : share;
+  syspub.share = share;
+  return share;
+}
+
+static void publish(struct env *e)
+{
+  envpubs[ENVX(e->id)].revoke_want = e->revoke_want;
+  envpubs[ENVX(e->id)].revoke_deadline = e->revoke_want ? e->revoke_runs : 0;
+}
+
+// Ask e for want pages back.
+static void post(struct env *e, uint64 want)
+{
+  e->revoke_want = want;
+  e->revoke_target = e->npages - want;
+  e->revoke_runs = envpubs[ENVX(e->id)].runs + REVOKE_SLICES;
+  e->revoke_time = CSR_READ(time) + REVOKE_TICKS;
+  e->revoke_posted = 1;                    // an upcall to deliver
+  e->upcall_pending = 1;
+  publish(e);
+  syspub.revocations++;
+  if (e->hart >= 0 && e->hart != mycpu()->hartid)
+    sbi_send_ipi(1UL << e->hart);          // make it trap, so it hears soon
+}
+
+// Has e answered (or no longer needs to)?
+static int satisfied(struct env *e)
+{
+  return e->npages <= e->revoke_target || e->npages <= GUARANTEE;
+}
+
+static void record(struct env *e, uint64 va, uint64 ppn, uint32 reason)
+{
+  struct repovec *v = &repovecs[ENVX(e->id)];
+  struct repo *r = &v->log[v->count % REPO_N];
+  r->va = va;
+  r->ppn = ppn;
+  r->reason = reason;
+  r->seq = v->count;
+  v->count++;
+}
+
+// Take one page from e for the abort protocol: unmapped, then freed.
+static void take(struct env *e, uint64 va, uint64 ppn)
+{
+  if (va)
+    pte_store(e, va, 0);                   // (shoots down stale translations)
+  record(e, va, ppn, REPO_ABORT);
+  page_disown(ppn);
+  e->repo_taken++;
+}
+
+static int takeable(struct env *e, uint64 va, pte_t pte)
+{
+  uint64 ppn = PTE_PPN(pte);
+  if (!(pte & PTE_V) || !page_valid(ppn))
+    return 0;
+  struct pagepub *p = &pagepubs[ppn - PPN_BASE];
+  return p->kind == PG_USER && p->owner == e->id && p->refs == 1 && p->pins == 0 &&
+         !(va >= (e->xlo & ~(PGSIZE - 1)) && va < e->xhi);
+}
+
+// The abort protocol: e did not comply in time.
+static void abort_protocol(struct env *e)
+{
+  uint64 before = e->repo_taken;
+  // Owned pages nobody maps go first (no unmapping needed).
+  for (int32 i = e->owned, next; i >= 0 && !satisfied(e); i = next) {
+    next = pnext[i];
+    if (pagepubs[i].refs == 0 && pagepubs[i].pins == 0)
+      take(e, 0, PPN_BASE + i);
+  }
+  // Then mapped pages, walking e's page table (level 2, 1, 0).
+  for (uint64 g = 0; g < (UTOP >> 30) && !satisfied(e); g++) {
+    pte_t l2 = e->pt[g];
+    if (!(l2 & PTE_V) || (l2 & (PTE_R | PTE_W | PTE_X)))
+      continue;
+    pagetable_t l1 = ppn2kva(PTE_PPN(l2));
+    for (uint64 m = 0; m < 512 && !satisfied(e); m++) {
+      if (!(l1[m] & PTE_V) || (l1[m] & (PTE_R | PTE_W | PTE_X)))
+        continue;
+      pagetable_t l0 = ppn2kva(PTE_PPN(l1[m]));
+      for (uint64 k = 0; k < 512 && !satisfied(e); k++) {
+        uint64 va = (g << 30) | (m << 21) | (k << 12);
+        if (takeable(e, va, l0[k]))
+          take(e, va, PTE_PPN(l0[k]));
+      }
+    }
+  }
+  uint64 taken = e->repo_taken - before;
+  envpubs[ENVX(e->id)].repossessed = e->repo_taken;
+  syspub.repossessions += taken;
+  e->revoke_want = 0;
+  publish(e);
+  if (taken) {
+    e->repo_posted += taken;               // a repossession upcall to deliver
+    e->upcall_pending = 1;
+    if (e->hart >= 0 && e->hart != mycpu()->hartid)
+      sbi_send_ipi(1UL << e->hart);
+  }
+}
+
+// An allocation for caller failed for want of free pages.  Ask, or take,
+// pages from the envs over their share.  -E_AGAIN if memory is being reclaimed (try again soon),
+// -E_NO_MEM if not (or caller is over its own share).
+int64 mem_pressure(struct env *caller)
+{
+  uint64 share = mem_share(), now = CSR_READ(time);
+  int reclaiming = 0;
+  for (int i = 0; i < NENV; i++) {
+    struct env *e = &envs[i];
+    if ((e->status != ENV_RUNNABLE && e->status != ENV_NOT_RUNNABLE) || e == caller || e->dying)
+      continue;
+    if (e->revoke_want) {
+      if (satisfied(e)) {
+        e->revoke_want = 0;                // it answered
+        publish(e);
+        reclaiming = 1;
+      } else if (envpubs[i].runs >= e->revoke_runs || now >= e->revoke_time) {
+        abort_protocol(e);
+        reclaiming = 1;
+      } else
+        reclaiming = 1;                    // still has time
+    } else if (e->npages > share) {
+      uint64 over = e->npages - share;
+      post(e, over < REVOKE_CHUNK ? over : REVOKE_CHUNK);
+      reclaiming = 1;
+    }
+  }
+  if (caller && caller->npages >= share)
+    return -E_NO_MEM;                      // page yourself
+  return reclaiming ? -E_AGAIN : -E_NO_MEM;
+}
+
+// Deliver e's pending revocation and repossession upcalls (e is about to
+// run, outside its no-upcall window).  Needs klock.
+void revoke_deliver(struct env *e)
+{
+  if (e->repo_posted) {
+    uint64 n = e->repo_posted;
+    e->repo_posted = 0;
+    upcall_deliver(e, CAUSE_REPOSSESS, n);
+  }
+  if (e->revoke_posted && e->status == ENV_RUNNABLE && !e->dying && e->revoke_want) {
+    e->revoke_posted = 0;
+    upcall_deliver(e, CAUSE_REVOKE, e->revoke_want);
+  }
+  e->revoke_posted = 0;
+}
