@@ -210,7 +210,7 @@ struct envpub {                   // at UENVS[ENVX(id)]
   int32   runs;                   // times scheduled (for tests and curiosity)
   uint32  rights;                 // RIGHT_* held
   int32   revoke_want;            // pages the kernel asks back (0: no request)
-  int32   revoke_deadline;        //   by the time runs reaches this
+  int32   revoke_deadline;        //   within this many of its own slices
   int32   repossessed;            // pages taken by the abort protocol, ever
   int32   pad[4];                 // to 64 bytes: indexing is a shift
 };
@@ -255,8 +255,9 @@ struct syspub {                   // at USYS
 #define REVOKE_TICKS   (8 * 100000)   // 80 ms of the 10 MHz time CSR
 
 // The repossession vector of env e: public, read-only, at UREPOS + ENVX(e)
-// * sizeof(struct repovec).  The last REPO_N losses, oldest overwritten.
-#define REPO_N         42
+// * sizeof(struct repovec).  The last REPO_N losses, oldest overwritten
+// (more than one abort takes: REVOKE_CHUNK).
+#define REPO_N         84
 #define REPO_ABORT     1              // reason: taken by the abort protocol
 struct repo {
   uint64  va;                     // where it was mapped (0: owned, not mapped)
@@ -267,7 +268,7 @@ struct repo {
 struct repovec {
   uint64  count;                  // losses recorded, ever: entry i is log[i % REPO_N]
   struct repo log[REPO_N];
-  uint64  pad;                    // to 1 KiB
+  uint64  pad[3];                 // to 2 KiB
 };
 
 #define uenvs  ((volatile struct envpub *)UENVS)

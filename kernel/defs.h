@@ -72,13 +72,15 @@ struct env {
   int revoke_posted;               // a CAUSE_REVOKE upcall to deliver
   int64 revoke_want;               // pages asked back (0: no request)
   int64 revoke_target;             //   done when npages is down to this
-  uint64 revoke_runs, revoke_time; //   deadline: its runs count, or the time CSR
+  uint64 revoke_slices, revoke_time; //   deadline: its slices count, or (while it
+                                   //   waits for a call) the time CSR
   uint64 repo_posted;              // pages taken, not yet told (CAUSE_REPOSSESS)
   uint64 repo_taken;               // pages taken, ever
+  uint64 slices;                   // slices it ran to their end (timer)
   struct blkcap blkcaps[NBLKCAP];  // disk extents it may use
   uint64 io_busy, io_done, io_err; // asynchronous disk requests, one bit per tag
   uint64 io_wait;                  // tags it waits for in blk_wait (0: a sync request)
-  char pad[1024 - 408 - 24 * NBLKCAP - 32 - 8 - 56];             // a power of two: trampoline.S indexes envs[]
+  char pad[1024 - 408 - 24 * NBLKCAP - 32 - 8 - 64];             // a power of two: trampoline.S indexes envs[]
 };
 
 extern struct env envs[NENV];

@@ -96,6 +96,7 @@
 #define UUART         (ULIBPAGES + 0x42000UL)      //   the console env's UART
 #define UCONSBUF      (ULIBPAGES + 0x43000UL)      //   the console env's reply page
 #define UARGS         (ULIBPAGES + 0x44000UL)      //   a spawned program's arguments
+#define USWAPMAP      (ULIBPAGES + 0x100000UL)     //   the pager's map (ulib/swap.c)
 #define UXSTACKTOP    0x40000000UL
 #define USTACKTOP     (UXSTACKTOP - 2 * PGSIZE)
 #define USTACKPAGES   16               // stack pages the library maps lazily

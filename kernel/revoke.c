@@ -11,7 +11,8 @@
 // that is itself over its share gets E_NO_MEM and must page itself.
 //
 // An env that has not released enough by its deadline (REVOKE_SLICES of
-// its own time slices, or REVOKE_TICKS of time if it does not run) loses
+// its own time slices run to their end, or REVOKE_TICKS of time if it sits
+// waiting for a message meanwhile; waiting for the disk does not count) loses
 // pages of the kernel's choosing: user pages it owns that no other env
 // maps, not pinned for DMA, not its exception stack, and never below its
 // guarantee.  Each loss is recorded (virtual address, physical page,
@@ -23,6 +24,8 @@
 #include "defs.h"
 
 struct repovec repovecs[NENV] __attribute__((aligned(4096)));
+_Static_assert(sizeof(struct repovec) == 2048, "repovec size");
+_Static_assert(REPO_N >= REVOKE_CHUNK, "an abort must fit in the vector");
 uint64 pages_usable;             // free pages at boot: what the envs share
 
 // The pages each live env may count on now.
@@ -41,7 +44,7 @@ uint64 mem_share(void)
 static void publish(struct env *e)
 {
   envpubs[ENVX(e->id)].revoke_want = e->revoke_want;
-  envpubs[ENVX(e->id)].revoke_deadline = e->revoke_want ? e->revoke_runs : 0;
+  envpubs[ENVX(e->id)].revoke_deadline = e->revoke_want ? REVOKE_SLICES : 0;
 }
 
 // Ask e for want pages back.
@@ -49,7 +52,7 @@ static void post(struct env *e, uint64 want)
 {
   e->revoke_want = want;
   e->revoke_target = e->npages - want;
-  e->revoke_runs = envpubs[ENVX(e->id)].runs + REVOKE_SLICES;
+  e->revoke_slices = e->slices + REVOKE_SLICES;
   e->revoke_time = CSR_READ(time) + REVOKE_TICKS;
   e->revoke_posted = 1;                    // an upcall to deliver
   e->upcall_pending = 1;
@@ -152,7 +155,9 @@ int64 mem_pressure(struct env *caller)
         e->revoke_want = 0;                // it answered
         publish(e);
         reclaiming = 1;
-      } else if (envpubs[i].runs >= e->revoke_runs || now >= e->revoke_time) {
+      } else if (e->slices >= e->revoke_slices ||
+                 (now >= e->revoke_time && (e->status == ENV_NOT_RUNNABLE || e->ipc == IPC_RECV ||
+                                            e->ipc == IPC_CALL))) {
         abort_protocol(e);
         reclaiming = 1;
       } else

@@ -169,6 +169,7 @@ void usertrap(void)
     uint64 irq = cause & ~SCAUSE_INTR;
     if (irq == IRQ_S_TIMER) {
       timer_next();
+      e->slices++;                        // a slice used up (revocation deadlines)
       schedule();
     }
     if (irq == IRQ_S_SOFT)

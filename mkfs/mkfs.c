@@ -18,7 +18,8 @@
 #include <string.h>
 #include "../ulib/fsformat.h"
 
-#define FSSIZE   8192                 // blocks: 32 MiB
+#define FSSIZE   8192                 // blocks: 32 MiB of file system
+#define NSWAP    8192                 // then 32 MiB of swap
 #define NINODES  2048
 #define NLOG     (LOGSIZE + 1)
 
@@ -134,7 +135,7 @@ static void dirlink(uint32 dir, const char *name, uint32 inum)
 
 static void build(int argc, char **argv)
 {
-  nblk = FSSIZE;
+  nblk = FSSIZE + NSWAP;
   img = calloc(nblk, BSIZE);
   uint32 ninodeblocks = NINODES / IPB, nbitmap = FSSIZE / BPB + 1;
   sb.magic = FSMAGIC;
@@ -146,6 +147,8 @@ static void build(int argc, char **argv)
   sb.bmapstart = sb.inodestart + ninodeblocks;
   sb.datastart = sb.bmapstart + nbitmap;
   sb.nblocks = FSSIZE - sb.datastart;
+  sb.swapstart = FSSIZE;
+  sb.nswap = NSWAP;
   memcpy(blk(1), &sb, sizeof sb);
   for (uint32 b = 0; b < sb.datastart; b++)    // the metadata area is in use
     blk(BBLOCK(b, sb))[(b % BPB) / 8] |= 1 << (b % 8);

@@ -66,11 +66,13 @@ static int share_pages(envid_t child)
 // child, or a negative error.
 envid_t fork(void)
 {
+  swap_before_fork();
   envid_t child = sys_exofork();
   if (child < 0)
     return child;
   if (child == 0) {
     thisenv = &uenvs[ENVX(sys_getenvid())];
+    swap_after_fork_child();
     return 0;
   }
   int r;

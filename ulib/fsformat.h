@@ -3,7 +3,10 @@
 //
 // The disk is an array of 4096-byte blocks:
 //
-//   [ 0: unused | 1: super | log header, log blocks | inodes | bitmap | data ... ]
+//   [ 0: unused | 1: super | log header, log blocks | inodes | bitmap | data ... | swap ]
+//
+// The swap area after the file system is not the file system's: init hands
+// it out as a block capability for paging (ulib/swap.c).
 //
 // Every change goes through the log: the blocks one operation changes are
 // written to the log area, then the header (which lists their home
@@ -28,6 +31,8 @@ struct superblock {
   uint32 inodestart;
   uint32 bmapstart;
   uint32 datastart;                   // first data block
+  uint32 swapstart;                   // the swap area (after the file system)
+  uint32 nswap;                       //   and its size in blocks
 };
 
 // Inodes: 64 bytes, 64 per block.  addrs[0..NDIRECT-1] are data blocks,

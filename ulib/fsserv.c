@@ -342,8 +342,20 @@ envid_t fs_start(void)
     }
     serve(from);
   }
+  // The file system's part of the disk goes to the server; the swap area
+  // after it stays mine, to hand out (ulib/swap.c).
   struct pct_msg m;
-  int64 r = sys_blk_grant(e, 0, usys->disk_blocks, BLK_R | BLK_W);
+  uint64 fsblocks = usys->disk_blocks;
+  if (page_map(UIOBUF, PTE_R | PTE_W) == 0 && sys_blk_io(BLK_READ, 1, (void *)UIOBUF, 1) == 0) {
+    struct superblock *s = (struct superblock *)UIOBUF;
+    if (s->magic == FSMAGIC && s->size <= fsblocks && s->swapstart >= s->size &&
+        s->swapstart + (uint64)s->nswap <= fsblocks) {
+      fsblocks = s->size;
+      swap_start = s->swapstart;
+      swap_count = s->nswap;
+    }
+  }
+  int64 r = sys_blk_grant(e, 0, fsblocks, BLK_R | BLK_W);
   if (r == 0)
     r = rpc_call(e, 0, 0, 0, &m);            // mount: the answer is the result
   if (r == 0)

@@ -197,6 +197,25 @@ int    check_report(void);           // "prog: all OK" or the failure count; exi
 int    getpid(void);                 // my env id
 char  *gets(char *buf, int max);     // a line from fd 0
 
+// ---- swap.c: paging under revocation ----
+extern uint64 swap_start, swap_count;   // my swap extent (blocks), 0 if none
+extern int spawn_gives_swap;            // spawn passes my swap extent on (init, sh)
+#define SWAP_CLOCK 0                    // second chance on the hardware A bit
+#define SWAP_FIFO  1                    // the page that came in first
+#define SWAP_HINT  2                    // the application names victims
+typedef int (*swap_hint_t)(uint64 *vas, int n);   // fill vas with up to n victims
+struct swap_stats {
+  uint64 requests, released;            // revocation requests, pages given back for them
+  uint64 out, in, writes;               // evictions, page-ins, pages written to swap
+  uint64 repossessed, slots;            // pages the kernel took; swap slots in use
+};
+void   swap_policy(int policy, swap_hint_t hint);
+int    swap_out(int n);                 // evict n of my pages now; how many went
+void   swap_get_stats(struct swap_stats *s);
+void   swap_init(void);
+void   swap_before_fork(void);
+void   swap_after_fork_child(void);
+
 // ---- time.c: xv6's clock, in ticks of 1/10 s ----
 int    uptime(void);
 int    sleep(int ticks);
@@ -213,6 +232,7 @@ static inline uint64 rdcycle(void) { uint64 x; asm volatile("rdcycle %0" : "=r"(
 struct spawnargs {
   uint64 magic;
   envid_t cons_env, fs_env;            // the servers, as the parent knew them
+  uint64 swap_start, swap_count;       // a swap extent the parent granted me
   char cwd[MAXPATH];
   int argc;
   char *argv[MAXARG + 1];              // pointers into strings[], at UARGS

@@ -14,12 +14,15 @@ void libmain(void)
   if (upcall_init(0) < 0)
     panic("cannot set up the exception stack");
   mem_init();
+  swap_init();
   char *argv[MAXARG + 1];
   int argc = 0;
   struct spawnargs *sa = (struct spawnargs *)UARGS;
   if ((uvpt_pte(UARGS) & PTE_V) && sa->magic == SPAWN_MAGIC) {   // spawned
     cons_env = sa->cons_env;
     fs_env = sa->fs_env;
+    swap_start = sa->swap_start;
+    swap_count = sa->swap_count;
     cwd_set(sa->cwd);
     progname = sa->argc > 0 ? sa->argv[0] : "?";
     exit(main(sa->argc, sa->argv));

@@ -19,6 +19,8 @@
 #include "lib.h"
 #include "fd.h"
 
+int spawn_gives_swap;
+
 #define ELF_MAGIC 0x464C457FU
 #define EM_RISCV  243
 #define ET_EXEC   2
@@ -89,6 +91,10 @@ static int build_args(envid_t child, char **argv)
   a->magic = SPAWN_MAGIC;
   a->cons_env = cons_env;
   a->fs_env = fs_env;
+  if (spawn_gives_swap && swap_count && sys_blk_grant(child, swap_start, swap_count, BLK_R | BLK_W) >= 0) {
+    a->swap_start = swap_start;          // (the child pages on my extent: I must not)
+    a->swap_count = swap_count;
+  }
   strcpy(a->cwd, getcwd());
   char *s = a->strings, *end = (char *)SPAWNTMP + PGSIZE;
   int argc;

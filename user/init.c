@@ -42,6 +42,7 @@ int main(int argc, char **argv)
   char *shargv[] = { "sh", 0 };
   char **args = argc > 1 ? argv + 1 : shargv;
   sys_irq_claim(IRQ_CHILD, 0);
+  spawn_gives_swap = 1;                      // the swap area goes to the program
   envid_t pid = start(args);
   struct pct_msg m;
   int64 from = 0, answer = 0;

@@ -99,6 +99,9 @@ static int pipeline(struct stage *st, int ns, int bg)
   int status = 0, prev = -1, np = 0;
   if (ns == 1 && !bg && builtin(st[0].argv, &status))
     return status;
+  // A lone foreground program may page on my swap extent; programs that
+  // run side by side get none (they would share it).
+  spawn_gives_swap = ns == 1 && !bg;
   dup2(0, SAVED_IN);
   dup2(1, SAVED_OUT);
   fd_cloexec(SAVED_IN, 1);

@@ -1,0 +1,332 @@
+// Paging under revocation: the library's side of the kernel's visible
+// revocation (kernel/revoke.c).
+//
+// The pageable region is the program's data, bss and heap: [data_start,
+// break), at most SWAP_MAXPG pages.  For each page of it the library keeps
+// one word (at USWAPMAP, mapped as needed): its swap slot, whether it is
+// out on the swap extent, lost, or in sync with its slot (mapped
+// read-only until written, so a clean page needs no write when evicted),
+// and when it came in (for FIFO).
+//
+//   CAUSE_REVOKE (n):   pick n victims with the policy, write the dirty
+//                       ones to the swap extent, unmap and free them all
+//   page fault:         a page out on swap is read back in (transparently);
+//                       a lost page is a fatal error naming the address
+//   CAUSE_REPOSSESS:    the kernel took pages (abort protocol): those in
+//                       sync with swap are just "out"; the others are lost
+//   E_NO_MEM on a fault: I am over my share: evict some of my own pages
+//
+// Policies (swap_policy()): SWAP_CLOCK (default; second chance on the
+// hardware A bit), SWAP_FIFO (oldest page in first out), SWAP_HINT (the
+// application's function names victims; the clock fills up the rest).
+// Without a swap extent (swap_count 0) nothing can be saved: a revocation
+// request is answered with clean pages only, and the rest is up to the
+// kernel.
+#include "lib.h"
+
+#define SWAP_MAXPG   16384                 // 64 MiB of pageable data and heap
+#define E_SLOT       0x00000000FFFFFFFFUL  // slot + 1 (0: none)
+#define E_OUT        (1UL << 32)           // not resident: contents in the slot
+#define E_LOST       (1UL << 33)           // taken by the kernel, not saved
+#define E_SYNC       (1UL << 34)           // resident, identical to its slot, mapped RO
+#define E_SEQ_SHIFT  40                    // when it came in (FIFO)
+#define MAP ((volatile uint64 *)USWAPMAP)
+
+uint64 swap_start, swap_count;             // my swap extent (blocks)
+static int policy = SWAP_CLOCK;
+static swap_hint_t hint;
+static uint64 lo, hand, seq;               // region start, clock hand, FIFO clock
+static uint8 *slotused;                    // a bitmap, in the map area too
+static uint64 nslots_used;
+static struct swap_stats stats;
+static uint64 repo_seen;                   // repossession entries already read
+#define NLOST 64
+static uint64 lost_elsewhere[NLOST];       // lost pages outside the region
+static int nlost;
+static int active;                         // pages have been evicted or synced
+
+static inline uint64 region_hi(void) { return ulib_brk; }
+
+// The map word for va (mapping the map page if need be); 0 if va is
+// outside the region.
+static volatile uint64 *entry(uint64 va, int create)
+{
+  if (va < lo || va >= region_hi() || (va - lo) / PGSIZE >= SWAP_MAXPG)
+    return 0;
+  uint64 idx = (va - lo) / PGSIZE;
+  uint64 mp = (USWAPMAP + idx * sizeof(uint64)) & ~(PGSIZE - 1);
+  if (!(uvpt_pte(mp) & PTE_V)) {
+    if (!create || page_map(mp, PTE_R | PTE_W) < 0)
+      return 0;
+  }
+  return &MAP[idx];
+}
+
+static int64 slot_alloc(void)
+{
+  if (!slotused) {
+    uint64 va = USWAPMAP + SWAP_MAXPG * sizeof(uint64);
+    if (page_map(va, PTE_R | PTE_W) < 0 || page_map(va + PGSIZE, PTE_R | PTE_W) < 0)
+      return -E_NO_MEM;
+    slotused = (uint8 *)va;
+  }
+  uint64 n = swap_count < 2 * PGSIZE * 8 ? swap_count : 2 * PGSIZE * 8;
+  for (uint64 s = 0; s < n; s++)
+    if (!(slotused[s / 8] & (1 << (s % 8)))) {
+      slotused[s / 8] |= 1 << (s % 8);
+      nslots_used++;
+      return s;
+    }
+  return -E_NOSPC;
+}
+
+// Is the page at va one I may evict?  Resident, private to me.
+static int evictable(uint64 va, pte_t pte)
+{
+  if (!(pte & PTE_V) || (pte & (PTE_SHARE | PTE_COW)))
+    return 0;
+  volatile struct pagepub *p = &upages[PTE_PPN(pte) - PPN_BASE];
+  return p->owner == thisenv->id && p->refs == 1 && p->pins == 0;
+}
+
+// Write (if need be), unmap and free the page at va.  0, or an error (the
+// page stays).
+static int evict(uint64 va)
+{
+  volatile uint64 *e = entry(va, 1);
+  pte_t pte = uvpt_pte(va);
+  if (!e || !evictable(va, pte))
+    return -E_INVAL;
+  int clean = (*e & E_SYNC) && !(pte & PTE_W);
+  if (!clean) {
+    if (!swap_count)
+      return -E_NOSPC;                     // nowhere to keep it
+    int64 slot = (*e & E_SLOT) ? (int64)(*e & E_SLOT) - 1 : slot_alloc();
+    if (slot < 0)
+      return slot;
+    *e = (*e & ~E_SLOT) | (uint64)(slot + 1);
+    int r = sys_blk_io(BLK_WRITE, swap_start + slot, (void *)va, 1);
+    if (r < 0)
+      return r;
+    stats.writes++;
+  }
+  int r = page_unmap(va);
+  if (r < 0)
+    return r;
+  *e = (*e & E_SLOT) | E_OUT;
+  stats.out++;
+  active = 1;
+  return 0;
+}
+
+// The next victim by the clock (second chance on the A bit), or 0.
+static uint64 clock_victim(void)
+{
+  uint64 hi = region_hi(), n = (hi - lo) / PGSIZE;
+  for (uint64 step = 0; step < 2 * n + 1; step++) {
+    if (hand < lo || hand >= hi)
+      hand = lo;
+    uint64 va = hand;
+    hand += PGSIZE;
+    pte_t pte = uvpt_pte(va);
+    if (!evictable(va, pte))
+      continue;
+    if (pte & PTE_A) {                     // used since the hand passed: spare it
+      sys_pte_set(0, va, pte & ~PTE_A);
+      continue;
+    }
+    return va;
+  }
+  return 0;
+}
+
+// The resident page that came in first, or 0.
+static uint64 fifo_victim(void)
+{
+  uint64 best = 0, bestseq = ~0UL;
+  for (uint64 va = lo; va < region_hi(); va += PGSIZE) {
+    volatile uint64 *e = entry(va, 0);
+    uint64 s = e ? *e >> E_SEQ_SHIFT : 0;
+    if (s < bestseq && evictable(va, uvpt_pte(va))) {
+      best = va;
+      bestseq = s;
+    }
+  }
+  return best;
+}
+
+// Evict up to n of my pages; how many went.
+int swap_out(int n)
+{
+  int done = 0;
+  uint64 vas[64];
+  if (policy == SWAP_HINT && hint) {
+    int k = hint(vas, n < 64 ? n : 64);
+    for (int i = 0; i < k && done < n; i++)
+      if (evict(vas[i] & ~(PGSIZE - 1)) == 0)
+        done++;
+  }
+  for (int tries = 0; done < n && tries < 4 * n + 8; tries++) {
+    uint64 va = policy == SWAP_FIFO ? fifo_victim() : clock_victim();
+    if (!va)
+      break;
+    if (evict(va) == 0)
+      done++;
+  }
+  return done;
+}
+
+// Map a fresh page at va, making room among my own pages if I am over my
+// share.
+static int map_page(uint64 va)
+{
+  int r;
+  for (int tries = 0; (r = page_map(va, PTE_R | PTE_W)) == -E_NO_MEM && tries < 8; tries++)
+    if (swap_out(16) == 0)
+      break;
+  return r;
+}
+
+static void fatal_lost(uint64 va, uint64 pc)
+{
+  printf("env %08x: the page at va %p was taken by the kernel (abort protocol) and not saved; "
+         "pc %p\n", sys_getenvid(), (void *)va, (void *)pc);
+  exit(-1);
+}
+
+// Page faults in the region (and lost pages anywhere).
+static int swap_fault(struct uframe *f)
+{
+  uint64 va = f->tval & ~(PGSIZE - 1);
+  for (int i = 0; i < nlost; i++)
+    if (lost_elsewhere[i] == va)
+      fatal_lost(va, f->tf.pc);
+  if (va >= USWAPMAP && va < USWAPMAP + SWAP_MAXPG * sizeof(uint64) + 2 * PGSIZE)
+    return 0;
+  volatile uint64 *e = entry(va, 1);
+  if (!e || f->cause == CAUSE_FETCH_PAGE)
+    return 0;
+  pte_t pte = uvpt_pte(va);
+  if (*e & E_LOST)
+    fatal_lost(va, f->tf.pc);
+  if ((pte & PTE_V) && (*e & E_SYNC) && f->cause == CAUSE_STORE_PAGE && !(pte & (PTE_W | PTE_COW))) {
+    *e &= ~E_SYNC;                         // first write since it came in: dirty
+    return sys_pte_set(0, va, pte | PTE_W | PTE_D) == 0;
+  }
+  if (pte & PTE_V)
+    return 0;                              // not mine to handle (copy-on-write, ...)
+  if (map_page(va) < 0)
+    return 0;
+  if (*e & E_OUT) {                        // bring it back
+    uint64 slot = (*e & E_SLOT) - 1;
+    if (sys_blk_io(BLK_READ, swap_start + slot, (void *)va, 1) < 0) {
+      printf("env %08x: cannot read va %p back from swap\n", sys_getenvid(), (void *)va);
+      exit(-1);
+    }
+    pte = uvpt_pte(va);
+    sys_pte_set(0, va, pte & ~(PTE_W | PTE_D | PTE_A));   // clean until written
+    active = 1;
+    *e = (*e & E_SLOT) | E_SYNC;
+    stats.in++;
+  } else
+    *e &= E_SLOT;                          // a new page (demand zero)
+  *e |= ++seq << E_SEQ_SHIFT;
+  return 1;
+}
+
+// The kernel asks for pages back.
+static int on_revoke(struct uframe *f)
+{
+  stats.requests++;
+  stats.released += swap_out(f->tval);
+  return 1;
+}
+
+// The kernel took pages: note which can come back from swap.
+static int on_repossess(struct uframe *f)
+{
+  volatile struct repovec *v = &urepos[ENVX(sys_getenvid())];
+  uint64 count = v->count;
+  if (count - repo_seen > REPO_N)
+    repo_seen = count - REPO_N;            // (older entries were overwritten)
+  for (; repo_seen < count; repo_seen++) {
+    uint64 va = v->log[repo_seen % REPO_N].va;
+    stats.repossessed++;
+    if (!va)
+      continue;
+    if (va >= USWAPMAP && va < USWAPMAP + SWAP_MAXPG * sizeof(uint64) + 2 * PGSIZE) {
+      printf("env %08x: the kernel took my swap map (va %p): cannot page any more\n",
+             sys_getenvid(), (void *)va);
+      exit(-1);
+    }
+    volatile uint64 *e = entry(va, 1);
+    if (e && (*e & E_SYNC) && (*e & E_SLOT))
+      *e = (*e & E_SLOT) | E_OUT;          // its copy on swap is current
+    else if (e)
+      *e = E_LOST;
+    else if (nlost < NLOST)
+      lost_elsewhere[nlost++] = va;
+    else
+      fatal_lost(va, f->tf.pc);
+  }
+  return 1;
+}
+
+void swap_policy(int p, swap_hint_t h)
+{
+  policy = p;
+  hint = h;
+}
+
+void swap_get_stats(struct swap_stats *s)
+{
+  *s = stats;
+  s->slots = nslots_used;
+}
+
+// Before a fork: bring every page back in and make it plainly writable,
+// so that fork's copy-on-write sees ordinary pages (the child has no swap
+// extent and starts with no paging state).
+void swap_before_fork(void)
+{
+  if (!active)
+    return;
+  for (uint64 va = lo; va < region_hi(); va += PGSIZE) {
+    volatile uint64 *e = entry(va, 0);
+    if (!e)
+      continue;
+    if (*e & E_OUT)
+      (void)*(volatile char *)va;          // fault it in
+    pte_t pte = uvpt_pte(va);
+    if ((*e & E_SYNC) && (pte & PTE_V) && !(pte & PTE_W)) {
+      sys_pte_set(0, va, pte | PTE_W | PTE_D);
+      *e &= ~E_SYNC;
+    }
+  }
+}
+
+// In a new child of fork: no extent, no paging state of its own yet (its
+// copy of the map is dropped: every page it has is resident and plain).
+void swap_after_fork_child(void)
+{
+  swap_start = swap_count = 0;
+  for (uint64 va = USWAPMAP; va < USWAPMAP + SWAP_MAXPG * sizeof(uint64) + 2 * PGSIZE; va += PGSIZE)
+    if (uvpt_pte(va) & PTE_V)
+      page_unmap(va);
+  slotused = 0;
+  nslots_used = 0;
+  active = 0;
+  memset(&stats, 0, sizeof stats);
+}
+
+// Start answering revocation requests (libmain calls this).
+void swap_init(void)
+{
+  lo = (uint64)data_start;
+  hand = lo;
+  set_handler(CAUSE_REVOKE, on_revoke);
+  set_handler(CAUSE_REPOSSESS, on_repossess);
+  set_handler(CAUSE_LOAD_PAGE, swap_fault);
+  set_handler(CAUSE_STORE_PAGE, swap_fault);
+  set_handler(CAUSE_FETCH_PAGE, swap_fault);
+}
