@@ -248,11 +248,12 @@ struct syspub {                   // at USYS
 
 // Revocation (see README).  An env holding no more than its share is never
 // asked; one over it is asked for at most REVOKE_CHUNK pages at a time and
-// has REVOKE_SLICES of its own slices (or REVOKE_TICKS of time) to comply.
+// has REVOKE_SLICES of its own slices (or, if it does not use them up,
+// REVOKE_TICKS of time) to comply.
 #define GUARANTEE      32
 #define REVOKE_CHUNK   64
 #define REVOKE_SLICES  3
-#define REVOKE_TICKS   (8 * 100000)   // 80 ms of the 10 MHz time CSR
+#define REVOKE_TICKS   10000000       // 1 s of the 10 MHz time CSR
 
 // The repossession vector of env e: public, read-only, at UREPOS + ENVX(e)
 // * sizeof(struct repovec).  The last REPO_N losses, oldest overwritten

@@ -120,11 +120,13 @@ void   pt_unlink(struct env *e, uint64 ppn);
 extern int32 pnext[];
 extern uint8 pflags[];
 #define PF_USER_L0 1                 // a level-0 table mapping user addresses
+#define PF_VICTIM  0x80                  // (user page) chosen by the abort protocol
 int    page_ref(uint64 ppn);
 void   page_unref(uint64 ppn);
 void   page_pin(uint64 ppn);
 void   page_unpin(uint64 ppn);
 void   page_disown(uint64 ppn);
+void   page_adopt(struct env *e, uint64 ppn);
 void   page_disown_all(struct env *e);
 void   page_release(uint64 ppn);
 int    page_valid(uint64 ppn);

@@ -39,10 +39,10 @@
 //            0x40000000 (1 GiB)  -- the library's conventions, not the kernel's:
 //            (ULIBPAGES 0x3F000000: fd table, fd data, IPC and I/O pages)
 //   UXSTACKTOP 0x40000000   +---------------------------------+ RW- U
-//                            | exception (upcall) stack, 1 page|
-//            0x3FFFF000     +---------------------------------+
+//                            | exception (upcall) stack, 2 pgs |
+//            0x3FFFE000     +---------------------------------+
 //                            | guard page (unmapped)           |
-//   USTACKTOP  0x3FFFE000   +---------------------------------+ RW- U
+//   USTACKTOP  0x3FFFD000   +---------------------------------+ RW- U
 //                            | user stack, grows down          |
 //                            |   ...                           |
 //                            | heap (sbrk), grows up           |
@@ -98,7 +98,8 @@
 #define UARGS         (ULIBPAGES + 0x44000UL)      //   a spawned program's arguments
 #define USWAPMAP      (ULIBPAGES + 0x100000UL)     //   the pager's map (ulib/swap.c)
 #define UXSTACKTOP    0x40000000UL
-#define USTACKTOP     (UXSTACKTOP - 2 * PGSIZE)
+#define UXSTACKSIZE   (2 * PGSIZE)     // room for nested upcalls and the pager
+#define USTACKTOP     (UXSTACKTOP - UXSTACKSIZE - PGSIZE)
 #define USTACKPAGES   16               // stack pages the library maps lazily
 
 #endif

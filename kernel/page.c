@@ -165,6 +165,24 @@ void page_disown(uint64 ppn)
     page_release(ppn);
 }
 
+// e, the only env that maps ownerless user page ppn, takes it over: it is
+// charged for it from now on (so every page in use is owned and counted).
+void page_adopt(struct env *e, uint64 ppn)
+{
+  int32 i = ppn - PPN_BASE;
+  struct pagepub *p = &pagepubs[i];
+  if (p->owner || p->kind != PG_USER)
+    return;
+  p->owner = e->id;
+  pprev[i] = -1;
+  pnext[i] = e->owned;
+  if (e->owned >= 0)
+    pprev[e->owned] = i;
+  e->owned = i;
+  e->npages++;
+  envpubs[ENVX(e->id)].npages = e->npages;
+}
+
 // Drop env e's hold on every page it owns (when e is destroyed).
 void page_disown_all(struct env *e)
 {

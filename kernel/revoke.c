@@ -11,8 +11,9 @@
 // that is itself over its share gets E_NO_MEM and must page itself.
 //
 // An env that has not released enough by its deadline (REVOKE_SLICES of
-// its own time slices run to their end, or REVOKE_TICKS of time if it sits
-// waiting for a message meanwhile; waiting for the disk does not count) loses
+// its own time slices run to their end, or else REVOKE_TICKS of time, for
+// an env that yields or waits for a message meanwhile; one caught waiting
+// for the disk is given more time) loses
 // pages of the kernel's choosing: user pages it owns that no other env
 // maps, not pinned for DMA, not its exception stack, and never below its
 // guarantee.  Each loss is recorded (virtual address, physical page,
@@ -47,6 +48,18 @@ static void publish(struct env *e)
   envpubs[ENVX(e->id)].revoke_deadline = e->revoke_want ? REVOKE_SLICES : 0;
 }
 
+// e has an upcall pending: make it hear soon.  Running elsewhere: an IPI
+// makes it trap.  Runnable but not running (it may have yielded through
+// the short path, which does not look for pending upcalls): the upcall is
+// pushed on its saved state now.  Blocked in PCT or I/O: when it resumes.
+static void tell_soon(struct env *e)
+{
+  if (e->hart >= 0 && e->hart != mycpu()->hartid)
+    sbi_send_ipi(1UL << e->hart);
+  else if (e->hart < 0 && e->status == ENV_RUNNABLE && e->ipc == IPC_NONE && !e->dying)
+    irq_upcall_deliver(e);
+}
+
 // Ask e for want pages back.
 static void post(struct env *e, uint64 want)
 {
@@ -58,8 +71,7 @@ static void post(struct env *e, uint64 want)
   e->upcall_pending = 1;
   publish(e);
   syspub.revocations++;
-  if (e->hart >= 0 && e->hart != mycpu()->hartid)
-    sbi_send_ipi(1UL << e->hart);          // make it trap, so it hears soon
+  tell_soon(e);
 }
 
 // Has e answered (or no longer needs to)?
@@ -99,33 +111,53 @@ static int takeable(struct env *e, uint64 va, pte_t pte)
          !(va >= (e->xlo & ~(PGSIZE - 1)) && va < e->xhi);
 }
 
-// The abort protocol: e did not comply in time.
+// The abort protocol: e did not comply in time.  The kernel's choice: the
+// pages e allocated most recently (the head of its owned list), which
+// spares a program's old text, data and stack in favour of what it grew
+// last; unmapped ones need no walk, mapped ones are found in one walk of
+// its page table.
 static void abort_protocol(struct env *e)
 {
   uint64 before = e->repo_taken;
-  // Owned pages nobody maps go first (no unmapping needed).
-  for (int32 i = e->owned, next; i >= 0 && !satisfied(e); i = next) {
+  int64 need = e->npages - (e->revoke_target > GUARANTEE ? e->revoke_target : GUARANTEE);
+  int64 chosen = 0;
+  for (int32 i = e->owned, next; i >= 0 && chosen < need; i = next) {
     next = pnext[i];
-    if (pagepubs[i].refs == 0 && pagepubs[i].pins == 0)
-      take(e, 0, PPN_BASE + i);
+    if (pagepubs[i].pins)
+      continue;
+    if (pagepubs[i].refs == 0) {
+      take(e, 0, PPN_BASE + i);            // owned, mapped nowhere
+      need--;
+    } else if (pagepubs[i].refs == 1) {
+      pflags[i] |= PF_VICTIM;
+      chosen++;
+    }
   }
-  // Then mapped pages, walking e's page table (level 2, 1, 0).
-  for (uint64 g = 0; g < (UTOP >> 30) && !satisfied(e); g++) {
+  for (uint64 g = 0; g < (UTOP >> 30) && chosen > 0; g++) {
     pte_t l2 = e->pt[g];
     if (!(l2 & PTE_V) || (l2 & (PTE_R | PTE_W | PTE_X)))
       continue;
     pagetable_t l1 = ppn2kva(PTE_PPN(l2));
-    for (uint64 m = 0; m < 512 && !satisfied(e); m++) {
+    for (uint64 m = 0; m < 512 && chosen > 0; m++) {
       if (!(l1[m] & PTE_V) || (l1[m] & (PTE_R | PTE_W | PTE_X)))
         continue;
       pagetable_t l0 = ppn2kva(PTE_PPN(l1[m]));
-      for (uint64 k = 0; k < 512 && !satisfied(e); k++) {
-        uint64 va = (g << 30) | (m << 21) | (k << 12);
+      for (uint64 k = 0; k < 512 && chosen > 0; k++) {
+        uint64 va = (g << 30) | (m << 21) | (k << 12), ppn = PTE_PPN(l0[k]);
+        if (!(l0[k] & PTE_V) || !page_valid(ppn) || !(pflags[ppn - PPN_BASE] & PF_VICTIM))
+          continue;
+        pflags[ppn - PPN_BASE] &= ~PF_VICTIM;
+        chosen--;
         if (takeable(e, va, l0[k]))
-          take(e, va, PTE_PPN(l0[k]));
+          take(e, va, ppn);
       }
     }
   }
+  for (int32 i = e->owned; i >= 0 && chosen > 0; i = pnext[i])
+    if (pflags[i] & PF_VICTIM) {           // mapped by another env, not by e
+      pflags[i] &= ~PF_VICTIM;
+      chosen--;
+    }
   uint64 taken = e->repo_taken - before;
   envpubs[ENVX(e->id)].repossessed = e->repo_taken;
   syspub.repossessions += taken;
@@ -134,8 +166,7 @@ static void abort_protocol(struct env *e)
   if (taken) {
     e->repo_posted += taken;               // a repossession upcall to deliver
     e->upcall_pending = 1;
-    if (e->hart >= 0 && e->hart != mycpu()->hartid)
-      sbi_send_ipi(1UL << e->hart);
+    tell_soon(e);
   }
 }
 
@@ -155,9 +186,7 @@ int64 mem_pressure(struct env *caller)
         e->revoke_want = 0;                // it answered
         publish(e);
         reclaiming = 1;
-      } else if (e->slices >= e->revoke_slices ||
-                 (now >= e->revoke_time && (e->status == ENV_NOT_RUNNABLE || e->ipc == IPC_RECV ||
-                                            e->ipc == IPC_CALL))) {
+      } else if (e->slices >= e->revoke_slices || (now >= e->revoke_time && e->ipc != IPC_IO)) {
         abort_protocol(e);
         reclaiming = 1;
       } else

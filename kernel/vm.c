@@ -211,7 +211,13 @@ int pte_install(struct env *caller, struct env *e, uint64 va, pte_t pte, uint64 
     if (!page_valid(ppn) || !page_accessible(caller, ppn, srcva, pte))
       return -E_PERM;
   }
-  return pte_store(e, va, pte);
+  int r = pte_store(e, va, pte);
+  // The only mapper of a page its owner let go of, remapping it in place
+  // (making a copy-on-write page writable, say), takes it over.
+  if (r == 0 && pte && e == caller && srcva == va && pagepubs[ppn - PPN_BASE].owner == 0 &&
+      pagepubs[ppn - PPN_BASE].refs == 1)
+    page_adopt(e, ppn);
+  return r;
 }
 
 // Write the leaf PTE for user address va in e, already checked: count the

@@ -42,7 +42,7 @@ static int share_pages(envid_t child)
         if (!pte)
           continue;
         uint64 va = p << PGSHIFT;
-        if (va == UXSTACKTOP - PGSIZE || PTE_PPN(pte) - PPN_BASE >= usys->npages)
+        if (va >= UXSTACKTOP - UXSTACKSIZE || PTE_PPN(pte) - PPN_BASE >= usys->npages)
           continue;                            // own exception stack; device registers
         pte &= ~(PTE_A | PTE_D);
         if ((pte & (PTE_W | PTE_COW)) && !(pte & PTE_SHARE)) {

@@ -213,6 +213,7 @@ void   swap_policy(int policy, swap_hint_t hint);
 int    swap_out(int n);                 // evict n of my pages now; how many went
 void   swap_get_stats(struct swap_stats *s);
 void   swap_init(void);
+void   swap_attach(uint64 start, uint64 count);   // page on this extent (a capability I hold)
 void   swap_before_fork(void);
 void   swap_after_fork_child(void);
 

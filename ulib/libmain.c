@@ -21,8 +21,7 @@ void libmain(void)
   if ((uvpt_pte(UARGS) & PTE_V) && sa->magic == SPAWN_MAGIC) {   // spawned
     cons_env = sa->cons_env;
     fs_env = sa->fs_env;
-    swap_start = sa->swap_start;
-    swap_count = sa->swap_count;
+    swap_attach(sa->swap_start, sa->swap_count);
     cwd_set(sa->cwd);
     progname = sa->argc > 0 ? sa->argv[0] : "?";
     exit(main(sa->argc, sa->argv));

@@ -74,8 +74,10 @@ static int cow_fault(uint64 va, pte_t pte)
   // here while thisenv still names the parent.
   envid_t me = sys_getenvid();
   int r;
+  // The last user: just make it writable (the kernel charges a page whose
+  // owner let go of it to its last user).
   if (upages[old - PPN_BASE].refs == 1 && (owner == me || owner == 0))
-    return sys_pte_set(0, va, PPN_PTE(old, keep | PTE_W | PTE_D));   // last user: no copy
+    return sys_pte_set(0, va, PPN_PTE(old, keep | PTE_W | PTE_D));
   int64 ppn = sys_page_alloc(0);
   if (ppn < 0)
     return ppn;

@@ -1,8 +1,9 @@
 // Paging under revocation: the library's side of the kernel's visible
 // revocation (kernel/revoke.c).
 //
-// The pageable region is the program's data, bss and heap: [data_start,
-// break), at most SWAP_MAXPG pages.  For each page of it the library keeps
+// The pageable region is the program's heap, [start of the heap, break),
+// at most SWAP_MAXPG pages (not .data and .bss: the pager's own state
+// lives there).  For each page of it the library keeps
 // one word (at USWAPMAP, mapped as needed): its swap slot, whether it is
 // out on the swap extent, lost, or in sync with its slot (mapped
 // read-only until written, so a clean page needs no write when evicted),
@@ -43,6 +44,7 @@ static uint64 repo_seen;                   // repossession entries already read
 #define NLOST 64
 static uint64 lost_elsewhere[NLOST];       // lost pages outside the region
 static int nlost;
+static void faults_on(void);
 static int active;                         // pages have been evicted or synced
 
 static inline uint64 region_hi(void) { return ulib_brk; }
@@ -62,14 +64,21 @@ static volatile uint64 *entry(uint64 va, int create)
   return &MAP[idx];
 }
 
+// The slot bitmap, mapped while memory is plentiful (at the first fault).
+static int slot_alloc_init(void)
+{
+  uint64 va = USWAPMAP + SWAP_MAXPG * sizeof(uint64);
+  if ((!(uvpt_pte(va) & PTE_V) && page_map(va, PTE_R | PTE_W) < 0) ||
+      (!(uvpt_pte(va + PGSIZE) & PTE_V) && page_map(va + PGSIZE, PTE_R | PTE_W) < 0))
+    return -E_NO_MEM;
+  slotused = (uint8 *)va;
+  return 0;
+}
+
 static int64 slot_alloc(void)
 {
-  if (!slotused) {
-    uint64 va = USWAPMAP + SWAP_MAXPG * sizeof(uint64);
-    if (page_map(va, PTE_R | PTE_W) < 0 || page_map(va + PGSIZE, PTE_R | PTE_W) < 0)
-      return -E_NO_MEM;
-    slotused = (uint8 *)va;
-  }
+  if (!slotused && slot_alloc_init() < 0)
+    return -E_NO_MEM;
   uint64 n = swap_count < 2 * PGSIZE * 8 ? swap_count : 2 * PGSIZE * 8;
   for (uint64 s = 0; s < n; s++)
     if (!(slotused[s / 8] & (1 << (s % 8)))) {
@@ -89,27 +98,12 @@ static int evictable(uint64 va, pte_t pte)
   return p->owner == thisenv->id && p->refs == 1 && p->pins == 0;
 }
 
-// Write (if need be), unmap and free the page at va.  0, or an error (the
-// page stays).
-static int evict(uint64 va)
+// Is the copy of va on swap current (so no write is needed)?
+static int in_sync(volatile uint64 *e, pte_t pte) { return (*e & E_SYNC) && !(pte & PTE_W); }
+
+// After its contents are safe: unmap and free the page at va.
+static int drop(uint64 va, volatile uint64 *e)
 {
-  volatile uint64 *e = entry(va, 1);
-  pte_t pte = uvpt_pte(va);
-  if (!e || !evictable(va, pte))
-    return -E_INVAL;
-  int clean = (*e & E_SYNC) && !(pte & PTE_W);
-  if (!clean) {
-    if (!swap_count)
-      return -E_NOSPC;                     // nowhere to keep it
-    int64 slot = (*e & E_SLOT) ? (int64)(*e & E_SLOT) - 1 : slot_alloc();
-    if (slot < 0)
-      return slot;
-    *e = (*e & ~E_SLOT) | (uint64)(slot + 1);
-    int r = sys_blk_io(BLK_WRITE, swap_start + slot, (void *)va, 1);
-    if (r < 0)
-      return r;
-    stats.writes++;
-  }
   int r = page_unmap(va);
   if (r < 0)
     return r;
@@ -119,8 +113,12 @@ static int evict(uint64 va)
   return 0;
 }
 
-// The next victim by the clock (second chance on the A bit), or 0.
-static uint64 clock_victim(void)
+#define SCAN_LIMIT 512                     // A bits cleared per request at most
+
+// The next victim by the clock: pages used since the hand last passed (A
+// set) get a second chance, at most SCAN_LIMIT of them per call (then the
+// hand takes what it finds, so a request is answered in bounded time).
+static uint64 clock_victim(int *spared)
 {
   uint64 hi = region_hi(), n = (hi - lo) / PGSIZE;
   for (uint64 step = 0; step < 2 * n + 1; step++) {
@@ -131,8 +129,9 @@ static uint64 clock_victim(void)
     pte_t pte = uvpt_pte(va);
     if (!evictable(va, pte))
       continue;
-    if (pte & PTE_A) {                     // used since the hand passed: spare it
-      sys_pte_set(0, va, pte & ~PTE_A);
+    if ((pte & PTE_A) && *spared < SCAN_LIMIT) {
+      sys_pte_set(0, va, pte & ~PTE_A);   // used since the hand passed: spare it
+      (*spared)++;
       continue;
     }
     return va;
@@ -147,7 +146,7 @@ static uint64 fifo_victim(void)
   for (uint64 va = lo; va < region_hi(); va += PGSIZE) {
     volatile uint64 *e = entry(va, 0);
     uint64 s = e ? *e >> E_SEQ_SHIFT : 0;
-    if (s < bestseq && evictable(va, uvpt_pte(va))) {
+    if (s < bestseq && !(*e & E_OUT) && evictable(va, uvpt_pte(va))) {
       best = va;
       bestseq = s;
     }
@@ -155,22 +154,69 @@ static uint64 fifo_victim(void)
   return best;
 }
 
-// Evict up to n of my pages; how many went.
+// Evict up to n (at most 64) of my pages: choose them by the policy, write
+// the dirty ones to swap (several requests in flight), then unmap and free
+// them all.  How many went.
 int swap_out(int n)
 {
-  int done = 0;
   uint64 vas[64];
-  if (policy == SWAP_HINT && hint) {
-    int k = hint(vas, n < 64 ? n : 64);
-    for (int i = 0; i < k && done < n; i++)
-      if (evict(vas[i] & ~(PGSIZE - 1)) == 0)
-        done++;
-  }
-  for (int tries = 0; done < n && tries < 4 * n + 8; tries++) {
-    uint64 va = policy == SWAP_FIFO ? fifo_victim() : clock_victim();
-    if (!va)
+  int nv = 0, spared = 0;
+  if (n > 64)
+    n = 64;
+  if (policy == SWAP_HINT && hint)
+    for (int k = hint(vas, n), i = 0; i < k; i++) {
+      uint64 va = vas[i] & ~(PGSIZE - 1);
+      if (evictable(va, uvpt_pte(va)) && entry(va, 1))
+        vas[nv++] = va;
+    }
+  while (nv < n) {
+    uint64 va = policy == SWAP_FIFO ? fifo_victim() : clock_victim(&spared);
+    if (!va || !entry(va, 1))
       break;
-    if (evict(va) == 0)
+    int dup = 0;
+    for (int i = 0; i < nv; i++)
+      dup |= vas[i] == va;
+    if (dup)
+      break;                               // the hand came round: nothing more
+    vas[nv++] = va;
+  }
+  // Write the dirty ones.
+  uint64 busy = 0, failed = 0;
+  uint8 ok[64];
+  for (int i = 0; i < nv; i++) {
+    volatile uint64 *e = entry(vas[i], 1);
+    ok[i] = in_sync(e, uvpt_pte(vas[i]));
+    if (ok[i])
+      continue;
+    int64 slot = !swap_count ? -E_NOSPC : (*e & E_SLOT) ? (int64)(*e & E_SLOT) - 1 : slot_alloc();
+    if (slot < 0)
+      continue;                            // nowhere to keep it: it stays
+    *e = (*e & ~E_SLOT) | (uint64)(slot + 1);
+    int64 tag;
+    while ((tag = sys_blk_io(BLK_WRITE | BLK_ASYNC, swap_start + slot, (void *)vas[i], 1)) == -E_BUSY && busy) {
+      uint64 f = 0;
+      int64 d = sys_blk_wait(busy, &f);
+      if (d > 0)
+        busy &= ~d, failed |= f;
+    }
+    if (tag < 0)
+      continue;
+    busy |= 1UL << tag;
+    ok[i] = 2 + tag;                       // written if its tag does not fail
+    stats.writes++;
+  }
+  while (busy) {
+    uint64 f = 0;
+    int64 d = sys_blk_wait(busy, &f);
+    if (d <= 0)
+      break;
+    busy &= ~d, failed |= f;
+  }
+  int done = 0;
+  for (int i = 0; i < nv; i++) {
+    if (!ok[i] || (ok[i] >= 2 && (failed & (1UL << (ok[i] - 2)))))
+      continue;
+    if (drop(vas[i], entry(vas[i], 1)) == 0)
       done++;
   }
   return done;
@@ -215,6 +261,8 @@ static int swap_fault(struct uframe *f)
   }
   if (pte & PTE_V)
     return 0;                              // not mine to handle (copy-on-write, ...)
+  if (!slotused && swap_count && slot_alloc_init() < 0)
+    return 0;                              // (paging out must never need memory)
   if (map_page(va) < 0)
     return 0;
   if (*e & E_OUT) {                        // bring it back
@@ -238,13 +286,20 @@ static int swap_fault(struct uframe *f)
 static int on_revoke(struct uframe *f)
 {
   stats.requests++;
-  stats.released += swap_out(f->tval);
+  for (uint64 left = f->tval; left > 0;) {
+    int got = swap_out(left);
+    if (got <= 0)
+      break;
+    stats.released += got;
+    left -= got < (int)left ? (uint64)got : left;
+  }
   return 1;
 }
 
 // The kernel took pages: note which can come back from swap.
 static int on_repossess(struct uframe *f)
 {
+  faults_on();
   volatile struct repovec *v = &urepos[ENVX(sys_getenvid())];
   uint64 count = v->count;
   if (count - repo_seen > REPO_N)
@@ -309,7 +364,12 @@ void swap_before_fork(void)
 // copy of the map is dropped: every page it has is resident and plain).
 void swap_after_fork_child(void)
 {
-  swap_start = swap_count = 0;
+  // (Only what is set is written: a write to a page shared copy-on-write
+  // with the parent costs a page copy, and fork is hot.)
+  if (swap_count)
+    swap_start = swap_count = 0;
+  if (!active && !slotused && !nslots_used)
+    return;
   for (uint64 va = USWAPMAP; va < USWAPMAP + SWAP_MAXPG * sizeof(uint64) + 2 * PGSIZE; va += PGSIZE)
     if (uvpt_pte(va) & PTE_V)
       page_unmap(va);
@@ -319,14 +379,34 @@ void swap_after_fork_child(void)
   memset(&stats, 0, sizeof stats);
 }
 
-// Start answering revocation requests (libmain calls this).
-void swap_init(void)
+// The page-fault handlers, registered once there is paging to do (a swap
+// extent, or pages the kernel took): they run before the library's
+// demand-zero and copy-on-write handler.
+static void faults_on(void)
 {
-  lo = (uint64)data_start;
-  hand = lo;
-  set_handler(CAUSE_REVOKE, on_revoke);
-  set_handler(CAUSE_REPOSSESS, on_repossess);
+  static int on;
+  if (on)
+    return;
+  on = 1;
   set_handler(CAUSE_LOAD_PAGE, swap_fault);
   set_handler(CAUSE_STORE_PAGE, swap_fault);
   set_handler(CAUSE_FETCH_PAGE, swap_fault);
+}
+
+// Page on the extent [start, start+count) (a block capability I hold).
+void swap_attach(uint64 start, uint64 count)
+{
+  swap_start = start;
+  swap_count = count;
+  if (count)
+    faults_on();
+}
+
+// Start answering revocation requests (libmain calls this).
+void swap_init(void)
+{
+  lo = (uint64)sbrk(0);                    // the heap: never the pager's own data
+  hand = lo;
+  set_handler(CAUSE_REVOKE, on_revoke);
+  set_handler(CAUSE_REPOSSESS, on_repossess);
 }

@@ -51,14 +51,14 @@ static inline int64 syscall1(uint64 n, uint64 a0)
 int64 sys_cputs(const char *buf, uint64 len) { return syscall(SYS_cputs, (uint64)buf, len, 0, 0, 0, 0); }
 envid_t sys_getenvid(void) { return syscall1(SYS_getenvid, 0); }
 // E_AGAIN: the kernel is taking memory back from envs over their share
-// (revocation).  Give it time (yield) and ask again, for at most 2 s.
+// (revocation).  Give it time (yield) and ask again, for at most 5 s.
 static int64 again(int64 r, uint64 *t0)
 {
   if (r != -E_AGAIN)
     return 0;
   if (!*t0)
     *t0 = rdtime();
-  else if (rdtime() - *t0 > 2 * usys->timebase)
+  else if (rdtime() - *t0 > 5 * usys->timebase)
     return 0;
   sys_yield(0);
   return 1;

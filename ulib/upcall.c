@@ -45,16 +45,28 @@ void upcall_dispatch(struct uframe *f)
   exit(-1);
 }
 
-// Give env (0: me) an exception stack page at UXSTACKTOP and register the
-// upcall entry.  The page is mapped in env by the caller.
+// Give env (0: me) an exception stack (UXSTACKSIZE below UXSTACKTOP, all
+// mapped: a nested upcall must find its page there) and register the
+// upcall entry.
 int upcall_init(envid_t env)
 {
-  int64 ppn = sys_page_alloc(env);
-  if (ppn < 0)
-    return ppn;
-  int r = sys_pte_set(env, UXSTACKTOP - PGSIZE, PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D));
-  if (r < 0)
+  struct pte_op ops[UXSTACKSIZE / PGSIZE];
+  int n = 0, r = 0;
+  for (uint64 va = UXSTACKTOP - UXSTACKSIZE; va < UXSTACKTOP; va += PGSIZE) {
+    int64 ppn = sys_page_alloc(env);
+    if (ppn < 0) {
+      r = ppn;
+      break;
+    }
+    ops[n++] = (struct pte_op){ va, PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D) };
+  }
+  if (r == 0)
+    r = sys_pte_batch(env, ops, n);
+  if (r < 0) {
+    for (int i = 0; i < n; i++)
+      sys_page_free(PTE_PPN(ops[i].pte));
     return r;
-  return sys_env_set_upcall(env, upcall_entry, UXSTACKTOP - PGSIZE, UXSTACKTOP,
+  }
+  return sys_env_set_upcall(env, upcall_entry, UXSTACKTOP - UXSTACKSIZE, UXSTACKTOP,
                             (uint64)upcall_restore_start, (uint64)upcall_restore_end);
 }

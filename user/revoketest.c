@@ -1,0 +1,204 @@
+// revoketest: visible revocation and the abort protocol.  This env plays
+// the small interactive program; it forks a memory hog, lets it take
+// nearly all memory, then keeps allocating: the kernel must take pages
+// back from the hog.  `revoketest <mode> [hog MiB]`:
+//
+//   hog      the hog answers requests (ulib/swap.c, on a swap extent it is
+//            given) and at the end finds every byte it wrote
+//   ignore   the hog ignores requests: the abort protocol takes its pages,
+//            they are listed in its repossession vector, and touching one
+//            is a clear fatal error naming the address
+//   wrong    the hog frees one page per request, and tries to free mine
+//   fault    the hog's revocation handler faults
+//   exit     the hog exits in its revocation handler
+//
+// In every mode the small program's allocations succeed, and once the hog
+// is gone the free-page count is back to what it was.  Run as
+// `init revoketest <mode>` (init hands over the swap area).
+#include "lib.h"
+
+#define HOG      0x10000000UL             // the hog's data, in its heap
+#define SCRATCH  0x30000000UL             // the small program's pages
+#define ROUNDS   12
+#define BATCH    512
+
+static const char *mode;
+static int ctl[2], stat_pipe[2];
+static volatile uint64 *hogdata;
+static uint64 hogpages;
+
+static uint64 word(uint64 page, uint64 i) { return page * 1000003UL + i * 7919UL + 1; }
+
+static void tell(int fd, const char *what) { write(fd, what, strlen(what) + 1); }
+static void hear(int fd, char *buf, int n)
+{
+  int i = 0;
+  while (i < n - 1 && read(fd, buf + i, 1) == 1 && buf[i])
+    i++;
+  buf[i] = 0;
+}
+
+// ---- the hog's handlers for the bad modes ----
+
+static int ignore_request(struct uframe *f) { return 1; }
+
+static int wrong_request(struct uframe *f)
+{
+  // free far fewer pages than asked, and try to free someone else's page
+  sys_page_free(PTE_PPN(uvpt_pte((uint64)hogdata)) + 0);   // (one of my own: fine)
+  page_unmap((uint64)hogdata + (hogpages - 1) * PGSIZE);
+  int r = sys_page_free(PPN_BASE);                          // the kernel's page: refused
+  if (r != -E_PERM)
+    printf("revoketest: BROKEN: freeing a page I do not own returned %d\n", r);
+  return 1;
+}
+
+static int fault_request(struct uframe *f)
+{
+  volatile int *bad = (volatile int *)(uint64)f->cause;   // (17: an unmapped address)
+  *bad = 1;                                // a fault inside the handler
+  return 1;
+}
+
+static int exit_request(struct uframe *f) { exit(7); }
+
+static void hog(void)
+{
+  char buf[64];
+  hear(ctl[0], buf, sizeof buf);           // "<swap start> <count>"
+  char *p;
+  uint64 start = strtol(buf, &p, 10);
+  swap_attach(start, strtol(p, 0, 10));
+  int saves = !strcmp(mode, "hog");
+  if (!strcmp(mode, "ignore"))
+    set_handler(CAUSE_REVOKE, ignore_request);
+  else if (!strcmp(mode, "wrong"))
+    set_handler(CAUSE_REVOKE, wrong_request);
+  else if (!strcmp(mode, "fault"))
+    set_handler(CAUSE_REVOKE, fault_request);
+  else if (!strcmp(mode, "exit"))
+    set_handler(CAUSE_REVOKE, exit_request);
+  // Grow: the whole hog if it can page; else until memory is nearly gone.
+  hogdata = sbrk(hogpages * PGSIZE);
+  uint64 n = 0;
+  for (; n < hogpages; n++) {
+    if (!saves && usys->nfree < 300)
+      break;
+    volatile uint64 *pg = hogdata + n * (PGSIZE / 8);
+    for (uint64 i = 0; i < PGSIZE / 8; i += 64)
+      pg[i] = word(n, i);
+  }
+  snprintf(buf, sizeof buf, "%lu", n);
+  tell(stat_pipe[1], buf);
+  if (!saves) {
+    // Spin (use my slices) until the small program is done; the kernel's
+    // requests arrive meanwhile.
+    hear(ctl[0], buf, sizeof buf);
+    volatile struct repovec *v = &urepos[ENVX(sys_getenvid())];
+    printf("revoketest: hog: %lu pages repossessed; first at va %p\n", v->count,
+           (void *)v->log[0].va);
+    if (!strcmp(mode, "ignore")) {
+      if (v->count == 0)
+        exit(3);
+      // a repossessed page: its data was never saved
+      (void)*(volatile uint64 *)v->log[0].va;
+      exit(4);                             // (not reached: a fatal error)
+    }
+    exit(0);
+  }
+  hear(ctl[0], buf, sizeof buf);           // the small program is done
+  uint64 bad = 0;
+  for (uint64 k = 0; k < n; k++) {
+    volatile uint64 *pg = hogdata + k * (PGSIZE / 8);
+    for (uint64 i = 0; i < PGSIZE / 8; i += 64)
+      if (pg[i] != word(k, i))
+        bad++;
+  }
+  struct swap_stats st;
+  swap_get_stats(&st);
+  printf("revoketest: hog: %lu pages checked, %lu bad; %lu requests, %lu pages given back, "
+         "%lu out, %lu in, %lu written\n", n, bad, st.requests, st.released, st.out, st.in, st.writes);
+  exit(bad ? 1 : 0);
+}
+
+int main(int argc, char **argv)
+{
+  mode = argc > 1 ? argv[1] : "hog";
+  hogpages = (argc > 2 ? atoi(argv[2]) : 80) * 256;
+  if (strcmp(mode, "hog") && strcmp(mode, "ignore") && strcmp(mode, "wrong") &&
+      strcmp(mode, "fault") && strcmp(mode, "exit")) {
+    printf("usage: revoketest hog|ignore|wrong|fault|exit [MiB]\n");
+    return 2;
+  }
+  // Warm up what this env keeps anyway (stack, the console's I/O page, the
+  // page tables under SCRATCH), so the count at the end can be exact.
+  volatile char deep[32768];
+  for (uint64 i = 0; i < sizeof deep; i += PGSIZE)
+    deep[i] = 0;
+  printf("revoketest: %s\n", mode);
+  page_map(SCRATCH, PTE_R | PTE_W);
+  page_unmap(SCRATCH);
+  pipe(ctl);
+  close(ctl[0]), close(ctl[1]);
+  uint64 free0 = usys->nfree, mine0 = thisenv->npages;
+  pipe(ctl);
+  pipe(stat_pipe);
+  envid_t h = fork();
+  if (h < 0)
+    panic("fork: %s", errstr(h));
+  if (h == 0)
+    hog();
+  char buf[64];
+  if (!strcmp(mode, "hog") && swap_count)
+    check(sys_blk_grant(h, swap_start, swap_count, BLK_R | BLK_W) >= 0, "grant the swap extent");
+  snprintf(buf, sizeof buf, "%lu %lu", !strcmp(mode, "hog") ? swap_start : 0,
+           !strcmp(mode, "hog") ? swap_count : 0);
+  tell(ctl[1], buf);
+  hear(stat_pipe[0], buf, sizeof buf);
+  printf("revoketest: hog holds %s pages; %lu free\n", buf, usys->nfree);
+
+  // The small interactive program: rounds of allocating, using and freeing.
+  uint64 t0 = rdinstret();
+  for (int round = 0; round < ROUNDS; round++) {
+    int got = 0;
+    for (int i = 0; i < BATCH; i++) {
+      int r = page_map(SCRATCH + i * PGSIZE, PTE_R | PTE_W);
+      if (r < 0) {
+        printf("revoketest: FAIL: round %d: page %d: %s\n", round, i, errstr(r));
+        break;
+      }
+      *(volatile uint64 *)(SCRATCH + i * PGSIZE) = round * 1000 + i;
+      got++;
+    }
+    for (int i = 0; i < got; i++) {
+      check(*(volatile uint64 *)(SCRATCH + i * PGSIZE) == (uint64)(round * 1000 + i), "scratch");
+      page_unmap(SCRATCH + i * PGSIZE);
+    }
+    printf("revoketest: small: round %d: %d pages\n", round, got);
+    if (got < BATCH)
+      break;
+  }
+  printf("revoketest: small: done in %lu M instructions; %lu requests, %lu pages repossessed\n",
+         (rdinstret() - t0) >> 20, usys->revocations, usys->repossessions);
+  tell(ctl[1], "done");
+  int status = -1;
+  waitenv(h, &status);
+  int want = !strcmp(mode, "hog") ? 0 : !strcmp(mode, "ignore") ? -1 : !strcmp(mode, "exit") ? 7
+           : !strcmp(mode, "fault") ? -1 : 0;
+  check(status == want, "the hog's exit status %d, expected %d", status, want);
+  close(ctl[0]), close(ctl[1]), close(stat_pipe[0]), close(stat_pipe[1]);
+  // (This line also makes the console let go of the last page the hog
+  // sent it, which it keeps mapped until its next message.)
+  printf("revoketest: the hog exited with status %d\n", status);
+  // Everything the hog had is back (allow the kernel a moment to finish
+  // any disk write it still has in flight).
+  // (Pages this env itself took meanwhile, a deeper stack say, are not
+  // leaks: count them.)
+  uint64 now = 0;
+  for (uint64 t = rdtime(); rdtime() - t < 5 * usys->timebase; sys_yield(0))
+    if ((now = usys->nfree + thisenv->npages - mine0) == free0)
+      break;
+  check(now == free0, "free pages %lu (+%ld of mine), at the start %lu", usys->nfree,
+        (long)(thisenv->npages - mine0), free0);
+  return check_report();
+}
