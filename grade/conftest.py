@@ -94,8 +94,26 @@ def use_disk(argv, image):
 
 
 def fresh_disk(dest):
-    """A private copy of the built fs.img at dest (a test may change it)."""
-    shutil.copyfile(os.path.join(console.ROOT, "fs.img"), dest)
+    """A private copy of the built fs.img at dest (a test may change it).
+    Only the file system's part is copied; the swap area after it is
+    zeros, left as a hole (a sparse file)."""
+    src = os.path.join(console.ROOT, "fs.img")
+    total = os.path.getsize(src)
+    with open(src, "rb") as f:
+        head = f.read(2 * 4096)
+        fsblocks = int.from_bytes(head[4096 + 4:4096 + 8], "little")
+        if int.from_bytes(head[4096:4096 + 4], "little") != 0x46584f45 or \
+                not 2 <= fsblocks * 4096 <= total:
+            shutil.copyfile(src, dest)
+            return dest
+        f.seek(0)
+        with open(dest, "wb") as out:
+            left = fsblocks * 4096
+            while left > 0:
+                chunk = f.read(min(left, 1 << 20))
+                out.write(chunk)
+                left -= len(chunk)
+            out.truncate(total)
     return dest
 
 

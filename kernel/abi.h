@@ -252,7 +252,7 @@ struct syspub {                   // at USYS
 // REVOKE_TICKS of time) to comply.
 #define GUARANTEE      32
 #define REVOKE_CHUNK   64
-#define REVOKE_SLICES  3
+#define REVOKE_SLICES  10
 #define REVOKE_TICKS   10000000       // 1 s of the 10 MHz time CSR
 
 // The repossession vector of env e: public, read-only, at UREPOS + ENVX(e)

@@ -206,8 +206,16 @@ static void load(const char *name)
   long len = ftell(f);
   fseek(f, 0, SEEK_SET);
   nblk = len / BSIZE;
+  // Read the superblock, then only the file system's blocks (not the swap
+  // area after them).
+  struct superblock first;
+  if (nblk < 2 || fseek(f, BSIZE, SEEK_SET) != 0 || fread(&first, sizeof first, 1, f) != 1)
+    die("%s: cannot read", name);
+  if (first.magic == FSMAGIC && first.size >= 2 && first.size <= nblk)
+    nblk = first.size;
   img = malloc((uint64)nblk * BSIZE);
-  if (nblk < 2 || fread(img, BSIZE, nblk, f) != nblk)
+  fseek(f, 0, SEEK_SET);
+  if (fread(img, BSIZE, nblk, f) != nblk)
     die("%s: cannot read", name);
   fclose(f);
   memcpy(&sb, blk(1), sizeof sb);

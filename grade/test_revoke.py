@@ -1,0 +1,63 @@
+"""Lab "revoke": visible revocation and the abort protocol.  user/revoketest
+is a small program that keeps allocating beside a memory hog it forks, on
+a 64 MiB machine where the hog takes nearly everything; the kernel must
+get pages back from the hog, by asking (the hog's library pages them out
+to a swap extent) or, if the hog does not answer, by the abort protocol.
+"""
+
+import re
+
+import pytest
+
+LAB = "revoke"
+pytestmark = pytest.mark.lab(LAB)
+
+FAIL_ON = [r"^panic:", r"FAIL|BROKEN"]
+
+
+def revoketest(boot, cpus, mode, mib=56):
+    con = boot("init", cpus=cpus, args=f"revoketest {mode} {mib}", mem="64M", fail_on=FAIL_ON)
+    con.expect(r"^revoketest: hog holds (\d+) pages", timeout=60)
+    for r in range(12):
+        con.expect(rf"^revoketest: small: round {r}: 512 pages", timeout=60)
+    m = con.expect(r"^revoketest: small: done in \d+ M instructions; (\d+) requests, "
+                   r"(\d+) pages repossessed", timeout=60)
+    return con, int(m[1]), int(m[2])
+
+
+@pytest.mark.points(5)
+def test_hog_pages_out_and_small_env_keeps_working(boot, cpus):
+    con, requests, taken = revoketest(boot, cpus, "hog")
+    assert requests >= 1, "the kernel never asked the hog for pages"
+    assert taken == 0, "the hog answered, yet the abort protocol took pages"
+    m = con.expect(r"^revoketest: hog: (\d+) pages checked, (\d+) bad; (\d+) requests, "
+                   r"(\d+) pages given back, (\d+) out, (\d+) in, (\d+) written", timeout=120)
+    checked, bad, hreq, given, out, back = (int(m[i]) for i in range(1, 7))
+    assert checked == 14336 and bad == 0, m[0]
+    assert hreq >= 1 and given >= 64 and back >= given, m[0]
+    con.expect(r"^revoketest: all OK", timeout=60)
+    con.expect(r"init exited with status 0")
+
+
+@pytest.mark.points(5)
+def test_abort_protocol_takes_pages_from_a_hog_that_ignores(boot, cpus):
+    con, requests, taken = revoketest(boot, cpus, "ignore")
+    assert requests >= 1 and taken >= 64, (requests, taken)
+    m = con.expect(r"^revoketest: hog: (\d+) pages repossessed; first at va (0x[0-9a-f]+)\n",
+                   timeout=60)
+    assert int(m[1]) == taken, "the repossession vector and the kernel's count differ"
+    va = m[2]
+    # touching a page the kernel took (never saved): a clear fatal error
+    con.expect(rf"the page at va {va} was taken by the kernel \(abort protocol\) and not saved",
+               timeout=60)
+    con.expect(r"^revoketest: the hog exited with status -1")
+    con.expect(r"^revoketest: all OK", timeout=60)     # includes: no page lost
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("mode,status", [("wrong", 0), ("fault", -1), ("exit", 7)])
+def test_misbehaving_revocation_handlers_leak_nothing(boot, cpus, mode, status):
+    con, requests, taken = revoketest(boot, cpus, mode)
+    assert requests >= 1
+    con.expect(rf"^revoketest: the hog exited with status {status}", timeout=60)
+    con.expect(r"^revoketest: all OK", timeout=60)     # free pages back to the start
