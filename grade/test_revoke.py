@@ -15,8 +15,9 @@ pytestmark = pytest.mark.lab(LAB)
 FAIL_ON = [r"^panic:", r"FAIL|BROKEN"]
 
 
-def revoketest(boot, cpus, mode, mib=56):
-    con = boot("init", cpus=cpus, args=f"revoketest {mode} {mib}", mem="64M", fail_on=FAIL_ON)
+def revoketest(boot, cpus, mode, mib=56, policy="clock"):
+    con = boot("init", cpus=cpus, args=f"revoketest {mode} {mib} {policy}", mem="64M",
+               fail_on=FAIL_ON)
     con.expect(r"^revoketest: hog holds (\d+) pages", timeout=60)
     for r in range(12):
         con.expect(rf"^revoketest: small: round {r}: 512 pages", timeout=60)
@@ -61,3 +62,28 @@ def test_misbehaving_revocation_handlers_leak_nothing(boot, cpus, mode, status):
     assert requests >= 1
     con.expect(rf"^revoketest: the hog exited with status {status}", timeout=60)
     con.expect(r"^revoketest: all OK", timeout=60)     # free pages back to the start
+
+
+@pytest.mark.points(3)
+@pytest.mark.cpus(1)
+@pytest.mark.parametrize("policy", ["fifo", "hint"])
+def test_other_replacement_policies(boot, cpus, policy):
+    con, requests, taken = revoketest(boot, cpus, "hog", policy=policy)
+    assert requests >= 1 and taken == 0, (requests, taken)
+    m = con.expect(r"^revoketest: hog: (\d+) pages checked, (\d+) bad", timeout=120)
+    assert m[1] == "14336" and m[2] == "0", m[0]
+    con.expect(r"^revoketest: all OK", timeout=60)
+
+
+@pytest.mark.points(4)
+def test_pages_taken_by_force_come_back_from_swap(boot, cpus):
+    """The hog pages, reads everything back (its copies on swap are then
+    current), then ignores requests: the pages the abort protocol takes
+    come back from swap, whether or not the notices reached it in time."""
+    con, requests, taken = revoketest(boot, cpus, "late")
+    m = con.expect(r"^revoketest: small: phase 2: (\d+) pages; (\d+) taken from the hog", timeout=60)
+    assert int(m[2]) >= 64, m[0]
+    m = con.expect(r"^revoketest: hog: (\d+) pages checked, (\d+) bad; (\d+) requests, "
+                   r"(\d+) pages given back, (\d+) out, (\d+) in", timeout=120)
+    assert m[1] == "14336" and m[2] == "0", m[0]
+    con.expect(r"^revoketest: all OK", timeout=60)

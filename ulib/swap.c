@@ -30,6 +30,7 @@
 #define E_OUT        (1UL << 32)           // not resident: contents in the slot
 #define E_LOST       (1UL << 33)           // taken by the kernel, not saved
 #define E_SYNC       (1UL << 34)           // resident, identical to its slot, mapped RO
+#define E_RES        (1UL << 35)           // the pager mapped it: resident unless taken
 #define E_SEQ_SHIFT  40                    // when it came in (FIFO)
 #define MAP ((volatile uint64 *)USWAPMAP)
 
@@ -139,19 +140,31 @@ static uint64 clock_victim(int *spared)
   return 0;
 }
 
-// The resident page that came in first, or 0.
-static uint64 fifo_victim(void)
+// FIFO: the n resident pages that came in first, in one pass over the
+// region (keeping the n oldest seen so far, sorted).  How many.
+static int fifo_victims(uint64 *vas, int n)
 {
-  uint64 best = 0, bestseq = ~0UL;
+  uint64 seqs[64];
+  int k = 0;
   for (uint64 va = lo; va < region_hi(); va += PGSIZE) {
     volatile uint64 *e = entry(va, 0);
-    uint64 s = e ? *e >> E_SEQ_SHIFT : 0;
-    if (s < bestseq && !(*e & E_OUT) && evictable(va, uvpt_pte(va))) {
-      best = va;
-      bestseq = s;
+    if (!e || (*e & E_OUT))
+      continue;
+    uint64 s = *e >> E_SEQ_SHIFT;
+    if (k == n && s >= seqs[k - 1])
+      continue;
+    if (!evictable(va, uvpt_pte(va)))
+      continue;
+    int i = k < n ? k++ : k - 1;           // drop the youngest if full
+    while (i > 0 && seqs[i - 1] > s) {
+      seqs[i] = seqs[i - 1];
+      vas[i] = vas[i - 1];
+      i--;
     }
+    seqs[i] = s;
+    vas[i] = va;
   }
-  return best;
+  return k;
 }
 
 // Evict up to n (at most 64) of my pages: choose them by the policy, write
@@ -169,8 +182,10 @@ int swap_out(int n)
       if (evictable(va, uvpt_pte(va)) && entry(va, 1))
         vas[nv++] = va;
     }
+  if (policy == SWAP_FIFO && nv == 0)
+    nv = fifo_victims(vas, n);
   while (nv < n) {
-    uint64 va = policy == SWAP_FIFO ? fifo_victim() : clock_victim(&spared);
+    uint64 va = clock_victim(&spared);
     if (!va || !entry(va, 1))
       break;
     int dup = 0;
@@ -255,6 +270,13 @@ static int swap_fault(struct uframe *f)
   pte_t pte = uvpt_pte(va);
   if (*e & E_LOST)
     fatal_lost(va, f->tf.pc);
+  if ((*e & E_RES) && !(pte & PTE_V)) {
+    // I did not evict it: the kernel took it (whether or not its notice
+    // reached me).  Its copy on swap is good only if it was in sync.
+    if (!(*e & E_SYNC) || !(*e & E_SLOT))
+      fatal_lost(va, f->tf.pc);
+    *e = (*e & E_SLOT) | E_OUT;
+  }
   if ((pte & PTE_V) && (*e & E_SYNC) && f->cause == CAUSE_STORE_PAGE && !(pte & (PTE_W | PTE_COW))) {
     *e &= ~E_SYNC;                         // first write since it came in: dirty
     return sys_pte_set(0, va, pte | PTE_W | PTE_D) == 0;
@@ -278,7 +300,7 @@ static int swap_fault(struct uframe *f)
     stats.in++;
   } else
     *e &= E_SLOT;                          // a new page (demand zero)
-  *e |= ++seq << E_SEQ_SHIFT;
+  *e |= E_RES | ++seq << E_SEQ_SHIFT;
   return 1;
 }
 

@@ -11,6 +11,15 @@
 //   wrong    the hog frees one page per request, and tries to free mine
 //   fault    the hog's revocation handler faults
 //   exit     the hog exits in its revocation handler
+//   late     the hog pages as in "hog" and reads everything back (clean
+//            copies now on swap), then ignores requests: the abort
+//            protocol takes pages whose copies are current, and they come
+//            back from swap when touched
+//
+// A third argument picks the hog's replacement policy: clock (default),
+// fifo, or hint (the hog names its own victims, oldest data first).  At
+// the end every live env's public page count is checked against the pages
+// the public page records say it owns.
 //
 // In every mode the small program's allocations succeed, and once the hog
 // is gone the free-page count is back to what it was.  Run as
@@ -42,6 +51,23 @@ static void hear(int fd, char *buf, int n)
 
 static int ignore_request(struct uframe *f) { return 1; }
 
+// SWAP_HINT: the hog knows its data is used in order: the oldest first.
+static uint64 hint_cursor;
+static int hog_hint(uint64 *vas, int n)
+{
+  int k = 0;
+  for (uint64 tries = 0; k < n && tries < hogpages; tries++, hint_cursor++) {
+    if (hint_cursor >= hogpages)
+      hint_cursor = 0;
+    uint64 va = (uint64)hogdata + hint_cursor * PGSIZE;
+    if (uvpt_pte(va) & PTE_V)
+      vas[k++] = va;
+  }
+  return k;
+}
+
+static const char *policy = "clock";
+
 static int wrong_request(struct uframe *f)
 {
   // free far fewer pages than asked, and try to free someone else's page
@@ -69,7 +95,11 @@ static void hog(void)
   char *p;
   uint64 start = strtol(buf, &p, 10);
   swap_attach(start, strtol(p, 0, 10));
-  int saves = !strcmp(mode, "hog");
+  int saves = !strcmp(mode, "hog") || !strcmp(mode, "late");
+  if (!strcmp(policy, "fifo"))
+    swap_policy(SWAP_FIFO, 0);
+  else if (!strcmp(policy, "hint"))
+    swap_policy(SWAP_HINT, hog_hint);
   if (!strcmp(mode, "ignore"))
     set_handler(CAUSE_REVOKE, ignore_request);
   else if (!strcmp(mode, "wrong"))
@@ -108,11 +138,22 @@ static void hog(void)
   }
   hear(ctl[0], buf, sizeof buf);           // the small program is done
   uint64 bad = 0;
-  for (uint64 k = 0; k < n; k++) {
-    volatile uint64 *pg = hogdata + k * (PGSIZE / 8);
-    for (uint64 i = 0; i < PGSIZE / 8; i += 64)
-      if (pg[i] != word(k, i))
-        bad++;
+  for (int pass = 0; pass < (!strcmp(mode, "late") ? 2 : 1); pass++) {
+    for (uint64 k = 0; k < n; k++) {
+      volatile uint64 *pg = hogdata + k * (PGSIZE / 8);
+      for (uint64 i = 0; i < PGSIZE / 8; i += 64)
+        if (pg[i] != word(k, i))
+          bad++;
+    }
+    if (pass == 0 && !strcmp(mode, "late")) {
+      // Now stop answering; spin (using my slices) while the small
+      // program takes more, until it says it is done again.
+      set_handler(CAUSE_REVOKE, ignore_request);
+      tell(stat_pipe[1], "ready");
+      hear(ctl[0], buf, sizeof buf);
+      printf("revoketest: hog: %lu pages repossessed, all with copies on swap\n",
+             urepos[ENVX(sys_getenvid())].count);
+    }
   }
   struct swap_stats st;
   swap_get_stats(&st);
@@ -124,10 +165,13 @@ static void hog(void)
 int main(int argc, char **argv)
 {
   mode = argc > 1 ? argv[1] : "hog";
-  hogpages = (argc > 2 ? atoi(argv[2]) : 80) * 256;
-  if (strcmp(mode, "hog") && strcmp(mode, "ignore") && strcmp(mode, "wrong") &&
+  hogpages = (argc > 2 ? atoi(argv[2]) : 56) * 256;
+  if (argc > 3)
+    policy = argv[3];
+  int pages = !strcmp(mode, "hog") || !strcmp(mode, "late");
+  if (strcmp(mode, "hog") && strcmp(mode, "late") && strcmp(mode, "ignore") && strcmp(mode, "wrong") &&
       strcmp(mode, "fault") && strcmp(mode, "exit")) {
-    printf("usage: revoketest hog|ignore|wrong|fault|exit [MiB]\n");
+    printf("usage: revoketest hog|ignore|wrong|fault|exit [MiB [clock|fifo|hint]]\n");
     return 2;
   }
   // Warm up what this env keeps anyway (stack, the console's I/O page, the
@@ -149,10 +193,9 @@ int main(int argc, char **argv)
   if (h == 0)
     hog();
   char buf[64];
-  if (!strcmp(mode, "hog") && swap_count)
+  if (pages && swap_count)
     check(sys_blk_grant(h, swap_start, swap_count, BLK_R | BLK_W) >= 0, "grant the swap extent");
-  snprintf(buf, sizeof buf, "%lu %lu", !strcmp(mode, "hog") ? swap_start : 0,
-           !strcmp(mode, "hog") ? swap_count : 0);
+  snprintf(buf, sizeof buf, "%lu %lu", pages ? swap_start : 0, pages ? swap_count : 0);
   tell(ctl[1], buf);
   hear(stat_pipe[0], buf, sizeof buf);
   printf("revoketest: hog holds %s pages; %lu free\n", buf, usys->nfree);
@@ -181,9 +224,23 @@ int main(int argc, char **argv)
   printf("revoketest: small: done in %lu M instructions; %lu requests, %lu pages repossessed\n",
          (rdinstret() - t0) >> 20, usys->revocations, usys->repossessions);
   tell(ctl[1], "done");
+  if (!strcmp(mode, "late")) {
+    hear(stat_pipe[0], buf, sizeof buf);   // the hog has read everything back
+    uint64 want = usys->nfree + 128, got = 0, taken0 = usys->repossessions;
+    for (; got < want && got < 4 * BATCH; got++)
+      if (page_map(SCRATCH + got * PGSIZE, PTE_R | PTE_W) < 0)
+        break;
+    check(got == want, "phase 2: %lu of %lu pages", got, want);
+    check(usys->repossessions > taken0, "phase 2: the abort protocol took nothing");
+    for (uint64 i = 0; i < got; i++)
+      page_unmap(SCRATCH + i * PGSIZE);
+    printf("revoketest: small: phase 2: %lu pages; %lu taken from the hog\n", got,
+           usys->repossessions - taken0);
+    tell(ctl[1], "done");
+  }
   int status = -1;
   waitenv(h, &status);
-  int want = !strcmp(mode, "hog") ? 0 : !strcmp(mode, "ignore") ? -1 : !strcmp(mode, "exit") ? 7
+  int want = pages ? 0 : !strcmp(mode, "ignore") ? -1 : !strcmp(mode, "exit") ? 7
            : !strcmp(mode, "fault") ? -1 : 0;
   check(status == want, "the hog's exit status %d, expected %d", status, want);
   close(ctl[0]), close(ctl[1]), close(stat_pipe[0]), close(stat_pipe[1]);
@@ -200,5 +257,20 @@ int main(int argc, char **argv)
       break;
   check(now == free0, "free pages %lu (+%ld of mine), at the start %lu", usys->nfree,
         (long)(thisenv->npages - mine0), free0);
+  // Every page an env is charged for is one the page records say it owns.
+  int wrong = 0;
+  for (int i = 0; i < NENV; i++) {
+    volatile struct envpub *e = &uenvs[i];
+    if (e->status != ENV_RUNNABLE && e->status != ENV_NOT_RUNNABLE)
+      continue;
+    int64 owned = 0;
+    for (uint64 p = 0; p < usys->npages; p++)
+      owned += upages[p].owner == e->id && (upages[p].kind == PG_USER || upages[p].kind == PG_PTABLE);
+    if (owned != e->npages) {
+      printf("revoketest: env %08x: charged %d pages, owns %ld\n", e->id, e->npages, owned);
+      wrong++;
+    }
+  }
+  check(wrong == 0, "%d envs' page counts do not match the page records", wrong);
   return check_report();
 }
