@@ -87,3 +87,15 @@ def test_pages_taken_by_force_come_back_from_swap(boot, cpus):
                    r"(\d+) pages given back, (\d+) out, (\d+) in", timeout=120)
     assert m[1] == "14336" and m[2] == "0", m[0]
     con.expect(r"^revoketest: all OK", timeout=60)
+
+
+@pytest.mark.points(6)
+@pytest.mark.cpus(1)
+@pytest.mark.parametrize("mode", ["free", "shield", "xstack", "orphan", "children", "fork"])
+def test_memory_cannot_be_shielded_from_revocation(boot, cpus, mode):
+    """user/revattack: a hog plays a trick to keep its memory; a small
+    program must still get 1,024 pages."""
+    con = boot("init", cpus=cpus, args=f"revattack {mode}", mem="64M", fail_on=[r"^panic:"])
+    m = con.expect(r"^revattack: small got (\d+) pages", timeout=90)
+    assert m[1] == "1024", con.tail()
+    con.expect(r"init exited with status 0", timeout=60)

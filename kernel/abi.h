@@ -226,8 +226,11 @@ struct pagepub {                  // at UPAGES[ppn - PPN_BASE]
   uint32  refs;                   // number of user PTEs that map it
   uint16  kind;
   uint16  pins;                   // disk requests using it (it stays while > 0)
-  uint32  pad;
+  uint32  flags;                  // PGF_*
 };
+#define PGF_RELEASED 1            // its owner freed it while it was still mapped
+                                  // (or pinned): still charged to the owner until
+                                  // the last mapping goes
 
 struct syspub {                   // at USYS
   uint64  npages;                 // pages of RAM: UPAGES[0 .. npages-1]
@@ -251,6 +254,7 @@ struct syspub {                   // at USYS
 // has REVOKE_SLICES of its own slices (or, if it does not use them up,
 // REVOKE_TICKS of time) to comply.
 #define GUARANTEE      32
+#define MAXXSTACK      (16 * 4096)    // the largest exception stack (env_set_upcall)
 #define REVOKE_CHUNK   64
 #define REVOKE_SLICES  10
 #define REVOKE_TICKS   10000000       // 1 s of the 10 MHz time CSR

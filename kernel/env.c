@@ -102,6 +102,7 @@ int env_alloc(struct env *parent, struct env **out)
     return -E_NO_SLOT;
   }
   envpubs[idx].runs = 0;
+  envpubs[idx].revoke_want = envpubs[idx].revoke_deadline = envpubs[idx].repossessed = 0;
   memset(&repovecs[idx], 0, sizeof repovecs[idx]);
   env_publish(e);
   *out = e;
@@ -283,6 +284,7 @@ void env_first(const char *args)
   rootenv = e;
   pages_usable = pages_free();           // what the envs share (revoke.c)
   syspub.guarantee = GUARANTEE;
+  mem_share();
   e->rights = RIGHT_ALL;
   e->blkcaps[0] = (struct blkcap){ 0, disk_blocks, BLK_R | BLK_W };   // the whole disk
   e->tf.pc = entry;

@@ -27,6 +27,7 @@ static void freelist_push(int32 i)
   pagepubs[i].owner = 0;
   pagepubs[i].refs = 0;
   pagepubs[i].pins = 0;
+  pagepubs[i].flags = 0;
   pnext[i] = freehead;
   freehead = i;
   syspub.nfree = ++nfree;
@@ -113,6 +114,8 @@ void pt_unlink(struct env *e, uint64 ppn)
     }
 }
 
+static void page_idle(uint64 ppn);
+
 // One more user mapping of ppn.  0, or -E_NO_MEM if the count is full.
 int page_ref(uint64 ppn)
 {
@@ -129,8 +132,8 @@ void page_unref(uint64 ppn)
   struct pagepub *p = &pagepubs[ppn - PPN_BASE];
   if (p->refs == 0)
     panic("page_unref %lx: no refs", ppn);
-  if (--p->refs == 0 && p->owner == 0 && p->pins == 0 && p->kind == PG_USER)
-    page_release(ppn);
+  if (--p->refs == 0)
+    page_idle(ppn);
 }
 
 // The device is going to use ppn: it stays until page_unpin, whatever
@@ -140,14 +143,13 @@ void page_pin(uint64 ppn) { pagepubs[ppn - PPN_BASE].pins++; }
 void page_unpin(uint64 ppn)
 {
   struct pagepub *p = &pagepubs[ppn - PPN_BASE];
-  if (--p->pins == 0 && p->refs == 0 && p->owner == 0 && p->kind == PG_USER)
-    page_release(ppn);
+  if (--p->pins == 0)
+    page_idle(ppn);
 }
 
-// The owner gives up its hold on a user page; it is freed when unmapped.
-void page_disown(uint64 ppn)
+// Uncharge ppn from its owner (off its owned list).
+static void uncharge(int32 i)
 {
-  int32 i = ppn - PPN_BASE;
   struct pagepub *p = &pagepubs[i];
   struct env *e = p->owner ? env_lookup(p->owner) : 0;
   if (e) {
@@ -161,12 +163,46 @@ void page_disown(uint64 ppn)
     envpubs[ENVX(e->id)].npages = e->npages;
   }
   p->owner = 0;
-  if (p->refs == 0 && p->pins == 0)
+  p->flags = 0;
+}
+
+// The owner gives up its hold on a user page.  A page nobody maps (and the
+// disk does not use) is freed now; one still mapped stays charged to its
+// owner, marked released, until its last mapping goes: freeing a page does
+// not make memory that is still in use anybody's free memory.
+void page_disown(uint64 ppn)
+{
+  int32 i = ppn - PPN_BASE;
+  struct pagepub *p = &pagepubs[i];
+  if (p->refs == 0 && p->pins == 0) {
+    uncharge(i);
     page_release(ppn);
+  } else if (p->owner)
+    p->flags |= PGF_RELEASED;
+}
+
+// A user page lost its last mapping or pin: free it if its owner let go.
+static void page_idle(uint64 ppn)
+{
+  struct pagepub *p = &pagepubs[ppn - PPN_BASE];
+  if (p->refs || p->pins || p->kind != PG_USER)
+    return;
+  if (p->owner == 0 || (p->flags & PGF_RELEASED)) {
+    uncharge(ppn - PPN_BASE);
+    page_release(ppn);
+  }
+}
+
+// Take ppn off e's list and uncharge it (its new owner is set next).
+void page_disown_one(struct env *e, uint64 ppn)
+{
+  (void)e;
+  uncharge(ppn - PPN_BASE);
 }
 
 // e, the only env that maps ownerless user page ppn, takes it over: it is
-// charged for it from now on (so every page in use is owned and counted).
+// charged for it from now on (so every page in use is owned and counted),
+// until it unmaps it (then it is freed, as it would have been).
 void page_adopt(struct env *e, uint64 ppn)
 {
   int32 i = ppn - PPN_BASE;
@@ -174,6 +210,7 @@ void page_adopt(struct env *e, uint64 ppn)
   if (p->owner || p->kind != PG_USER)
     return;
   p->owner = e->id;
+  p->flags = PGF_RELEASED;                 // charged while mapped, freed at the last unmap
   pprev[i] = -1;
   pnext[i] = e->owned;
   if (e->owned >= 0)
@@ -183,9 +220,26 @@ void page_adopt(struct env *e, uint64 ppn)
   envpubs[ENVX(e->id)].npages = e->npages;
 }
 
-// Drop env e's hold on every page it owns (when e is destroyed).
+// Drop env e's hold on every page it owns (when e is destroyed; its own
+// mappings are gone already).  A page another env still maps is handed to
+// one of those envs (found by walking their page tables), so memory in use
+// stays charged; only if none is found (pinned by the disk) does it stay
+// ownerless until it is freed.
 void page_disown_all(struct env *e)
 {
-  while (e->owned >= 0)
-    page_disown(PPN_BASE + e->owned);
+  int shared = 0;
+  for (int32 i = e->owned; i >= 0; i = pnext[i])
+    if (pagepubs[i].refs > 0) {
+      pflags[i] |= PF_HANDOFF;
+      shared++;
+    }
+  if (shared)
+    handoff_pages(e, shared);
+  while (e->owned >= 0) {
+    int32 i = e->owned;
+    pflags[i] &= ~PF_HANDOFF;
+    uncharge(i);
+    if (pagepubs[i].refs == 0 && pagepubs[i].pins == 0)
+      page_release(PPN_BASE + i);
+  }
 }

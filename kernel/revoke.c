@@ -32,14 +32,29 @@ uint64 pages_usable;             // free pages at boot: what the envs share
 // The pages each live env may count on now.
 uint64 mem_share(void)
 {
+  // Envs that have never run (made by exofork and kept stopped) get no
+  // share: a program cannot shrink everyone's share by making children.
   uint64 n = 0;
   for (int i = 0; i < NENV; i++)
-    if (envs[i].status == ENV_RUNNABLE || envs[i].status == ENV_NOT_RUNNABLE)
+    if (envs[i].status == ENV_RUNNABLE ||
+        (envs[i].status == ENV_NOT_RUNNABLE && envpubs[i].runs > 0))
       n++;
   uint64 share = n ? pages_usable / n : pages_usable;
   share = share < GUARANTEE ? GUARANTEE : share;
   syspub.share = share;
   return share;
+}
+
+// The pages e answers for: its own, and those of its children that have
+// never run (a program cannot park memory in stopped children).
+static int64 usage(struct env *e)
+{
+  int64 n = e->npages;
+  for (int i = 0; i < NENV && e->nchildren; i++)
+    if (envs[i].parent == e->id && &envs[i] != e && envs[i].status == ENV_NOT_RUNNABLE &&
+        envpubs[i].runs == 0)
+      n += envs[i].npages;
+  return n;
 }
 
 static void publish(struct env *e)
@@ -64,7 +79,7 @@ static void tell_soon(struct env *e)
 static void post(struct env *e, uint64 want)
 {
   e->revoke_want = want;
-  e->revoke_target = e->npages - want;
+  e->revoke_target = usage(e) - want;
   e->revoke_slices = e->slices + REVOKE_SLICES;
   e->revoke_time = CSR_READ(time) + REVOKE_TICKS;
   e->revoke_posted = 1;                    // an upcall to deliver
@@ -77,7 +92,7 @@ static void post(struct env *e, uint64 want)
 // Has e answered (or no longer needs to)?
 static int satisfied(struct env *e)
 {
-  return e->npages <= e->revoke_target || e->npages <= GUARANTEE;
+  return usage(e) <= e->revoke_target || usage(e) <= GUARANTEE;
 }
 
 static void record(struct env *e, uint64 va, uint64 ppn, uint32 reason)
@@ -91,73 +106,142 @@ static void record(struct env *e, uint64 va, uint64 ppn, uint32 reason)
   v->count++;
 }
 
-// Take one page from e for the abort protocol: unmapped, then freed.
+// Take one page from e for the abort protocol (already unmapped
+// everywhere): record it and free it.
 static void take(struct env *e, uint64 va, uint64 ppn)
 {
-  if (va)
-    pte_store(e, va, 0);                   // (shoots down stale translations)
   record(e, va, ppn, REPO_ABORT);
   page_disown(ppn);
   e->repo_taken++;
 }
 
-static int takeable(struct env *e, uint64 va, pte_t pte)
+static int live(struct env *x)
 {
-  uint64 ppn = PTE_PPN(pte);
-  if (!(pte & PTE_V) || !page_valid(ppn))
+  return (x->status == ENV_RUNNABLE || x->status == ENV_NOT_RUNNABLE) && x->pt;
+}
+
+// Call fn on every valid user leaf PTE of x; stop early when fn returns 1.
+static void walk_user(struct env *x, int (*fn)(struct env *, uint64, pte_t *, void *), void *arg)
+{
+  for (uint64 g = 0; g < (UTOP >> 30); g++) {
+    pte_t l2 = x->pt[g];
+    if (!(l2 & PTE_V) || (l2 & (PTE_R | PTE_W | PTE_X)))
+      continue;
+    pagetable_t l1 = ppn2kva(PTE_PPN(l2));
+    for (uint64 m = 0; m < 512; m++) {
+      if (!(l1[m] & PTE_V) || (l1[m] & (PTE_R | PTE_W | PTE_X)))
+        continue;
+      pagetable_t l0 = ppn2kva(PTE_PPN(l1[m]));
+      for (uint64 k = 0; k < 512; k++)
+        if ((l0[k] & PTE_V) && page_valid(PTE_PPN(l0[k])) &&
+            fn(x, (g << 30) | (m << 21) | (k << 12), &l0[k], arg))
+          return;
+    }
+  }
+}
+
+// ---- a dying env's pages that others still map go to one of them ----
+
+struct handoff { struct env *from; int left; };
+
+static int handoff_leaf(struct env *x, uint64 va, pte_t *slot, void *arg)
+{
+  struct handoff *h = arg;
+  uint64 ppn = PTE_PPN(*slot);
+  int32 i = ppn - PPN_BASE;
+  (void)va;
+  if ((pflags[i] & PF_HANDOFF) && pagepubs[i].owner == h->from->id) {
+    pflags[i] &= ~PF_HANDOFF;
+    page_disown_one(h->from, ppn);         // off the dying env's list...
+    page_adopt(x, ppn);                    // ...onto this mapper's
+    h->left--;
+  }
+  return h->left == 0;
+}
+
+void handoff_pages(struct env *e, int n)
+{
+  struct handoff h = { e, n };
+  for (int i = 0; i < NENV && h.left > 0; i++)
+    if (&envs[i] != e && live(&envs[i]))
+      walk_user(&envs[i], handoff_leaf, &h);
+}
+
+// ---- the abort protocol ----
+
+struct victims {
+  struct env *e;
+  int n;
+  uint64 va[REVOKE_CHUNK];                 // where e itself mapped each (0: not)
+  uint64 ppn[REVOKE_CHUNK];
+};
+
+static int victim_leaf(struct env *x, uint64 va, pte_t *slot, void *arg)
+{
+  struct victims *v = arg;
+  uint64 ppn = PTE_PPN(*slot);
+  if (!(pflags[ppn - PPN_BASE] & PF_VICTIM))
     return 0;
-  struct pagepub *p = &pagepubs[ppn - PPN_BASE];
-  return p->kind == PG_USER && p->owner == e->id && p->refs == 1 && p->pins == 0 &&
-         !(va >= (e->xlo & ~(PGSIZE - 1)) && va < e->xhi);
+  if (x == v->e && va >= (x->xlo & ~(PGSIZE - 1)) && va < x->xhi) {
+    pflags[ppn - PPN_BASE] &= ~PF_VICTIM;  // its own exception stack: spared
+    return 0;
+  }
+  if (x == v->e)
+    for (int i = 0; i < v->n; i++)
+      if (v->ppn[i] == ppn)
+        v->va[i] = va;
+  pte_store(x, va, 0);                     // every mapping goes, with shootdown
+  return 0;
 }
 
 // The abort protocol: e did not comply in time.  The kernel's choice: the
 // pages e allocated most recently (the head of its owned list), which
 // spares a program's old text, data and stack in favour of what it grew
-// last; unmapped ones need no walk, mapped ones are found in one walk of
-// its page table.
-static void abort_protocol(struct env *e)
+// last.  A page other envs map too is unmapped from all of them (found by
+// walking their page tables): sharing a page does not shield it.
+// Take up to need pages owned by o (e itself, or a child of e that never
+// ran), recording them in o's vector.
+static void abort_take(struct env *o, int64 need)
 {
-  uint64 before = e->repo_taken;
-  int64 need = e->npages - (e->revoke_target > GUARANTEE ? e->revoke_target : GUARANTEE);
-  int64 chosen = 0;
-  for (int32 i = e->owned, next; i >= 0 && chosen < need; i = next) {
+  struct victims v = { o, 0, { 0 }, { 0 } };
+  for (int32 i = o->owned, next; i >= 0 && need > 0 && v.n < REVOKE_CHUNK; i = next) {
     next = pnext[i];
     if (pagepubs[i].pins)
       continue;
+    need--;
     if (pagepubs[i].refs == 0) {
-      take(e, 0, PPN_BASE + i);            // owned, mapped nowhere
-      need--;
-    } else if (pagepubs[i].refs == 1) {
-      pflags[i] |= PF_VICTIM;
-      chosen++;
-    }
-  }
-  for (uint64 g = 0; g < (UTOP >> 30) && chosen > 0; g++) {
-    pte_t l2 = e->pt[g];
-    if (!(l2 & PTE_V) || (l2 & (PTE_R | PTE_W | PTE_X)))
+      take(o, 0, PPN_BASE + i);            // owned, mapped nowhere
       continue;
-    pagetable_t l1 = ppn2kva(PTE_PPN(l2));
-    for (uint64 m = 0; m < 512 && chosen > 0; m++) {
-      if (!(l1[m] & PTE_V) || (l1[m] & (PTE_R | PTE_W | PTE_X)))
-        continue;
-      pagetable_t l0 = ppn2kva(PTE_PPN(l1[m]));
-      for (uint64 k = 0; k < 512 && chosen > 0; k++) {
-        uint64 va = (g << 30) | (m << 21) | (k << 12), ppn = PTE_PPN(l0[k]);
-        if (!(l0[k] & PTE_V) || !page_valid(ppn) || !(pflags[ppn - PPN_BASE] & PF_VICTIM))
-          continue;
-        pflags[ppn - PPN_BASE] &= ~PF_VICTIM;
-        chosen--;
-        if (takeable(e, va, l0[k]))
-          take(e, va, ppn);
-      }
     }
+    pflags[i] |= PF_VICTIM;
+    v.ppn[v.n++] = PPN_BASE + i;
   }
-  for (int32 i = e->owned; i >= 0 && chosen > 0; i = pnext[i])
-    if (pflags[i] & PF_VICTIM) {           // mapped by another env, not by e
-      pflags[i] &= ~PF_VICTIM;
-      chosen--;
-    }
+  if (v.n) {
+    walk_user(o, victim_leaf, &v);
+    for (int i = 0; i < NENV; i++)
+      if (&envs[i] != o && live(&envs[i]))
+        walk_user(&envs[i], victim_leaf, &v);
+  }
+  for (int i = 0; i < v.n; i++) {
+    int32 k = v.ppn[i] - PPN_BASE;
+    int chosen = pflags[k] & PF_VICTIM;
+    pflags[k] &= ~PF_VICTIM;
+    if (chosen && pagepubs[k].owner == o->id && pagepubs[k].refs == 0 && pagepubs[k].pins == 0)
+      take(o, v.va[i], v.ppn[i]);
+  }
+}
+
+static void abort_protocol(struct env *e)
+{
+  uint64 before = e->repo_taken;
+  int64 floor = e->revoke_target > GUARANTEE ? e->revoke_target : GUARANTEE;
+  for (int i = 0; i < NENV && usage(e) > floor; i++)     // its stopped children's first
+    if (envs[i].parent == e->id && &envs[i] != e && envs[i].status == ENV_NOT_RUNNABLE &&
+        envpubs[i].runs == 0)
+      abort_take(&envs[i], usage(e) - floor);
+  int64 need = usage(e) - floor, own = e->npages - GUARANTEE;
+  if (need > 0 && own > 0)
+    abort_take(e, need < own ? need : own);   // never below its guarantee
   uint64 taken = e->repo_taken - before;
   envpubs[ENVX(e->id)].repossessed = e->repo_taken;
   syspub.repossessions += taken;
@@ -191,8 +275,8 @@ int64 mem_pressure(struct env *caller)
         reclaiming = 1;
       } else
         reclaiming = 1;                    // still has time
-    } else if (e->npages > share) {
-      uint64 over = e->npages - share;
+    } else if (usage(e) > (int64)share) {
+      uint64 over = usage(e) - share;
       post(e, over < REVOKE_CHUNK ? over : REVOKE_CHUNK);
       reclaiming = 1;
     }

@@ -172,6 +172,7 @@ int    user_str_ok(const char *s, uint64 max);
 typedef int (*upcall_handler_t)(struct uframe *f);  // 1: handled, resume; 0: not mine
 void   set_handler(int cause, upcall_handler_t h);  // per-cause registry
 int    upcall_init(envid_t env);     // map an exception stack, register the entry
+int    upcall_stack_grow(void);      // map all of my exception stack (for deep nesting)
 
 // ---- fork.c and process control ----
 envid_t fork(void);                  // copy-on-write fork

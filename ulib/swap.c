@@ -31,6 +31,7 @@
 #define E_LOST       (1UL << 33)           // taken by the kernel, not saved
 #define E_SYNC       (1UL << 34)           // resident, identical to its slot, mapped RO
 #define E_RES        (1UL << 35)           // the pager mapped it: resident unless taken
+#define E_INCOMING       (1UL << 36)           // being read in: not a victim
 #define E_SEQ_SHIFT  40                    // when it came in (FIFO)
 #define MAP ((volatile uint64 *)USWAPMAP)
 
@@ -42,7 +43,7 @@ static uint8 *slotused;                    // a bitmap, in the map area too
 static uint64 nslots_used;
 static struct swap_stats stats;
 static uint64 repo_seen;                   // repossession entries already read
-#define NLOST 64
+#define NLOST 128
 static uint64 lost_elsewhere[NLOST];       // lost pages outside the region
 static int nlost;
 static void faults_on(void);
@@ -184,10 +185,12 @@ int swap_out(int n)
     }
   if (policy == SWAP_FIFO && nv == 0)
     nv = fifo_victims(vas, n);
-  while (nv < n) {
+  for (int tries = 0; nv < n && tries < 4 * n + 16; tries++) {
     uint64 va = clock_victim(&spared);
     if (!va || !entry(va, 1))
       break;
+    if (*entry(va, 1) & E_INCOMING)
+      continue;
     int dup = 0;
     for (int i = 0; i < nv; i++)
       dup |= vas[i] == va;
@@ -283,17 +286,26 @@ static int swap_fault(struct uframe *f)
   }
   if (pte & PTE_V)
     return 0;                              // not mine to handle (copy-on-write, ...)
-  if (!slotused && swap_count && slot_alloc_init() < 0)
-    return 0;                              // (paging out must never need memory)
-  if (map_page(va) < 0)
-    return 0;
-  if (*e & E_OUT) {                        // bring it back
+  int out = (*e & E_OUT) != 0;
+  if ((!slotused && swap_count && slot_alloc_init() < 0) || map_page(va) < 0) {
+    if (!out)
+      return 0;                            // (mem.c may still find a page)
+    // Never fall through to demand-zero for a page that is on swap.
+    printf("env %08x: no memory to bring va %p back from swap\n", sys_getenvid(), (void *)va);
+    exit(-1);
+  }
+  if (out) {                               // bring it back
     uint64 slot = (*e & E_SLOT) - 1;
-    if (sys_blk_io(BLK_READ, swap_start + slot, (void *)va, 1) < 0) {
-      printf("env %08x: cannot read va %p back from swap\n", sys_getenvid(), (void *)va);
+    *e |= E_INCOMING;                          // not a victim while it comes in
+    int r = sys_blk_io(BLK_READ, swap_start + slot, (void *)va, 1);
+    pte = uvpt_pte(va);
+    if (r < 0 && (pte & PTE_V)) {
+      printf("env %08x: cannot read va %p back from swap: %s\n", sys_getenvid(), (void *)va, errstr(r));
       exit(-1);
     }
-    pte = uvpt_pte(va);
+    *e &= ~E_INCOMING;
+    if (!(pte & PTE_V))
+      return 1;                            // taken meanwhile: the slot is still good; again
     sys_pte_set(0, va, pte & ~(PTE_W | PTE_D | PTE_A));   // clean until written
     active = 1;
     *e = (*e & E_SLOT) | E_SYNC;
@@ -337,7 +349,9 @@ static int on_repossess(struct uframe *f)
       exit(-1);
     }
     volatile uint64 *e = entry(va, 1);
-    if (e && (*e & E_SYNC) && (*e & E_SLOT))
+    if (e && (*e & E_INCOMING) && (*e & E_SLOT))
+      *e = (*e & E_SLOT) | E_OUT | E_INCOMING; // coming in: the slot still has it
+    else if (e && (*e & E_SYNC) && (*e & E_SLOT))
       *e = (*e & E_SLOT) | E_OUT;          // its copy on swap is current
     else if (e)
       *e = E_LOST;
@@ -410,6 +424,7 @@ static void faults_on(void)
   if (on)
     return;
   on = 1;
+  upcall_stack_grow();                     // the pager nests upcalls
   set_handler(CAUSE_LOAD_PAGE, swap_fault);
   set_handler(CAUSE_STORE_PAGE, swap_fault);
   set_handler(CAUSE_FETCH_PAGE, swap_fault);

@@ -45,28 +45,33 @@ void upcall_dispatch(struct uframe *f)
   exit(-1);
 }
 
-// Give env (0: me) an exception stack (UXSTACKSIZE below UXSTACKTOP, all
-// mapped: a nested upcall must find its page there) and register the
-// upcall entry.
+// Give env (0: me) an exception stack and register the upcall entry.  The
+// registered range is UXSTACKSIZE below UXSTACKTOP; only its top page is
+// mapped here (fork is hot).  Code that nests deeply in upcalls, such as
+// the pager (swap.c), maps the rest with upcall_stack_grow() first: a
+// nested upcall whose frame lands on an unmapped page ends the env.
 int upcall_init(envid_t env)
 {
-  struct pte_op ops[UXSTACKSIZE / PGSIZE];
-  int n = 0, r = 0;
-  for (uint64 va = UXSTACKTOP - UXSTACKSIZE; va < UXSTACKTOP; va += PGSIZE) {
-    int64 ppn = sys_page_alloc(env);
-    if (ppn < 0) {
-      r = ppn;
-      break;
-    }
-    ops[n++] = (struct pte_op){ va, PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D) };
-  }
-  if (r == 0)
-    r = sys_pte_batch(env, ops, n);
+  int64 ppn = sys_page_alloc(env);
+  if (ppn < 0)
+    return ppn;
+  int r = sys_pte_set(env, UXSTACKTOP - PGSIZE, PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D));
   if (r < 0) {
-    for (int i = 0; i < n; i++)
-      sys_page_free(PTE_PPN(ops[i].pte));
+    sys_page_free(ppn);
     return r;
   }
   return sys_env_set_upcall(env, upcall_entry, UXSTACKTOP - UXSTACKSIZE, UXSTACKTOP,
                             (uint64)upcall_restore_start, (uint64)upcall_restore_end);
+}
+
+// Map the whole exception stack (mine).
+int upcall_stack_grow(void)
+{
+  for (uint64 va = UXSTACKTOP - UXSTACKSIZE; va < UXSTACKTOP - PGSIZE; va += PGSIZE)
+    if (!(uvpt_pte(va) & PTE_V)) {
+      int r = page_map(va, PTE_R | PTE_W);
+      if (r < 0)
+        return r;
+    }
+  return 0;
 }

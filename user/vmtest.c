@@ -43,9 +43,11 @@ int main(int argc, char **argv)
   check(*(volatile uint64 *)(FAR + PGSIZE) == 42, "the alias does not show the data");
   check(sys_pte_set(0, FAR + PGSIZE, 0) == 0 && upages[ppn - PPN_BASE].refs == 1, "unmap the alias");
 
-  // freeing my hold keeps the page while it is mapped; unmapping frees it
+  // freeing a page I still map keeps it (and keeps it charged to me,
+  // marked released) until the last mapping goes; then it is freed
   check(sys_page_free(ppn) == 0, "page_free");
-  check(upages[ppn - PPN_BASE].owner == 0 && upages[ppn - PPN_BASE].kind == PG_USER, "page vanished while mapped");
+  check(upages[ppn - PPN_BASE].owner == thisenv->id && upages[ppn - PPN_BASE].kind == PG_USER &&
+        (upages[ppn - PPN_BASE].flags & PGF_RELEASED), "page vanished or uncharged while mapped");
   check(*p == 42, "data lost after page_free");
   check(sys_pte_set(0, FAR, 0) == 0, "unmap");
   check(upages[ppn - PPN_BASE].kind == PG_FREE, "page not freed by its last unmapping");
