@@ -99,3 +99,19 @@ def test_memory_cannot_be_shielded_from_revocation(boot, cpus, mode):
     m = con.expect(r"^revattack: small got (\d+) pages", timeout=90)
     assert m[1] == "1024", con.tail()
     con.expect(r"init exited with status 0", timeout=60)
+
+
+@pytest.mark.points(3)
+def test_small_env_stays_interactive_beside_the_hog(boot, cpus):
+    """The small program reads a typed line after each round: it answers
+    every one while the hog is being paged."""
+    con = boot("init", cpus=cpus, args="revoketest hog 56 clock typed", mem="64M", fail_on=FAIL_ON)
+    con.expect(r"^revoketest: hog holds (\d+) pages", timeout=60)
+    for r in range(12):
+        con.expect(rf"^revoketest: small: round {r}: 512 pages", timeout=60)
+        con.send(f"line {r}\r")
+        con.expect(rf"^revoketest: small: you typed \[line {r}\]", timeout=30)
+    m = con.expect(r"^revoketest: small: done in \d+ M instructions; (\d+) requests", timeout=60)
+    assert int(m[1]) >= 1
+    con.expect(r"^revoketest: hog: 14336 pages checked, 0 bad", timeout=120)
+    con.expect(r"^revoketest: all OK", timeout=60)

@@ -17,7 +17,9 @@
 //            back from swap when touched
 //
 // A third argument picks the hog's replacement policy: clock (default),
-// fifo, or hint (the hog names its own victims, oldest data first).  At
+// fifo, or hint (the hog names its own victims, oldest data first).  A
+// fourth, "typed", makes the small program interactive: after each round
+// it reads a line typed at the console and answers it.  At
 // the end every live env's public page count is checked against the pages
 // the public page records say it owns.
 //
@@ -67,6 +69,7 @@ static int hog_hint(uint64 *vas, int n)
 }
 
 static const char *policy = "clock";
+static int typed;
 
 static int wrong_request(struct uframe *f)
 {
@@ -168,6 +171,7 @@ int main(int argc, char **argv)
   hogpages = (argc > 2 ? atoi(argv[2]) : 56) * 256;
   if (argc > 3)
     policy = argv[3];
+  typed = argc > 4 && !strcmp(argv[4], "typed");
   int pages = !strcmp(mode, "hog") || !strcmp(mode, "late");
   if (strcmp(mode, "hog") && strcmp(mode, "late") && strcmp(mode, "ignore") && strcmp(mode, "wrong") &&
       strcmp(mode, "fault") && strcmp(mode, "exit")) {
@@ -218,6 +222,14 @@ int main(int argc, char **argv)
       page_unmap(SCRATCH + i * PGSIZE);
     }
     printf("revoketest: small: round %d: %d pages\n", round, got);
+    if (typed) {
+      char line[64];
+      int n = read(0, line, sizeof line - 1);
+      line[n > 0 ? n : 0] = 0;
+      if (n > 0 && line[n - 1] == '\n')
+        line[n - 1] = 0;
+      printf("revoketest: small: you typed [%s]\n", line);
+    }
     if (got < BATCH)
       break;
   }
