@@ -322,6 +322,19 @@ class Console:
         with self._cond:
             return self._text[start:m.start()]
 
+    # -- benchmarks --
+
+    def check_bench(self, targets):
+        """Every `bench <name> <n> insn/...` line printed so far, checked
+        against targets (name: upper bound): none missing, none over."""
+        with self._cond:
+            got = {name: int(n) for name, n in
+                   re.findall(r"^bench (\w+) (\d+) insn/", self._text, re.M)}
+        missing = [b for b in targets if b not in got]
+        assert not missing, f"benchmarks missing from the output: {missing}"
+        over = {b: (got[b], t) for b, t in targets.items() if got[b] > t}
+        assert not over, f"over target (measured, target): {over}"
+
     # -- stopping --
 
     def _reap(self):

@@ -167,12 +167,7 @@ def test_fs_bench_targets(boot, cpus):
     con = boot("init", cpus=cpus, args="fsbench", icount=True,
                fail_on=[r"^panic:", r"FAIL"])
     con.expect(r"^bench spawn_wait \d+ insn/", timeout=120)
-    got = {name: int(n) for name, n in
-           re.findall(r"^bench (\w+) (\d+) insn/", con.output, re.M)}
-    missing = [b for b in FS_BENCH_TARGETS if b not in got]
-    assert not missing, f"benchmarks missing from the output: {missing}"
-    over = {b: (got[b], t) for b, t in FS_BENCH_TARGETS.items() if got[b] > t}
-    assert not over, f"over target (measured, target): {over}"
+    con.check_bench(FS_BENCH_TARGETS)
 
 
 @pytest.mark.points(3)
