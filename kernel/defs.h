@@ -121,14 +121,12 @@ extern int32 pnext[];
 extern uint8 pflags[];
 #define PF_USER_L0 1                 // a level-0 table mapping user addresses
 #define PF_VICTIM  0x80                  // (user page) chosen by the abort protocol
-#define PF_HANDOFF 0x40                  // (user page) its dying owner hands it on
 int    page_ref(uint64 ppn);
 void   page_unref(uint64 ppn);
 void   page_pin(uint64 ppn);
 void   page_unpin(uint64 ppn);
 void   page_disown(uint64 ppn);
 void   page_adopt(struct env *e, uint64 ppn);
-void   page_disown_one(struct env *e, uint64 ppn);
 void   page_disown_all(struct env *e);
 void   page_release(uint64 ppn);
 int    page_valid(uint64 ppn);
@@ -193,7 +191,7 @@ extern uint64 pages_usable;
 uint64 mem_share(void);
 int64  mem_pressure(struct env *e);
 void   revoke_deliver(struct env *e);
-void   handoff_pages(struct env *e, int n);
+extern int orphans_maybe;
 void   userret(struct trapframe *tf) __attribute__((noreturn));
 extern char uservec[], kernelvec[];
 

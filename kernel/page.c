@@ -14,6 +14,7 @@ int32 pnext[MAXPAGES];
 static int32 pprev[MAXPAGES];
 uint8 pflags[MAXPAGES];            // PF_* for page-table pages
 static int32 freehead = -1;
+int orphans_maybe;                 // a dead env left pages that others still map
 static uint64 nfree;
 uint64 npages_total, ram_end;
 extern char kernel_end[];
@@ -193,13 +194,6 @@ static void page_idle(uint64 ppn)
   }
 }
 
-// Take ppn off e's list and uncharge it (its new owner is set next).
-void page_disown_one(struct env *e, uint64 ppn)
-{
-  (void)e;
-  uncharge(ppn - PPN_BASE);
-}
-
 // e, the only env that maps ownerless user page ppn, takes it over: it is
 // charged for it from now on (so every page in use is owned and counted),
 // until it unmaps it (then it is freed, as it would have been).
@@ -221,25 +215,18 @@ void page_adopt(struct env *e, uint64 ppn)
 }
 
 // Drop env e's hold on every page it owns (when e is destroyed; its own
-// mappings are gone already).  A page another env still maps is handed to
-// one of those envs (found by walking their page tables), so memory in use
-// stays charged; only if none is found (pinned by the disk) does it stay
-// ownerless until it is freed.
+// mappings are gone already).  A page another env still maps stays,
+// ownerless, until it is unmapped; under memory pressure such pages are
+// charged to an env that maps them (revoke.c), so memory in use cannot
+// hide from revocation (exits are frequent, pressure is not).
 void page_disown_all(struct env *e)
 {
-  int shared = 0;
-  for (int32 i = e->owned; i >= 0; i = pnext[i])
-    if (pagepubs[i].refs > 0) {
-      pflags[i] |= PF_HANDOFF;
-      shared++;
-    }
-  if (shared)
-    handoff_pages(e, shared);
   while (e->owned >= 0) {
     int32 i = e->owned;
-    pflags[i] &= ~PF_HANDOFF;
     uncharge(i);
     if (pagepubs[i].refs == 0 && pagepubs[i].pins == 0)
       page_release(PPN_BASE + i);
+    else
+      orphans_maybe = 1;
   }
 }

@@ -140,31 +140,23 @@ static void walk_user(struct env *x, int (*fn)(struct env *, uint64, pte_t *, vo
   }
 }
 
-// ---- a dying env's pages that others still map go to one of them ----
+// ---- pages a dead env left mapped in others go to an env that maps them ----
 
-struct handoff { struct env *from; int left; };
-
-static int handoff_leaf(struct env *x, uint64 va, pte_t *slot, void *arg)
+static int adopt_leaf(struct env *x, uint64 va, pte_t *slot, void *arg)
 {
-  struct handoff *h = arg;
   uint64 ppn = PTE_PPN(*slot);
-  int32 i = ppn - PPN_BASE;
-  (void)va;
-  if ((pflags[i] & PF_HANDOFF) && pagepubs[i].owner == h->from->id) {
-    pflags[i] &= ~PF_HANDOFF;
-    page_disown_one(h->from, ppn);         // off the dying env's list...
-    page_adopt(x, ppn);                    // ...onto this mapper's
-    h->left--;
-  }
-  return h->left == 0;
+  (void)va, (void)arg;
+  if (pagepubs[ppn - PPN_BASE].owner == 0 && pagepubs[ppn - PPN_BASE].kind == PG_USER)
+    page_adopt(x, ppn);
+  return 0;
 }
 
-void handoff_pages(struct env *e, int n)
+static void adopt_orphans(void)
 {
-  struct handoff h = { e, n };
-  for (int i = 0; i < NENV && h.left > 0; i++)
-    if (&envs[i] != e && live(&envs[i]))
-      walk_user(&envs[i], handoff_leaf, &h);
+  orphans_maybe = 0;
+  for (int i = 0; i < NENV; i++)
+    if (live(&envs[i]))
+      walk_user(&envs[i], adopt_leaf, 0);
 }
 
 // ---- the abort protocol ----
@@ -259,6 +251,8 @@ static void abort_protocol(struct env *e)
 // -E_NO_MEM if not (or caller is over its own share).
 int64 mem_pressure(struct env *caller)
 {
+  if (orphans_maybe)
+    adopt_orphans();                       // charge them before judging shares
   uint64 share = mem_share(), now = CSR_READ(time);
   int reclaiming = 0;
   for (int i = 0; i < NENV; i++) {
