@@ -97,6 +97,7 @@ void panic(const char *fmt, ...) __attribute__((noreturn));
 // sbi.c
 struct sbiret { long error; long value; };
 void sbi_shutdown(void) __attribute__((noreturn));
+#define SBI_ERR_ALREADY_AVAILABLE (-6)   // sbi_hart_start: the hart runs already
 long sbi_hart_start(uint64 hartid, uint64 start, uint64 opaque);
 void sbi_send_ipi(uint64 hartmask);
 void sbi_remote_sfence_vma(uint64 hartmask, uint64 va, uint64 size);

@@ -15,6 +15,12 @@ void kmain(uint64 hartid, uint64 dtb, uint64 is_boot)
   c->hartid = hartid;
   c->kstack = (uint64)boot_stacks + (hartid + 1) * KSTACKSIZE;
   asm volatile("mv tp, %0" : : "r"(c));
+  // The firmware should send one hart to _start and start the others
+  // through HSM; on a loaded host it has been seen to send two.  The first
+  // one here boots; any other joins as a secondary.
+  static volatile int boot_claimed;
+  if (is_boot && __sync_lock_test_and_set(&boot_claimed, 1))
+    is_boot = 0;
   if (is_boot) {
     uint64 ramsize;
     consinit();
@@ -28,9 +34,11 @@ void kmain(uint64 hartid, uint64 dtb, uint64 is_boot)
     virtio_disk_init();
     c->kpt = MAKE_SATP(kpa(kernel_pt));
     int nharts = 1;
-    for (uint64 h = 0; h < NCPU; h++)
-      if (h != hartid && sbi_hart_start(h, kpa(_secondary), 0) == 0)
+    for (uint64 h = 0; h < NCPU; h++) {
+      long r = h == hartid ? -1 : sbi_hart_start(h, kpa(_secondary), 0);
+      if (r == 0 || r == SBI_ERR_ALREADY_AVAILABLE)    // (already here: see above)
         nharts++;
+    }
     syspub.nharts = nharts;
     kprintf("exokernel: %d harts, %d MiB RAM, %d pages free, %d disk blocks, boot hart %d, init '%s'\n",
             nharts, (int)(ramsize >> 20), (int)pages_free(), (int)disk_blocks, (int)hartid, bootargs);
