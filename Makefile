@@ -147,13 +147,18 @@ grade: deps-qemu kernel/kernel fs.img
 bench: deps-qemu kernel/kernel fs.img bench/baremetal
 	@tools/bench.sh
 
+# The student tree for one lab (labs/manifest, tools/handout.py).
+handout:
+	@test -n "$(LAB)" || { echo "make handout LAB=<lab>: the labs are in labs/manifest"; exit 1; }
+	@tools/handout.py $(LAB)
+
 clean:
 	rm -f kernel/*.o kernel/*.d kernel/kernel kernel/kernel.asm kernel/kernel.sym kernel/progs.S
 	rm -f ulib/*.o ulib/*.d ulib/ulib.a user/*.o user/*.d user/_* user/*.asm user/*.sym mkfs/mkfs
 	rm -rf user/bin
 	rm -f .gdbinit results.json bench/*.o bench/*.d bench/baremetal fs.img
-	rm -rf grade/__pycache__ .pytest_cache
+	rm -rf grade/__pycache__ .pytest_cache handout
 
-.PHONY: all qemu qemu-gdb qemu-cmd grade bench clean deps-qemu
+.PHONY: all qemu qemu-gdb qemu-cmd grade bench clean deps-qemu handout
 .SECONDARY:
 -include kernel/*.d ulib/*.d user/*.d bench/*.d
