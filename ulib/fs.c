@@ -877,8 +877,6 @@ int fs_link(const char *old, const char *new)
 
 // ---- mount ----
 
-static uint64 fs_insn_mount;
-
 // Read the superblock, replay the log, free inodes that were unlinked
 // while open when the machine stopped.
 int fs_mount(void)
@@ -904,7 +902,6 @@ int fs_mount(void)
   if ((r = recover()) < 0)
     return r;
   bhint = sb.datastart;
-  uint64 t0 = rdinstret();
   for (uint32 inum = 1; inum < sb.ninodes; inum++) {
     struct dinode *d = iget(inum, 0, &r);
     if (!d)
@@ -915,7 +912,6 @@ int fs_mount(void)
       printf("fs: freed inode %d (unlinked while open before a crash)\n", inum);
     }
   }
-  fs_insn_mount = rdinstret() - t0;
   return 0;
 }
 
