@@ -182,7 +182,7 @@ void   trapinit_hart(void);
 void   usertrap(void) __attribute__((noreturn));
 void   upcall_deliver(struct env *e, uint64 cause, uint64 tval);
 void   upcall_unbind(struct env *e, uint64 va);
-int    irq_upcall_deliver(struct env *e);
+int    deliver_pending_upcalls(struct env *e);
 void   child_exited(struct env *p);
 void   irq_notify_env(struct env *e, int irq);
 

@@ -72,7 +72,7 @@ static void tell_soon(struct env *e)
   if (e->hart >= 0 && e->hart != mycpu()->hartid)
     sbi_send_ipi(1UL << e->hart);
   else if (e->hart < 0 && e->status == ENV_RUNNABLE && e->ipc == IPC_NONE && !e->dying)
-    irq_upcall_deliver(e);
+    deliver_pending_upcalls(e);
 }
 
 // Ask e for want pages back.
@@ -92,7 +92,8 @@ static void post(struct env *e, uint64 want)
 // Has e answered (or no longer needs to)?
 static int satisfied(struct env *e)
 {
-  return usage(e) <= e->revoke_target || usage(e) <= GUARANTEE;
+  int64 u = usage(e);
+  return u <= e->revoke_target || u <= GUARANTEE;
 }
 
 static void record(struct env *e, uint64 va, uint64 ppn, uint32 reason)
@@ -289,9 +290,8 @@ void revoke_deliver(struct env *e)
     e->repo_posted = 0;
     upcall_deliver(e, CAUSE_REPOSSESS, n);
   }
-  if (e->revoke_posted && e->status == ENV_RUNNABLE && !e->dying && e->revoke_want) {
-    e->revoke_posted = 0;
-    upcall_deliver(e, CAUSE_REVOKE, e->revoke_want);
-  }
+  int ask = e->revoke_posted && e->status == ENV_RUNNABLE && !e->dying && e->revoke_want;
   e->revoke_posted = 0;
+  if (ask)
+    upcall_deliver(e, CAUSE_REVOKE, e->revoke_want);
 }

@@ -67,7 +67,7 @@ void env_run(struct env *e)
   struct cpu *c = mycpu();
   c->env = e;
   e->hart = c->hartid;
-  if (e->upcall_pending && irq_upcall_deliver(e) < 0)
+  if (e->upcall_pending && deliver_pending_upcalls(e) < 0)
     schedule();                       // killed: its exception stack was bad
   struct envpub *p = &envpubs[ENVX(e->id)];
   p->hart = e->hart;

@@ -92,7 +92,7 @@ void upcall_deliver(struct env *e, uint64 cause, uint64 tval)
 // is in its no-upcall window (the last instructions of the library's
 // resume code); then it waits for the next time e is resumed.  Needs
 // klock.  0 if e may run, -1 if the delivery killed it.
-int irq_upcall_deliver(struct env *e)
+int deliver_pending_upcalls(struct env *e)
 {
   uint64 pc = e->tf.pc;
   if (pc >= e->nocall_lo && pc < e->nocall_hi)
