@@ -143,6 +143,7 @@ def boot(request, tmp_path):
             argv[i + 1] = mem
         append = f"{prog} {args}".strip()
         name = f"{append} (cpus={cpus})"
+        append += f" token={console.TOKEN}"
         con = console.Console(argv + ["-append", append], name=name,
                               fail_on=fail_on)
         started.append(con)

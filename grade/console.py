@@ -19,6 +19,7 @@ in GRADE_TIMEOUT_SCALE (default 1) for slow machines.
 import codecs
 import os
 import re
+import secrets
 import shlex
 import shutil
 import subprocess
@@ -26,6 +27,19 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The run token: a random string made once per grading run.  The boot
+# fixture passes it to the guest as the last boot argument ("token=<hex>"),
+# ulib hands it to every program it spawns, and test programs print it in
+# their pass line (ulib/check.c).  A pass line printed by anything that did
+# not receive this run's token does not match.
+TOKEN = secrets.token_hex(6)
+
+
+def ok(prog):
+    """The regex of prog's pass line: `<prog>: all OK <token>`."""
+    return rf"^{re.escape(prog)}: all OK {TOKEN}\b"
+
 
 DEFAULT_TIMEOUT = 30     # expect() and wait_exit() when no timeout is given
 TAIL_LINES = 60          # transcript lines shown when something fails

@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+import console
+
 LAB = "boot"
 pytestmark = pytest.mark.lab(LAB)
 
@@ -32,17 +34,17 @@ def expect_exit_status(con):
 RUNS = [
     # program, points, final line, forbid
     ("hello", 2, r"^hello, world", None),
-    ("cowtest", 4, r"^cowtest: all OK", r"FAIL"),
-    ("cowrace", 2, r"^cowrace: all OK", r"FAIL|round|unhandled"),
-    ("spin", 2, r"^spin: all OK", None),
-    ("lazytest", 3, r"^lazytest: all OK", None),
-    ("faulttest", 3, r"^faulttest: all OK", None),
-    ("attackpte", 2, r"^attackpte: all OK", r"BROKEN"),
-    ("attackptr", 2, r"^attackptr: all OK", r"BROKEN"),
-    ("attackref", 3, r"^attackref: all OK", r"BROKEN|FAIL"),
-    ("preempttest", 3, r"^preempttest: all OK", r"FAIL"),
-    ("vmtest", 3, r"^vmtest: all OK", r"FAIL"),
-    ("tlbtest", 3, r"^tlbtest: all OK", r"FAIL"),
+    ("cowtest", 4, console.ok("cowtest"), r"FAIL"),
+    ("cowrace", 2, console.ok("cowrace"), r"FAIL|round|unhandled"),
+    ("spin", 2, console.ok("spin"), None),
+    ("lazytest", 3, console.ok("lazytest"), None),
+    ("faulttest", 3, console.ok("faulttest"), None),
+    ("attackpte", 2, console.ok("attackpte"), r"BROKEN"),
+    ("attackptr", 2, console.ok("attackptr"), r"BROKEN"),
+    ("attackref", 3, console.ok("attackref"), r"BROKEN|FAIL"),
+    ("preempttest", 3, console.ok("preempttest"), r"FAIL"),
+    ("vmtest", 3, console.ok("vmtest"), r"FAIL"),
+    ("tlbtest", 3, console.ok("tlbtest"), r"FAIL"),
 ]
 
 
@@ -64,7 +66,7 @@ def test_envtest(boot, cpus):
     """exofork + set_regs, exit status, directed yield, slot shares."""
     con = boot("envtest", cpus=cpus, args="onehart" if cpus == 1 else "",
                fail_on=[r"^panic:", r"FAIL"])
-    con.expect(r"^envtest: all OK", timeout=60)
+    con.expect(console.ok("envtest"), timeout=60)
     assert expect_exit_status(con) == 0
 
 
@@ -75,7 +77,7 @@ FORKTREE_NAMES = [""] + [format(i, f"0{n}b") for n in (1, 2, 3)
 @pytest.mark.points(3)
 def test_forktree(boot, cpus):
     con = boot("forktree", cpus=cpus)
-    con.expect(r"^forktree: all OK", timeout=60)
+    con.expect(console.ok("forktree"), timeout=60)
     status = expect_exit_status(con)
     lines = re.findall(r"^([0-9a-f]+): I am '([01]*)'$", con.output, re.M)
     count = collections.Counter(name for _, name in lines)
@@ -127,7 +129,7 @@ def test_other_hart_counts(boot, cpus):
     con = boot("forktree", cpus=cpus)
     m = con.expect(r"^exokernel: (\d+) harts")
     assert int(m[1]) == cpus, f"banner says {m[1]} harts, QEMU has {cpus}"
-    con.expect(r"^forktree: all OK", timeout=60)
+    con.expect(console.ok("forktree"), timeout=60)
     assert expect_exit_status(con) == 0
 
 
@@ -141,7 +143,7 @@ def test_memory_from_device_tree(boot):
         m = con.expect(r"^exokernel: \d+ harts, (\d+) MiB RAM, (\d+) pages free")
         assert int(m[1]) == mib, f"banner says {m[1]} MiB, QEMU has {mib}"
         free[mib] = int(m[2])
-        con.expect(r"^cowtest: all OK", timeout=60)
+        con.expect(console.ok("cowtest"), timeout=60)
     assert free[256] - free[64] == 192 * 256, f"free pages: {free}"
 
 

@@ -3,6 +3,8 @@ driver exports 4096-byte blocks checked against block capabilities."""
 
 import pytest
 
+import console
+
 LAB = "disk"
 pytestmark = pytest.mark.lab(LAB)
 
@@ -12,6 +14,6 @@ def test_disk_blocks_by_capability(boot, cpus):
     con = boot("disktest", cpus=cpus, fail_on=[r"^panic:", r"BROKEN|FAIL"])
     m = con.expect(r"^exokernel: .* (\d+) disk blocks")
     assert int(m[1]) > 0, "no disk found"
-    con.expect(r"^disktest: all OK", timeout=90)
+    con.expect(console.ok("disktest"), timeout=90)
     status = int(con.expect(r"init exited with status (-?\d+)")[1])
     assert status == 0

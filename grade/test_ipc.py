@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+import console
+
 LAB = "ipc"
 pytestmark = pytest.mark.lab(LAB)
 
@@ -20,11 +22,11 @@ def finish(con, final, timeout=60):
 
 
 @pytest.mark.parametrize("prog, final, forbid", [
-    pytest.param("pcttest", r"^pcttest: all OK", r"BROKEN|FAIL", id="pcttest",
+    pytest.param("pcttest", console.ok("pcttest"), r"BROKEN|FAIL", id="pcttest",
                  marks=pytest.mark.points(5)),
-    pytest.param("rpc", r"^rpc: all OK", r"FAIL", id="rpc",
+    pytest.param("rpc", console.ok("rpc"), r"FAIL", id="rpc",
                  marks=pytest.mark.points(3)),
-    pytest.param("pipetest", r"^pipetest: all OK", r"BROKEN|FAIL", id="pipetest",
+    pytest.param("pipetest", console.ok("pipetest"), r"BROKEN|FAIL", id="pipetest",
                  marks=pytest.mark.points(5)),
 ])
 def test_ipc_program(boot, cpus, prog, final, forbid):
@@ -73,4 +75,4 @@ def test_output_from_several_envs(boot, cpus):
 @pytest.mark.points(3)
 def test_attack_devices(boot, cpus):
     con = boot("attackdev", cpus=cpus, fail_on=[r"^panic:", r"BROKEN|FAIL"])
-    finish(con, r"^attackdev: all OK")
+    finish(con, console.ok("attackdev"))

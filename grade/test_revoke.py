@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+import console
+
 LAB = "revoke"
 pytestmark = pytest.mark.lab(LAB)
 
@@ -36,7 +38,7 @@ def test_hog_pages_out_and_small_env_keeps_working(boot, cpus):
     checked, bad, hreq, given, out, back = (int(m[i]) for i in range(1, 7))
     assert checked == 14336 and bad == 0, m[0]
     assert hreq >= 1 and given >= 64 and back >= given, m[0]
-    con.expect(r"^revoketest: all OK", timeout=60)
+    con.expect(console.ok("revoketest"), timeout=60)
     con.expect(r"init exited with status 0")
 
 
@@ -52,7 +54,7 @@ def test_abort_protocol_takes_pages_from_a_hog_that_ignores(boot, cpus):
     con.expect(rf"the page at va {va} was taken by the kernel \(abort protocol\) and not saved",
                timeout=60)
     con.expect(r"^revoketest: the hog exited with status -1")
-    con.expect(r"^revoketest: all OK", timeout=60)     # includes: no page lost
+    con.expect(console.ok("revoketest"), timeout=60)     # includes: no page lost
 
 
 @pytest.mark.points(2)
@@ -61,7 +63,7 @@ def test_misbehaving_revocation_handlers_leak_nothing(boot, cpus, mode, status):
     con, requests, taken = revoketest(boot, cpus, mode)
     assert requests >= 1
     con.expect(rf"^revoketest: the hog exited with status {status}", timeout=60)
-    con.expect(r"^revoketest: all OK", timeout=60)     # free pages back to the start
+    con.expect(console.ok("revoketest"), timeout=60)     # free pages back to the start
 
 
 @pytest.mark.points(3)
@@ -72,7 +74,7 @@ def test_other_replacement_policies(boot, cpus, policy):
     assert requests >= 1 and taken == 0, (requests, taken)
     m = con.expect(r"^revoketest: hog: (\d+) pages checked, (\d+) bad", timeout=120)
     assert m[1] == "14336" and m[2] == "0", m[0]
-    con.expect(r"^revoketest: all OK", timeout=60)
+    con.expect(console.ok("revoketest"), timeout=60)
 
 
 @pytest.mark.points(4)
@@ -86,7 +88,7 @@ def test_pages_taken_by_force_come_back_from_swap(boot, cpus):
     m = con.expect(r"^revoketest: hog: (\d+) pages checked, (\d+) bad; (\d+) requests, "
                    r"(\d+) pages given back, (\d+) out, (\d+) in", timeout=120)
     assert m[1] == "14336" and m[2] == "0", m[0]
-    con.expect(r"^revoketest: all OK", timeout=60)
+    con.expect(console.ok("revoketest"), timeout=60)
 
 
 @pytest.mark.points(6)
@@ -114,4 +116,4 @@ def test_small_env_stays_interactive_beside_the_hog(boot, cpus):
     m = con.expect(r"^revoketest: small: done in \d+ M instructions; (\d+) requests", timeout=60)
     assert int(m[1]) >= 1
     con.expect(r"^revoketest: hog: 14336 pages checked, 0 bad", timeout=120)
-    con.expect(r"^revoketest: all OK", timeout=60)
+    con.expect(console.ok("revoketest"), timeout=60)

@@ -188,6 +188,7 @@ void   exit(int status) __attribute__((noreturn));
 
 // ---- check.c: self-checking test programs ----
 extern const char *progname;         // argv[0]
+extern char grade_token[16];         // the grader's token for this run, "" if none (check.c)
 int    check(int ok, const char *fmt, ...);         // print "prog: FAIL: ..." if !ok
 int    expect_err(int64 got, int want, const char *what);  // "prog: BROKEN: ..." unless got == -want
 int    check_failures(void);
@@ -239,6 +240,7 @@ struct spawnargs {
   envid_t cons_env, fs_env;            // the servers, as the parent knew them
   uint64 swap_start, swap_count;       // a swap extent the parent granted me
   char cwd[MAXPATH];
+  char token[16];                      // the grader's run token (see check.c)
   int argc;
   char *argv[MAXARG + 1];              // pointers into strings[], at UARGS
   char strings[];

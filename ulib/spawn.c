@@ -96,6 +96,7 @@ static int build_args(envid_t child, char **argv)
     a->swap_count = swap_count;
   }
   strcpy(a->cwd, getcwd());
+  strcpy(a->token, grade_token);
   char *s = a->strings, *end = (char *)SPAWNTMP + PGSIZE;
   int argc;
   for (argc = 0; argv && argv[argc]; argc++) {

@@ -25,6 +25,7 @@ int mkdir(const char*);
 int chdir(const char*);
 int dup(int);
 int getpid(void);
+extern char grade_token[16];   // (ours) the grader's run token, printed in the pass line
 char* sbrk(int);
 int sleep(int);
 int uptime(void);
