@@ -12,7 +12,20 @@ While tests run, one line per test:
 followed, when a test fails, by why (indented).  At the end: one line per
 lab (`lab util: 12/15`), then `Score: a/b`, then pytest's own summary line.
 A Gradescope results.json is written to the repo root (or to the path in
-GRADE_RESULTS).  Env LAB=<name>[,<name>...] keeps only those labs' tests.
+GRADE_RESULTS).
+
+The labs and their order come from labs/manifest.  One more group, `base`,
+holds the tests of the kernel and of the system as a whole, which no lab's
+student tree stubs out.  Selection (env):
+
+    LAB=cow           base, every lab up to cow, and cow's write-up checks:
+                      what a student runs (a lab must not break earlier ones)
+    LAB=cow LAB_ONLY=1
+                      only cow's tests (LAB=a,b: several labs)
+
+A test marked @pytest.mark.writeup (time.txt, answers-<lab>.txt) runs only
+for the labs named in LAB (or for every lab when LAB is unset): earlier
+labs' write-ups were graded with those labs.
 """
 
 import json
@@ -27,6 +40,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def pytest_configure(config):
     config.addinivalue_line("markers", "lab(name): the lab this test grades")
     config.addinivalue_line("markers", "points(n): what passing this test is worth")
+    config.addinivalue_line("markers", "writeup: a check of the student's write-up files")
     if not config.pluginmanager.has_plugin("grade-reporter"):
         config.pluginmanager.register(GradeReporter(config), "grade-reporter")
 
@@ -73,19 +87,34 @@ class GradeReporter:
         if problems:
             raise pytest.UsageError("\n".join(problems))
 
-        all_labs = sorted({lab_of(i) for i in items})
+        order = lab_order()
+        unknown = sorted({lab_of(i) for i in items} - set(order))
+        if unknown:
+            raise pytest.UsageError(f"tests name labs that labs/manifest does not list: "
+                                    f"{', '.join(unknown)} (labs: {' '.join(order)})")
         raw = os.environ.get("LAB", "").strip()
-        if raw:
-            wanted = {w.strip() for w in raw.split(",") if w.strip()}
-            keep = [i for i in items if lab_of(i) in wanted]
-            drop = [i for i in items if lab_of(i) not in wanted]
-            if drop:
-                config.hook.pytest_deselected(items=drop)
-                items[:] = keep
-            if not keep:
-                raise pytest.UsageError(
-                    f"no tests for LAB={raw}; labs with tests: "
-                    f"{', '.join(all_labs) or '(none)'}")
+        if not raw:
+            return
+        named = [w.strip() for w in raw.split(",") if w.strip()]
+        bad = [w for w in named if w not in order]
+        if bad:
+            raise pytest.UsageError(f"LAB={raw}: no lab {', '.join(bad)}; "
+                                    f"the labs are: {' '.join(order)}")
+        if os.environ.get("LAB_ONLY", "").strip() not in ("", "0"):
+            wanted = set(named)
+        else:
+            last = max(order.index(w) for w in named)
+            wanted = set(order[:last + 1])
+        keep, drop = [], []
+        for i in items:
+            lab = lab_of(i)
+            ok = lab in wanted and (lab in named or not i.get_closest_marker("writeup"))
+            (keep if ok else drop).append(i)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+        if not keep:
+            raise pytest.UsageError(f"no tests for LAB={raw}")
 
     # ---- running: one xv6-style line per test ----
 
@@ -189,12 +218,25 @@ class GradeReporter:
         for r in self.results.values():
             got, out_of = labs.get(r.lab, (0, 0))
             labs[r.lab] = (got + r.score, out_of + r.points)
-        for lab, (got, out_of) in labs.items():
+        order = lab_order()
+        for lab in sorted(labs, key=lambda l: order.index(l) if l in order else len(order)):
+            got, out_of = labs[lab]
             tr.write_line(f"lab {lab}: {got}/{out_of}")
         got = sum(g for g, _ in labs.values())
         out_of = sum(o for _, o in labs.values())
         tr.write_line(f"Score: {got}/{out_of}", bold=True,
                       green=got == out_of, red=got != out_of)
+
+
+def lab_order():
+    """base, then the labs of labs/manifest in course order."""
+    order = ["base"]
+    with open(os.path.join(ROOT, "labs", "manifest")) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                order.append(line.split()[0])
+    return order
 
 
 def lab_of(item):

@@ -6,7 +6,7 @@ import pytest
 
 import console
 
-LAB = "driver"
+LAB = "base"
 pytestmark = pytest.mark.lab(LAB)
 
 

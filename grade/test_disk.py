@@ -5,7 +5,7 @@ import pytest
 
 import console
 
-LAB = "disk"
+LAB = "base"
 pytestmark = pytest.mark.lab(LAB)
 
 

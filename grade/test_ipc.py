@@ -9,7 +9,7 @@ import pytest
 
 import console
 
-LAB = "ipc"
+LAB = "base"
 pytestmark = pytest.mark.lab(LAB)
 
 INIT_EXITED = r"init exited with status (-?\d+)\n"
@@ -32,24 +32,6 @@ def finish(con, final, timeout=60):
 def test_ipc_program(boot, cpus, prog, final, forbid):
     con = boot(prog, cpus=cpus, fail_on=[r"^panic:", forbid, r"unhandled"])
     finish(con, final)
-
-
-@pytest.mark.points(2)
-def test_pingpong(boot, cpus):
-    con = boot("pingpong", cpus=cpus)
-    ping = con.expect(r"^([0-9a-f]{8}): received ping")[1]
-    pong = con.expect(r"^([0-9a-f]{8}): received pong")[1]
-    assert ping != pong, "ping and pong printed by the same env"
-    finish(con, r"")
-
-
-@pytest.mark.points(3)
-def test_primes(boot, cpus):
-    con = boot("primes", cpus=cpus)
-    con.expect(r"^primes: done", timeout=60)
-    got = [int(p) for p in re.findall(r"^prime (\d+)$", con.output, re.M)]
-    assert got == [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31], f"primes printed: {got}"
-    finish(con, r"")
 
 
 @pytest.mark.points(3)

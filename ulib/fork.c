@@ -4,6 +4,7 @@
 #include "lib.h"
 
 #define BATCH 64
+#define COPYTMP (USTACKTOP - (USTACKPAGES + 3) * PGSIZE)   // scratch for copy_pages
 
 static int flush(envid_t env, struct pte_op *ops, int *n)
 {
@@ -18,6 +19,7 @@ static int flush(envid_t env, struct pte_op *ops, int *n)
 // shared: the child gets its own.
 static int share_pages(envid_t child)
 {
+  // BEGIN LAB cow: walk my page table through UVPR/UVPD/UVPT and share every page with child, writable ones copy-on-write
   struct pte_op cops[BATCH], pops[BATCH];
   int nc = 0, np = 0, r;
   const pte_t *vpr = (const pte_t *)UVPR, *vpd = (const pte_t *)UVPD, *vpt = (const pte_t *)UVPT;
@@ -60,6 +62,46 @@ static int share_pages(envid_t child)
   if ((r = flush(child, cops, &nc)) < 0)
     return r;
   return flush(0, pops, &np);
+  // END LAB cow: return lab_todo_once("cow", "share_pages (fork copies every page instead)"), (void)child, (void)flush, -E_NOSYS;
+}
+
+// What fork does until share_pages is written: give child a private copy
+// of every page I map (shared pages are shared), as the first fork of Unix
+// did.  Needs no page faults at all.
+static int copy_pages(envid_t child)
+{
+  for (uint64 va = 0; va < UTOP; va += PGSIZE) {
+    if (!(((volatile pte_t *)UVPR)[va >> 30] & PTE_V)) {
+      va = ((va >> 30) + 1) * (1UL << 30) - PGSIZE;
+      continue;
+    }
+    if (!(((volatile pte_t *)UVPD)[va >> 21] & PTE_V)) {
+      va = ((va >> 21) + 1) * (1UL << 21) - PGSIZE;
+      continue;
+    }
+    pte_t pte = uvpt_pte(va);
+    if (!(pte & PTE_V) || va >= UXSTACKTOP - UXSTACKSIZE || PTE_PPN(pte) - PPN_BASE >= usys->npages)
+      continue;                                // my exception stack; device registers
+    int r;
+    if (pte & PTE_SHARE) {
+      if ((r = sys_pte_set(child, va, pte)) < 0)
+        return r;
+      continue;
+    }
+    int64 ppn = sys_page_alloc(child);
+    if (ppn < 0)
+      return ppn;
+    if ((r = sys_pte_set(0, COPYTMP, PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D))) < 0)
+      return r;
+    memcpy((void *)COPYTMP, (void *)va, PGSIZE);
+    sys_pte_set(0, COPYTMP, 0);
+    uint64 perm = (pte & (PTE_R | PTE_W | PTE_X | PTE_COW)) | PTE_V | PTE_U | PTE_A | PTE_D;
+    if (perm & PTE_COW)
+      perm = (perm & ~PTE_COW) | PTE_W;        // (a private copy is writable)
+    if ((r = sys_pte_set(child, va, PPN_PTE(ppn, perm))) < 0)
+      return r;
+  }
+  return 0;
 }
 
 // Copy-on-write fork.  Returns the child's id to the parent, 0 to the
@@ -76,7 +118,9 @@ envid_t fork(void)
     return 0;
   }
   int r;
-  if ((r = share_pages(child)) < 0 || (r = upcall_init(child)) < 0 ||
+  if ((r = share_pages(child)) == -E_NOSYS)
+    r = copy_pages(child);                     // (the cow lab's code is not written yet)
+  if (r < 0 || (r = upcall_init(child)) < 0 ||
       (r = sys_env_set_status(child, ENV_RUNNABLE)) < 0) {
     sys_env_destroy(child);
     sys_env_destroy(child);

@@ -221,6 +221,7 @@ void   swap_after_fork_child(void);
 
 // ---- lab.c: the stub a lab's handout leaves in place of the solution ----
 int    lab_todo(const char *lab, const char *what);   // prints, returns -E_NOSYS
+int    lab_todo_once(const char *lab, const char *what);   // the same, printed once per env
 
 // ---- time.c: xv6's clock, in ticks of 1/10 s ----
 int    uptime(void);

@@ -30,48 +30,15 @@ static int user_pages(void)
   return n;
 }
 
-int main(int argc, char **argv)
+static void bench_base(void)
 {
   uint64 t;
-
   for (int i = 0; i < 10; i++)
     sys_getenvid();
   t = rdinstret();
   for (int i = 0; i < N; i++)
     sys_getenvid();
   report("null_syscall", rdinstret() - t, N, "call");
-
-  set_handler(CAUSE_BREAKPOINT, skip_ebreak);
-  asm volatile("c.ebreak");
-  t = rdinstret();
-  for (int i = 0; i < N; i++)
-    asm volatile("c.ebreak");
-  report("upcall_roundtrip", rdinstret() - t, N, "fault");
-
-  char *heap = sbrk(200 * PGSIZE);
-  heap[0] = 1;
-  t = rdinstret();
-  for (int i = 1; i < 200; i++)
-    heap[i * PGSIZE] = 1;
-  report("pgfault_demand_zero", rdinstret() - t, 199, "page");
-  sbrk(-200 * PGSIZE);
-
-  int pages = user_pages();
-  for (int w = 0; w < 2; w++) {
-    envid_t c = fork();
-    if (c == 0)
-      exit(0);
-    waitenv(c, 0);
-  }
-  t = rdinstret();
-  for (int i = 0; i < 50; i++) {
-    envid_t c = fork();
-    if (c == 0)
-      exit(0);
-    waitenv(c, 0);
-  }
-  report("cow_fork_exit_wait", rdinstret() - t, 50, "fork");
-  printf("bench: the forking parent had %d user pages mapped\n", pages);
 
   envid_t me = thisenv->id;
   envid_t peer = fork();
@@ -97,14 +64,59 @@ int main(int argc, char **argv)
   }
   struct pct_msg r;
   for (int i = 0; i < 10; i++)
-    rpc_call(srv, i, 0, 0, &r);
+    while (sys_pct_call(srv, i, 0, 0, 0, 0, &r) == -E_NOT_WAITING)
+      sys_yield(srv);
   t = rdinstret();
   for (int i = 0; i < N; i++)
     sys_pct_call(srv, i, 0, 0, 0, 0, &r);
   report("pct_roundtrip", rdinstret() - t, N, "roundtrip");
   sys_env_destroy(srv);
   waitenv(srv, 0);
+}
 
+static void bench_upcall(void)
+{
+  uint64 t;
+  set_handler(CAUSE_BREAKPOINT, skip_ebreak);
+  asm volatile("c.ebreak");
+  t = rdinstret();
+  for (int i = 0; i < N; i++)
+    asm volatile("c.ebreak");
+  report("upcall_roundtrip", rdinstret() - t, N, "fault");
+
+  char *heap = sbrk(200 * PGSIZE);
+  heap[0] = 1;
+  t = rdinstret();
+  for (int i = 1; i < 200; i++)
+    heap[i * PGSIZE] = 1;
+  report("pgfault_demand_zero", rdinstret() - t, 199, "page");
+  sbrk(-200 * PGSIZE);
+}
+
+static void bench_cow(void)
+{
+  uint64 t;
+  int pages = user_pages();
+  for (int w = 0; w < 2; w++) {
+    envid_t c = fork();
+    if (c == 0)
+      exit(0);
+    waitenv(c, 0);
+  }
+  t = rdinstret();
+  for (int i = 0; i < 50; i++) {
+    envid_t c = fork();
+    if (c == 0)
+      exit(0);
+    waitenv(c, 0);
+  }
+  report("cow_fork_exit_wait", rdinstret() - t, 50, "fork");
+  printf("bench: the forking parent had %d user pages mapped\n", pages);
+}
+
+static void bench_ipc(void)
+{
+  uint64 t;
   // pipes: one byte each way, then 1 MiB in 512-byte writes
   int p1[2], p2[2];
   char byte = 0, block[512];
@@ -149,7 +161,11 @@ int main(int argc, char **argv)
   close(p1[1]);
   waitenv(sink, 0);
   report("pipe_throughput", rdinstret() - t, 1024, "KiB");
+}
 
+static void bench_matmul(void)
+{
+  uint64 t;
   int *a = malloc(sizeof(int) * MM_N * MM_N), *b = malloc(sizeof(int) * MM_N * MM_N);
   int *c = malloc(sizeof(int) * MM_N * MM_N);
   matmul_fill(a, b);
@@ -158,15 +174,49 @@ int main(int argc, char **argv)
   matmul(a, b, c);
   report("matmul150", rdinstret() - t, 1, "run");
   printf("bench: matmul checksum %ld\n", matmul_sum(c));
+}
 
+static void bench_irq(void)
+{
   // a UART receive interrupt to the console driver's handler: needs a key
-  if (argc > 1 && strcmp(argv[1], "irq") == 0) {
+  {
     char line[16];
     printf("bench: type a line for irq_to_user\n");
     read(0, line, sizeof line);
     struct pct_msg st;
     rpc_call(cons_env, CONS_STATS, 0, 0, &st);
     report("irq_to_user", st.w[0], 1, "interrupt");
+  }
+}
+
+// `bench`: every group but irq.  `bench irq`: every group and irq.
+// `bench <group>...`: those groups, in that order.  The groups follow the
+// labs (base is the kernel alone), so that a student tree with a later
+// lab's code missing still measures the rows of the earlier ones.
+static const struct { const char *name; void (*run)(void); } groups[] = {
+  { "base", bench_base }, { "upcall", bench_upcall }, { "cow", bench_cow },
+  { "ipc", bench_ipc }, { "matmul", bench_matmul }, { "irq", bench_irq },
+};
+#define NGROUP (int)(sizeof groups / sizeof groups[0])
+
+int main(int argc, char **argv)
+{
+  if (argc == 1 || (argc == 2 && strcmp(argv[1], "irq") == 0)) {
+    for (int g = 0; g < NGROUP - 1; g++)
+      groups[g].run();
+    if (argc == 2)
+      bench_irq();
+    return 0;
+  }
+  for (int i = 1; i < argc; i++) {
+    int g = 0;
+    while (g < NGROUP && strcmp(argv[i], groups[g].name) != 0)
+      g++;
+    if (g == NGROUP) {
+      fprintf(2, "bench: no group %s (base upcall cow ipc matmul irq)\n", argv[i]);
+      return 1;
+    }
+    groups[g].run();
   }
   return 0;
 }

@@ -1,25 +1,34 @@
-// The xv6 util lab's pingpong: a byte goes to the child through one pipe
-// and comes back through another.
+// pingpong: one byte goes to a child and comes back, by protected control
+// transfer (PCT).  `pingpong N`: the parent sends N (0 to 255); the child
+// prints "received ping N" and answers N+1 (mod 256); the parent prints
+// "received pong N+1".  Each line starts with the printing env's id.
 #include "lib.h"
 
 int main(int argc, char **argv)
 {
-  int p2c[2], c2p[2];
-  char b = 'x';
-  if (pipe(p2c) < 0 || pipe(c2p) < 0)
-    panic("pipe");
+  // BEGIN LAB util: pingpong: fork; the child receives (sys_pct_recv) and replies; the parent calls (sys_pct_call)
+  uint64 b = (argc > 1 ? atoi(argv[1]) : 'x') & 0xff;
   envid_t c = fork();
+  if (c < 0)
+    panic("fork: %s", errstr(c));
   if (c == 0) {
-    if (read(p2c[0], &b, 1) != 1)
-      panic("child read");
-    printf("%08x: received ping\n", sys_getenvid());
-    write(c2p[1], &b, 1);
-    exit(0);
+    struct pct_msg m;
+    int64 from = sys_pct_recv(0, &m);
+    if (from <= 0)
+      panic("child: pct_recv: %s", errstr(from));
+    printf("%08x: received ping %d\n", sys_getenvid(), (int)m.w[0]);
+    int r = sys_pct_reply(from, (m.w[0] + 1) & 0xff, 0, 0, 0);
+    exit(r < 0);
   }
-  write(p2c[1], &b, 1);
-  if (read(c2p[0], &b, 1) != 1)
-    panic("parent read");
-  printf("%08x: received pong\n", sys_getenvid());
-  waitenv(c, 0);
-  return 0;
+  struct pct_msg reply;
+  int64 r;
+  while ((r = sys_pct_call(c, b, 0, 0, 0, 0, &reply)) == -E_NOT_WAITING)
+    sys_yield(c);                          // the child is not at its receive yet
+  if (r < 0)
+    panic("pct_call: %s", errstr(r));
+  printf("%08x: received pong %d\n", sys_getenvid(), (int)reply.w[0]);
+  int status;
+  waitenv(c, &status);
+  return status;
+  // END LAB util: return lab_todo("util", "pingpong"), (void)argc, (void)argv, 1;
 }

@@ -1,0 +1,98 @@
+"""Lab "util": programs on the library OS (sleep, pingpong, primes, find,
+xargs), run from the shell.  Names, numbers and file contents are random
+for each run, so only a working program prints what is expected.
+"""
+
+import random
+import re
+import string
+import time
+
+import pytest
+
+import console
+
+pytestmark = pytest.mark.lab("util")
+
+
+def shell(boot, cpus):
+    con = boot("init", cpus=cpus, fail_on=[console.PANIC, r"not written yet"])
+    con.expect(r"^\$ ", timeout=30)
+    return con
+
+
+def word(n=6):
+    return "".join(random.choice(string.ascii_lowercase) for _ in range(n))
+
+
+@pytest.mark.points(2)
+@pytest.mark.cpus(1)
+def test_sleep(boot, cpus):
+    con = shell(boot, cpus)
+    t0 = time.monotonic()
+    out = con.run("sleep 6")
+    took = time.monotonic() - t0
+    assert out == "", f"sleep printed {out!r}"
+    assert took >= 0.5, f"sleep 6 (0.6 s) returned after {took:.2f} s"
+    assert con.run("sleep") == "usage: sleep ticks\n"
+
+
+@pytest.mark.points(3)
+def test_pingpong(boot, cpus):
+    con = shell(boot, cpus)
+    n = random.randrange(0, 255)
+    out = con.run(f"pingpong {n}")
+    ping = re.search(r"^([0-9a-f]{8}): received ping (\d+)$", out, re.M)
+    pong = re.search(r"^([0-9a-f]{8}): received pong (\d+)$", out, re.M)
+    assert ping and pong, f"pingpong printed:\n{out}"
+    assert ping[1] != pong[1], "ping and pong printed by the same env"
+    assert int(ping[2]) == n and int(pong[2]) == n + 1, \
+        f"sent {n}: the child got {ping[2]}, the parent got back {pong[2]} (want {n + 1})"
+    assert out.index("ping") < out.index("pong")
+
+
+def primes_upto(n):
+    return [p for p in range(2, n + 1) if all(p % d for d in range(2, p))]
+
+
+@pytest.mark.points(4)
+def test_primes(boot, cpus):
+    con = shell(boot, cpus)
+    n = random.randrange(40, 90)
+    out = con.run(f"primes {n}", timeout=60)
+    got = [int(p) for p in re.findall(r"^prime (\d+)$", out, re.M)]
+    assert got == primes_upto(n), f"primes {n} printed {got}"
+    assert "primes: done" in out
+
+
+@pytest.mark.points(4)
+def test_find(boot, cpus):
+    con = shell(boot, cpus)
+    top, target, other = word(), word(5), word(7)
+    paths = [f"/{top}/{target}", f"/{top}/a/{target}", f"/{top}/a/b/{target}"]
+    con.run(f"mkdir /{top}; mkdir /{top}/a; mkdir /{top}/a/b; mkdir /{top}/c")
+    con.run(f"echo x > {paths[0]}; echo y > {paths[2]}; echo z > /{top}/c/{other}")
+    con.run(f"mkdir {paths[1]}")                 # a directory matches too
+    out = con.run(f"find /{top} {target}")
+    assert sorted(out.split()) == sorted(paths), f"find printed:\n{out}"
+    assert con.run(f"find /{top} {word(8)}") == ""
+    out = con.run(f"cd /{top}/a; find . {target}")
+    assert sorted(out.split()) == sorted([f"./{target}", f"./b/{target}"]), f"find . printed:\n{out}"
+
+
+@pytest.mark.points(4)
+def test_xargs(boot, cpus):
+    con = shell(boot, cpus)
+    f, tag = word(), word()
+    lines = [" ".join(word(4) for _ in range(random.randrange(1, 4))) for _ in range(4)]
+    con.run(f"echo {lines[0]} > /{f}")
+    for line in lines[1:]:
+        con.run(f"echo {line} >> /{f}")
+    out = con.run(f"xargs echo {tag} < /{f}")
+    assert out.splitlines() == [f"{tag} {line}" for line in lines], f"xargs printed:\n{out}"
+    # a command that reads its arguments as file names (no pipe: pipes
+    # come with a later lab)
+    con.run(f"echo /{f} > /{f}.list")
+    out = con.run(f"xargs wc < /{f}.list")
+    assert out.split()[:3] == ["4", str(sum(len(l.split()) for l in lines)),
+                               str(sum(len(l) + 1 for l in lines))], f"xargs wc printed:\n{out}"
