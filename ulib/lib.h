@@ -148,6 +148,7 @@ void  *calloc(uint64 n, uint64 size);
 
 // ---- mem.c: heap and lazy (demand-zero) memory ----
 void  *sbrk(int64 n);                // grow the heap; pages appear on first touch
+void   vmprint(void);               // print my page table (vmprint.c)
 int    page_map(uint64 va, uint64 perm);      // allocate a zeroed page at va
 int    page_unmap(uint64 va);
 pte_t  uvpt_pte(uint64 va);          // the leaf PTE for va, 0 if none (reads UVPT)

@@ -10,6 +10,7 @@
 
 extern char end[];
 static uint64 heap_start;
+static int demand_paging;                            // pgfault maps heap and stack pages on first touch
 uint64 ulib_brk;                                     // (user_ok in lib.h reads it)
 
 // The leaf PTE that maps va in my address space, or 0.
@@ -50,18 +51,28 @@ int page_unmap(uint64 va)
 }
 
 // Grow (or shrink) the heap by n bytes; return the old break, or
-// (void *)-1.  New pages appear, zeroed, when first touched.
+// (void *)-1.  New pages are mapped, zeroed, now, or (demand_paging: demand
+// paging) when first touched.
 void *sbrk(int64 n)
 {
+  // BEGIN LAB vm: sbrk: move the break by n bytes; map new pages (page_map) unless demand_paging, unmap freed ones (page_unmap)
   if (!heap_start)
     heap_start = ulib_brk = ((uint64)end + PGSIZE - 1) & ~(PGSIZE - 1);
   uint64 old = ulib_brk, nb = ulib_brk + n;
   if ((n > 0 && (nb < old || nb > HEAPMAX)) || (n < 0 && (nb > old || nb < heap_start)))
     return (void *)-1;
-  for (uint64 va = (nb + PGSIZE - 1) & ~(PGSIZE - 1); n < 0 && va < old; va += PGSIZE)
+  uint64 top = (old + PGSIZE - 1) & ~(PGSIZE - 1), ntop = (nb + PGSIZE - 1) & ~(PGSIZE - 1);
+  for (uint64 va = ntop; va < top; va += PGSIZE)
     page_unmap(va);
+  for (uint64 va = top; !demand_paging && va < ntop; va += PGSIZE)
+    if (page_map(va, PTE_R | PTE_W) < 0) {
+      for (uint64 v = top; v < va; v += PGSIZE)
+        page_unmap(v);                           // out of memory: undo
+      return (void *)-1;
+    }
   ulib_brk = nb;
   return (void *)old;
+  // END LAB vm: return lab_todo("vm", "sbrk"), (void)n, (void)demand_paging, (void *)-1;
 }
 
 // Resolve a write to a copy-on-write page: give me a private writable copy.
@@ -103,10 +114,12 @@ static int pgfault(struct uframe *f)
     return cow_fault(va, pte) == 0;
   if (pte & PTE_V)
     return 0;                                    // a real protection fault
+  // BEGIN LAB upcall: demand paging: a read or write fault in the heap (below the break) or the stack gets a zeroed page
   int lazy = (heap_start && va >= heap_start && va < ulib_brk) || (va >= STACKBOT && va < USTACKTOP);
   if (!lazy || f->cause == CAUSE_FETCH_PAGE)
     return 0;
   return page_map(va, PTE_R | PTE_W) == 0;
+  // END LAB upcall: return lab_todo("upcall", "demand paging in pgfault"), 0;
 }
 
 // user_ok() (lib.h) for buffers outside the stack and the program's image
@@ -146,8 +159,18 @@ int user_str_ok(const char *s, uint64 max)
   return 1;                                      // (too long: the caller says so)
 }
 
+// Start-up: start the heap and take page faults.  Without demand paging
+// the top EAGERSTACK pages of the stack are mapped now, so that a program
+// runs without page faults as long as its stack stays within them.
+#define EAGERSTACK 4
 void mem_init(void)
 {
+  // BEGIN LAB upcall: once pgfault maps heap and stack pages on demand, let sbrk and mem_init leave them unmapped
+  demand_paging = 1;
+  // END LAB upcall: demand_paging = 0;
+  for (uint64 va = USTACKTOP - EAGERSTACK * PGSIZE; !demand_paging && va < USTACKTOP; va += PGSIZE)
+    if (!(uvpt_pte(va) & PTE_V) && page_map(va, PTE_R | PTE_W) < 0)
+      panic("no memory for the stack");
   sbrk(0);
   set_handler(CAUSE_LOAD_PAGE, pgfault);
   set_handler(CAUSE_STORE_PAGE, pgfault);

@@ -45,6 +45,16 @@ void upcall_dispatch(struct uframe *f)
   exit(-1);
 }
 
+// What ulib/upentry.S calls, after the handlers ran, until the upcall lab's
+// return path is written: there is no way back to the interrupted code.
+void upcall_return_todo(struct uframe *f)
+{
+  lab_todo("upcall", "the return from an upcall (ulib/upentry.S)");
+  printf("env %08x: cannot resume after a %s at va %p, pc %p\n", sys_getenvid(),
+         f->cause < NCAUSE ? causes[f->cause] : "exception", (void *)f->tval, (void *)f->tf.pc);
+  exit(-1);
+}
+
 // Give env (0: me) an exception stack and register the upcall entry.  The
 // registered range is UXSTACKSIZE below UXSTACKTOP; only its top page is
 // mapped here (fork is hot).  Code that nests deeply in upcalls, such as

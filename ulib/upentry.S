@@ -12,6 +12,7 @@ upcall_entry:
         call    upcall_dispatch         # sp is callee-saved: still the frame
 .globl upcall_restore_start
 upcall_restore_start:                   # no asynchronous upcall from here on:
+# BEGIN LAB upcall: the return from an upcall: restore every register from the frame at sp (struct uframe, kernel/abi.h) and jump to the saved pc
         ld      ra, 0(sp)
         ld      tp, 24(sp)
         ld      t0, 32(sp)
@@ -44,5 +45,6 @@ upcall_restore_start:                   # no asynchronous upcall from here on:
         ld      gp, 248(sp)             # the interrupted pc
         ld      sp, 8(sp)
         jr      gp
+# END LAB upcall: call upcall_return_todo
 .globl upcall_restore_end
 upcall_restore_end:                     # (gp is the only copy of the target pc)
