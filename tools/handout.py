@@ -3,7 +3,8 @@
 
     tools/handout.py LAB [OUTDIR]      (make handout LAB=cow)
 
-Copies every file git tracks into OUTDIR (default handout/LAB) and writes
+Copies every file git tracks (except the model answers answers-*.txt and
+time.txt) into OUTDIR (default handout/LAB) and writes
 OUTDIR.tar.gz.  In each copied file, every region marked for LAB or for a
 lab after it (labs/manifest gives the order) is replaced by its stub:
 
@@ -30,6 +31,9 @@ import subprocess
 import sys
 import tarfile
 
+# Files of the reference tree a student tree never gets: the model answers
+# and the reference's time.txt (the writeup checks look for the student's).
+SOLUTION_ONLY = re.compile(r"^(answers-\w+\.txt|time\.txt)$")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN = re.compile(r"^(\s*)(//|#)\s*BEGIN LAB (\w+)\b")
 END = re.compile(r"^(\s*)(//|#)\s*END LAB (\w+)\s*(?::\s*(.*\S))?\s*$")
@@ -86,6 +90,8 @@ def main():
         shutil.rmtree(out)
     stubbed = 0
     for rel in files:
+        if SOLUTION_ONLY.match(rel):
+            continue
         src, dst = os.path.join(ROOT, rel), os.path.join(out, rel)
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         try:
