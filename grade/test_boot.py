@@ -39,9 +39,9 @@ RUNS = [
     ("spin", "base", 2, console.ok("spin"), None),
     ("lazytest", "upcall", 3, console.ok("lazytest"), None),
     ("faulttest", "upcall", 3, console.ok("faulttest"), None),
-    ("attackpte", "base", 2, console.ok("attackpte"), r"BROKEN"),
+    ("attackpte", "upcall", 2, console.ok("attackpte"), r"BROKEN"),
     ("attackptr", "base", 2, console.ok("attackptr"), r"BROKEN"),
-    ("attackref", "base", 3, console.ok("attackref"), r"BROKEN|FAIL"),
+    ("attackref", "upcall", 3, console.ok("attackref"), r"BROKEN|FAIL"),
     ("preempttest", "base", 3, console.ok("preempttest"), r"FAIL"),
     ("vmtest", "base", 3, console.ok("vmtest"), r"FAIL"),
     ("tlbtest", "base", 3, console.ok("tlbtest"), r"FAIL"),
@@ -103,7 +103,7 @@ def test_forktree(boot, cpus):
     # the kill must be for the breakpoint itself: a kernel that wrote the
     # frame to the stale page would die later, on the handler's own fault
     pytest.param("faultbadstack unmap", r"breakpoint at .*bad exception stack",
-                 id="faultbadstack-unmap", marks=pytest.mark.points(2)),
+                 id="faultbadstack-unmap", marks=[pytest.mark.points(2), pytest.mark.lab("upcall")]),
 ])
 def test_killed(boot, cpus, prog, cause):
     """The kernel kills an env whose fault it cannot deliver."""

@@ -59,6 +59,7 @@ def test_ctrl_p_lists_envs(boot, cpus):
 
 
 @pytest.mark.points(3)
+@pytest.mark.lab("upcall")         # (an interrupt delivered as an upcall)
 def test_interrupt_as_upcall(boot, cpus):
     """A driver that claims the UART with IRQ_UPCALL gets a typed key as an
     upcall in the middle of its computation, which goes on intact."""

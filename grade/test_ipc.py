@@ -25,9 +25,9 @@ def finish(con, final, timeout=60):
     pytest.param("pcttest", console.ok("pcttest"), r"BROKEN|FAIL", id="pcttest",
                  marks=pytest.mark.points(5)),
     pytest.param("rpc", console.ok("rpc"), r"FAIL", id="rpc",
-                 marks=pytest.mark.points(3)),
+                 marks=[pytest.mark.points(3), pytest.mark.lab("ipc")]),
     pytest.param("pipetest", console.ok("pipetest"), r"BROKEN|FAIL", id="pipetest",
-                 marks=pytest.mark.points(5)),
+                 marks=[pytest.mark.points(5), pytest.mark.lab("ipc")]),
 ])
 def test_ipc_program(boot, cpus, prog, final, forbid):
     con = boot(prog, cpus=cpus, fail_on=[r"^panic:", forbid, r"unhandled"])

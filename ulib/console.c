@@ -220,7 +220,9 @@ envid_t console_start(void)
   if (r < 0)
     return r;
   struct pct_msg m;
-  if ((r = rpc_call(c, CONS_STATS, 0, 0, &m)) < 0)   // returns once it serves
+  while ((r = sys_pct_call(c, CONS_STATS, 0, 0, 0, 0, &m)) == -E_NOT_WAITING)
+    sys_yield(c);                                    // returns once it serves
+  if (r < 0)
     return r;
   cons_env = c;
   return c;

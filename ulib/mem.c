@@ -56,8 +56,6 @@ int page_unmap(uint64 va)
 void *sbrk(int64 n)
 {
   // BEGIN LAB vm: sbrk: move the break by n bytes; map new pages (page_map) unless demand_paging, unmap freed ones (page_unmap)
-  if (!heap_start)
-    heap_start = ulib_brk = ((uint64)end + PGSIZE - 1) & ~(PGSIZE - 1);
   uint64 old = ulib_brk, nb = ulib_brk + n;
   if ((n > 0 && (nb < old || nb > HEAPMAX)) || (n < 0 && (nb > old || nb < heap_start)))
     return (void *)-1;
@@ -171,7 +169,7 @@ void mem_init(void)
   for (uint64 va = USTACKTOP - EAGERSTACK * PGSIZE; !demand_paging && va < USTACKTOP; va += PGSIZE)
     if (!(uvpt_pte(va) & PTE_V) && page_map(va, PTE_R | PTE_W) < 0)
       panic("no memory for the stack");
-  sbrk(0);
+  heap_start = ulib_brk = ((uint64)end + PGSIZE - 1) & ~(PGSIZE - 1);
   set_handler(CAUSE_LOAD_PAGE, pgfault);
   set_handler(CAUSE_STORE_PAGE, pgfault);
 }
