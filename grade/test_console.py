@@ -2,6 +2,9 @@
 fed by PLIC interrupts that the kernel exports.  The grader types at it.
 """
 
+import re
+import time
+
 import pytest
 
 import console
@@ -86,3 +89,29 @@ def test_several_readers(boot, cpus):
     con.send("three\r")
     con.expect(r"^consreaders: parent got \[three\]")
     con.expect(console.ok("consreaders"))
+
+
+def env_runs(con):
+    """Ctrl-P's list: {env id: runs}."""
+    start = len(con.output)
+    con.send("\x10")
+    time.sleep(0.5)
+    text = con.output[start:]
+    return {e: int(r) for e, r in re.findall(r"^([0-9a-f]{8}) parent .* runs (\d+)$", text, re.M)}
+
+
+@pytest.mark.points(5)
+@pytest.mark.lab("driver")
+def test_idle_console_uses_no_cpu(boot, cpus):
+    """With the shell waiting for a line, nothing runs: the console driver
+    sleeps until the UART interrupts (a polling driver runs all the time)."""
+    con = boot("init", cpus=cpus)
+    con.expect(r"^\$ ", timeout=30)
+    time.sleep(0.5)
+    before = env_runs(con)
+    time.sleep(1.0)
+    after = env_runs(con)
+    assert before and after, "Ctrl-P listed no envs"
+    busy = {e: after[e] - before.get(e, 0) for e in after if after[e] - before.get(e, 0) > 10}
+    assert not busy, f"envs that ran while the console was idle (env: times run in 1.5 s): {busy}"
+    assert con.run("echo still here") == "still here\n"

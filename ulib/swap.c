@@ -442,7 +442,7 @@ void swap_attach(uint64 start, uint64 count)
 // Start answering revocation requests (libmain calls this).
 void swap_init(void)
 {
-  lo = (uint64)sbrk(0);                    // the heap: never the pager's own data
+  lo = ulib_brk;                           // the heap (mem_init started it): never the pager's own data
   hand = lo;
   set_handler(CAUSE_REVOKE, on_revoke);
   set_handler(CAUSE_REPOSSESS, on_repossess);
