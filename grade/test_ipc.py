@@ -55,6 +55,7 @@ def test_output_from_several_envs(boot, cpus):
 
 
 @pytest.mark.points(3)
+@pytest.mark.lab("driver")         # (steals the interrupt the driver claims)
 def test_attack_devices(boot, cpus):
     con = boot("attackdev", cpus=cpus, fail_on=[r"^panic:", r"BROKEN|FAIL"])
     finish(con, console.ok("attackdev"))
