@@ -10,7 +10,7 @@ pytestmark = pytest.mark.lab(LAB)
 
 
 @pytest.mark.points(5)
-@pytest.mark.lab("upcall")         # (completion by upcall too)
+@pytest.mark.lab("ipc")            # (completion by upcall; a child signals by pipe)
 def test_disk_blocks_by_capability(boot, cpus):
     con = boot("disktest", cpus=cpus, fail_on=[r"^panic:", r"BROKEN|FAIL"])
     m = con.expect(r"^exokernel: .* (\d+) disk blocks")

@@ -30,7 +30,7 @@ def test_vmprint(boot, cpus):
     vas.append(vas[0] ^ (1 << 12))
     perms = ["rw", "r", "rx", "rw"]
     args = " ".join(f"{va:x}:{p}" for va, p in zip(vas, perms))
-    con = boot("vmprinttest", cpus=cpus, args=args, fail_on=[console.PANIC, r"not written yet"])
+    con = boot("vmprinttest", cpus=cpus, args=args, fail_on=[console.PANIC, r"^lab vm: .* not written yet"])
     con.expect(rf"^vmprinttest: done {console.TOKEN}", timeout=60)
     out = con.output
     where = {int(v, 16): int(p, 16) for v, p in

@@ -40,13 +40,21 @@ static uint64 last_irq_insn;            // the last IRQ-to-driver time, instret
 static int irq_mode;                    // interrupt driven (else polled: see console_main)
 #define CONS_POLL 100                   // (from the poller env) look at the UART
 
-// Send what fits to the UART; ask for an interrupt if bytes are left.
+// Send what fits to the UART; ask for an interrupt if bytes are left (or,
+// without interrupts, wait for the UART to take them all).
 static void tx_kick(void)
 {
   while (txr != txw && (uart[LSR] & LSR_TX))
     uart[THR] = txbuf[txr++ % sizeof txbuf];
-  if (irq_mode)
+  if (irq_mode) {
     uart[IER] = IER_RX | (txr != txw ? IER_TX : 0);
+    return;
+  }
+  while (txr != txw) {                  // polled: no interrupt will come; wait here
+    while (!(uart[LSR] & LSR_TX))
+      ;
+    uart[THR] = txbuf[txr++ % sizeof txbuf];
+  }
 }
 
 static void tx_put(char c)

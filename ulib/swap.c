@@ -122,6 +122,7 @@ static int drop(uint64 va, volatile uint64 *e)
 // hand takes what it finds, so a request is answered in bounded time).
 static uint64 clock_victim(int *spared)
 {
+  // BEGIN LAB revoke: clock_victim: advance the hand over [lo, region_hi()); skip pages not evictable; spare (clear A) recently used ones, at most SCAN_LIMIT per request
   uint64 hi = region_hi(), n = (hi - lo) / PGSIZE;
   for (uint64 step = 0; step < 2 * n + 1; step++) {
     if (hand < lo || hand >= hi)
@@ -139,6 +140,7 @@ static uint64 clock_victim(int *spared)
     return va;
   }
   return 0;
+  // END LAB revoke: return lab_todo_once("revoke", "clock_victim"), (void)spared, 0;
 }
 
 // FIFO: the n resident pages that came in first, in one pass over the
@@ -198,7 +200,7 @@ int swap_out(int n)
       break;                               // the hand came round: nothing more
     vas[nv++] = va;
   }
-  // Write the dirty ones.
+  // BEGIN LAB revoke: swap_out: write the victims that are not in sync to their swap slots (asynchronous, several in flight), wait, then drop each one whose write succeeded; return how many went
   uint64 busy = 0, failed = 0;
   uint8 ok[64];
   for (int i = 0; i < nv; i++) {
@@ -238,6 +240,7 @@ int swap_out(int n)
       done++;
   }
   return done;
+  // END LAB revoke: return lab_todo_once("revoke", "swap_out (writing victims to swap)"), (void)in_sync, (void)drop, (void)slot_alloc, 0;
 }
 
 // Map a fresh page at va, making room among my own pages if I am over my
@@ -320,6 +323,8 @@ static int swap_fault(struct uframe *f)
 static int on_revoke(struct uframe *f)
 {
   stats.requests++;
+  // BEGIN LAB revoke: on_revoke: give back f->tval pages with swap_out (at most 64 a call) until done or nothing more goes
+
   for (uint64 left = f->tval; left > 0;) {
     int got = swap_out(left);
     if (got <= 0)
@@ -327,6 +332,7 @@ static int on_revoke(struct uframe *f)
     stats.released += got;
     left -= got < (int)left ? (uint64)got : left;
   }
+  // END LAB revoke: lab_todo_once("revoke", "on_revoke"), (void)f;
   return 1;
 }
 
