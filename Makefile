@@ -142,7 +142,7 @@ qemu-cmd:
 	@echo $(QEMU) $(QEMUOPTS)
 
 grade: deps-qemu kernel/kernel fs.img
-	@LAB="$(LAB)" CPUS="$(if $(filter command line,$(origin CPUS)),$(CPUS))" tools/grade.sh
+	@LAB="$(LAB)" LAB_ONLY="$(LAB_ONLY)" VERIFY="$(VERIFY)" CPUS="$(if $(filter command line,$(origin CPUS)),$(CPUS))" tools/grade.sh
 
 bench: deps-qemu kernel/kernel fs.img bench/baremetal
 	@tools/bench.sh
@@ -154,6 +154,12 @@ bench: deps-qemu kernel/kernel fs.img bench/baremetal
 SELFTEST_LABS ?= util vm upcall cow ipc driver
 selftest: deps-qemu
 	@$$(tools/deps.sh python) tools/selftest.py $(SELFTEST_LABS)
+
+# Grade every submission in a folder for one lab: a CSV of scores
+# (tools/grade_class.py; see labs/README.md).
+grade-class: deps-qemu
+	@test -n "$(LAB)" -a -n "$(SUBMISSIONS)" || { echo "make grade-class LAB=<lab> SUBMISSIONS=<folder>"; exit 1; }
+	@$$(tools/deps.sh python) tools/grade_class.py $(LAB) $(SUBMISSIONS) $(OUT)
 
 # The student tree for one lab (labs/manifest, tools/handout.py).
 handout:
@@ -167,6 +173,6 @@ clean:
 	rm -f .gdbinit results.json bench/*.o bench/*.d bench/baremetal fs.img
 	rm -rf grade/__pycache__ .pytest_cache handout
 
-.PHONY: all qemu qemu-gdb qemu-cmd grade bench clean deps-qemu handout selftest
+.PHONY: all qemu qemu-gdb qemu-cmd grade bench clean deps-qemu handout selftest grade-class
 .SECONDARY:
 -include kernel/*.d ulib/*.d user/*.d bench/*.d

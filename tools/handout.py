@@ -18,6 +18,9 @@ becomes
     <indent>return lab_todo("cow", "cow_fault");
     <indent>// END LAB cow
 
+The student tree also gets grade/SHA256SUMS (tools/seal.py): the sums of
+the grader's own files, which `make grade VERIFY=<sums>` checks first.
+
 The stub must compile and fail with a clear message (ulib's lab_todo()
 prints "lab cow: cow_fault is not written yet").  Markers may also start
 with "#" (Python, shell, Makefiles).  A region without its END, or an
@@ -105,6 +108,9 @@ def main():
         with open(dst, "w") as f:
             f.write(new)
         shutil.copymode(src, dst)
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import seal
+    seal.write(out)                        # grade/SHA256SUMS, for VERIFY= grading
     with tarfile.open(out + ".tar.gz", "w:gz") as tar:
         tar.add(out, arcname=os.path.basename(out))
     print(f"handout: {out} (and .tar.gz): lab {lab}, {stubbed} files with stubs")
