@@ -122,7 +122,8 @@
 #define E_NOEXEC     27  // not an executable (bad ELF)
 #define E_MLINK      28  // too many links
 #define E_AGAIN      29  // memory is being reclaimed from other envs: yield, then retry
-#define NERRORS      30
+#define E_LOOP       30  // (library) a path follows more than MAXSYMLINKS symbolic links
+#define NERRORS      31
 
 // ---- Sv39 page-table entries ----
 #define PTE_V   (1UL << 0)

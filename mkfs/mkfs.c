@@ -8,7 +8,11 @@
 //   mkfs -l fs.img [dir]    list a directory (for the crash test)
 //   mkfs -p fs.img path     print a file's contents
 //   mkfs -t fs.img          every name under "/": path, type, size, nlink
-//                           and an FNV-1a hash of the contents (crash test)
+//                           and an FNV-1a hash of the contents (of a file
+//                           or a symbolic link's target; crash test)
+//
+// Symbolic links (T_SYMLINK) are never followed here: -p prints a link's
+// target, and fsck checks it as a file whose size is 1 to MAXPATH-1.
 //
 // The format is in ulib/fsformat.h.
 #include <errno.h>
@@ -384,8 +388,10 @@ static int fsck(void)
     struct dinode *d = inode(i);
     if (d->type == 0)
       continue;
-    if (d->type != T_DIR && d->type != T_FILE && d->type != T_DEVICE)
+    if (d->type != T_DIR && d->type != T_FILE && d->type != T_DEVICE && d->type != T_SYMLINK)
       bad("inode %u: bad type %d", i, d->type);
+    if (d->type == T_SYMLINK && (d->size == 0 || d->size >= MAXPATH))
+      bad("inode %u: a symbolic link of %u bytes (1 to %d)", i, d->size, MAXPATH - 1);
     files++;
     used += walk(i);
   }
@@ -460,7 +466,7 @@ static void tree(uint32 dir, const char *path, int depth)
     snprintf(sub, sizeof sub, "%s/%.*s", path, DIRSIZ, de.name);
     struct dinode *c = inode(de.inum);
     uint64 h = 14695981039346656037UL;
-    if (c->type == T_FILE) {
+    if (c->type == T_FILE || c->type == T_SYMLINK) {
       unsigned char *buf = malloc(c->size + 1);
       iread(de.inum, 0, buf, c->size);
       for (uint32 i = 0; i < c->size; i++)

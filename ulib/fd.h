@@ -23,13 +23,15 @@ struct fdesc {                     // the shared page of an open descriptor
 #define FS_OPEN   1   // w1 = flags; page: path -> w0 = id, w1 = size, w2 = type|major<<16; page: fd
 #define FS_READ   2   // w1 = handle | n<<16, w2 = offset -> w0 = bytes, w1 = start in the page granted
 #define FS_WRITE  3   // w1 = handle | n<<16, w2 = offset (~0: append); page: bytes -> w0 = bytes, w1 = offset
-#define FS_STAT   4   // page: path -> w1 = type | nlink<<16 | inum<<32, w2 = size
+#define FS_STAT   4   // w1 = O_NOFOLLOW (lstat) or 0; page: path -> w1 = type | nlink<<16 | inum<<32, w2 = size
 #define FS_FSTAT  5   // w1 = handle -> as FS_STAT
 #define FS_MKDIR  6   // page: path
 #define FS_MKNOD  7   // w1 = major | minor<<16; page: path
 #define FS_UNLINK 8   // page: path
 #define FS_LINK   9   // page: old path, new path at +MAXPATH
 #define FS_STATS  10  // -> w0 = commits, w1 = cache hits, w2 = misses
+#define FS_SYMLINK 11 // page: path of the new link, its target at +MAXPATH (as given)
+#define FS_READLINK 12 // page: path -> w0 = length, w1 = start in the page granted (read-only)
 
 struct dev {
   const char *name;

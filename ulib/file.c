@@ -190,16 +190,19 @@ static void fill_stat(struct pct_msg *m, struct stat *st)
   st->size = m->w[2];
 }
 
-int stat(const char *path, struct stat *st)
+static int stat_flags(const char *path, struct stat *st, int flags)
 {
   struct pct_msg m;
   if (!user_ok(st, sizeof *st, 1))
     return -E_FAULT;
   int64 r = path_page(path, 0);
-  if (r == 0 && (r = fscall(FS_STAT, 0, 0, UIOBUF | PTE_R, &m)) == 0)
+  if (r == 0 && (r = fscall(FS_STAT, flags, 0, UIOBUF | PTE_R, &m)) == 0)
     fill_stat(&m, st);
   return r;
 }
+
+int stat(const char *path, struct stat *st) { return stat_flags(path, st, 0); }
+int lstat(const char *path, struct stat *st) { return stat_flags(path, st, O_NOFOLLOW); }
 
 int fstat(int fd, struct stat *st)
 {
@@ -231,6 +234,49 @@ static int path_op(uint64 op, const char *p1, const char *p2, uint64 arg)
 int mkdir(const char *path) { return path_op(FS_MKDIR, path, 0, 0); }
 int unlink(const char *path) { return path_op(FS_UNLINK, path, 0, 0); }
 int link(const char *old, const char *new) { return path_op(FS_LINK, old, new, 0); }
+
+// A symbolic link at path to target.  The target is stored as given (not
+// made absolute: a relative one is resolved from the link's directory
+// when the link is followed) and need not exist.
+int symlink(const char *target, const char *path)
+{
+  struct pct_msg m;
+  int r;
+  uint64 n = 0;
+  if (!user_str_ok(target, MAXPATH))
+    return -E_FAULT;
+  while (n < MAXPATH && target[n])
+    n++;
+  if (n >= MAXPATH)
+    return -E_NAMETOOLONG;
+  if ((r = path_page(path, 0)) < 0)
+    return r;
+  memcpy((char *)UIOBUF + MAXPATH, target, n + 1);
+  return fscall(FS_SYMLINK, 0, 0, UIOBUF | PTE_R, &m);
+}
+
+// Copy the target of the symbolic link at path into buf: at most n bytes,
+// no NUL added (as in Unix).  The number of bytes copied, or an error
+// (E_INVAL if path is not a link).
+int readlink(const char *path, char *buf, int n)
+{
+  struct pct_msg m;
+  if (n < 0 || !user_ok(buf, n, 1))
+    return -E_FAULT;
+  int64 r = path_page(path, 0);
+  if (r < 0 || (r = fscall(FS_READLINK, 0, 0, UIOBUF | PTE_R, &m)) <= 0)
+    return r;
+  if (!m.perm || r >= MAXPATH || m.w[1] + r > PGSIZE)
+    r = -E_INVAL;
+  else {
+    if (r > n)
+      r = n;
+    memcpy(buf, (char *)UIPC + m.w[1], r);
+  }
+  if (uvpt_pte(UIPC) & PTE_V)
+    sys_pte_set(0, UIPC, 0);               // let go of the server's cache page
+  return r;
+}
 int mknod(const char *path, short major, short minor)
 {
   return path_op(FS_MKNOD, path, 0, (uint16)major | (uint64)(uint16)minor << 16);

@@ -404,75 +404,127 @@ static int checked(uint32 b, int *err)
   return 1;
 }
 
-// Follow (or, if alloc, fill in) slot i of the indirect block *ind_b.
-static uint32 ind_slot(struct buf *ib, uint32 i, int alloc, int *err)
+// ---- block mapping: which disk block holds block fbn of a file ----
+//
+//   addrs[0..10]   11 data blocks                      fbn 0 .. 10
+//   addrs[11]      an indirect block: 1024 data blocks  fbn 11 .. 1034
+//   addrs[12]      a double-indirect block: 1024 indirect blocks, each of
+//                  1024 data blocks                     fbn 1035 .. 1049610
+//
+// With alloc, a missing block (data or indirect) is allocated (zeroed) and
+// its number recorded, all in the caller's transaction.
+
+// The block named by the inode's addrs[i], allocated first if it is
+// missing and alloc.  0 for a missing block (without alloc), or on error
+// (*err set; it is left alone otherwise).
+static uint32 inode_slot(uint32 inum, int i, int alloc, int *err)
 {
-  uint32 *a = bdata(ib);
-  if (!checked(a[i], err))
+  struct buf *ib;
+  struct dinode *d = iget(inum, &ib, err);
+  if (!d || !checked(d->addrs[i], err))
     return 0;
-  if (a[i] == 0 && alloc) {
-    uint32 nb = balloc(err);
-    if (!nb || (*err = log_write(ib)) < 0)
-      return 0;
-    a = bdata(ib);
-    a[i] = nb;
-  }
-  return a[i];
+  if (d->addrs[i] || !alloc)
+    return d->addrs[i];
+  uint32 nb = balloc(err);
+  if (!nb)
+    return 0;
+  d = iget(inum, &ib, err);                     // (balloc may have evicted it)
+  if (!d || (*err = log_write(ib)) < 0)
+    return 0;
+  d->addrs[i] = nb;
+  return nb;
+}
+
+// The block named by slot i of indirect block ind, allocated first if it
+// is missing and alloc.  0 and *err as inode_slot.
+static uint32 ind_slot(uint32 ind, uint32 i, int alloc, int *err)
+{
+  struct buf *ib = bread(ind, err);
+  if (!ib)
+    return 0;
+  uint32 b = ((uint32 *)bdata(ib))[i];
+  if (!checked(b, err))
+    return 0;
+  if (b || !alloc)
+    return b;
+  if (!(b = balloc(err)) || !(ib = bread(ind, err)) || (*err = log_write(ib)) < 0)
+    return 0;
+  ((uint32 *)bdata(ib))[i] = b;
+  return b;
+}
+
+// Block fbn of the double-indirect range (fbn counts from its start, so
+// 0 <= fbn < NINDIRECT * NINDIRECT): addrs[NDIRECT+1] names a block of
+// indirect blocks.  0 for a hole (without alloc) or on error, as bmap.
+static uint32 bmap_dind(uint32 inum, uint64 fbn, int alloc, int *err)
+{
+  // BEGIN LAB fs: map block fbn through the double-indirect block (inode_slot, ind_slot)
+  uint32 dind = inode_slot(inum, NDIRECT + 1, alloc, err);
+  uint32 ind = dind ? ind_slot(dind, fbn / NINDIRECT, alloc, err) : 0;
+  return ind ? ind_slot(ind, fbn % NINDIRECT, alloc, err) : 0;
+  // END LAB fs: return lab_todo("fs", "the double-indirect block (bmap_dind)"), (void)inum, (void)fbn, (void)alloc, *err = -E_FBIG, 0;
 }
 
 // The disk block holding block fbn of the file: direct, indirect or
 // double-indirect.  With alloc, missing blocks (and indirect blocks) are
-// allocated.  0 for a hole (without alloc) or on error (*err set).
+// allocated.  0 for a hole (without alloc, *err = 0) or on error (*err <
+// 0; E_FBIG past the largest file).
 uint32 bmap(uint32 inum, uint64 fbn, int alloc, int *err)
 {
-  struct buf *ibuf;
-  struct dinode *d = iget(inum, &ibuf, err);
-  if (!d)
-    return 0;
   *err = 0;
-  uint32 *top;                                  // the inode's slot to follow
   if (fbn < NDIRECT)
-    top = &d->addrs[fbn];
-  else if (fbn < NDIRECT + NINDIRECT)
-    top = &d->addrs[NDIRECT];
-  else if (fbn < MAXFILE)
-    top = &d->addrs[NDIRECT + 1];
-  else {
-    *err = -E_FBIG;
-    return 0;
-  }
-  if (!checked(*top, err))
-    return 0;
-  if (*top == 0) {
-    if (!alloc)
-      return 0;
-    uint32 nb = balloc(err);
-    if (!nb)
-      return 0;
-    d = iget(inum, &ibuf, err);                 // (balloc may move the cache)
-    if (!d || (*err = log_write(ibuf)) < 0)
-      return 0;
-    top = fbn < NDIRECT ? &d->addrs[fbn] : fbn < NDIRECT + NINDIRECT ? &d->addrs[NDIRECT]
-                                                                      : &d->addrs[NDIRECT + 1];
-    *top = nb;
-  }
-  uint32 b = *top;
-  if (fbn < NDIRECT)
-    return b;
+    return inode_slot(inum, fbn, alloc, err);
   fbn -= NDIRECT;
-  struct buf *ib = bread(b, err);
-  if (!ib)
-    return 0;
-  if (fbn >= NINDIRECT) {                       // double indirect: one more level
-    fbn -= NINDIRECT;
-    if (!(b = ind_slot(ib, fbn / NINDIRECT, alloc, err)) || !(ib = bread(b, err)))
-      return 0;
-    fbn %= NINDIRECT;
+  if (fbn < NINDIRECT) {
+    uint32 ind = inode_slot(inum, NDIRECT, alloc, err);
+    return ind ? ind_slot(ind, fbn, alloc, err) : 0;
   }
-  return ind_slot(ib, fbn, alloc, err);
+  fbn -= NINDIRECT;
+  if (fbn < (uint64)NINDIRECT * NINDIRECT)
+    return bmap_dind(inum, fbn, alloc, err);
+  *err = -E_FBIG;
+  return 0;
 }
 
-// Free every block of the file and set its size to 0.
+// Free the data blocks indirect block ind names, then ind itself.
+static int free_ind(uint32 ind)
+{
+  int err;
+  if (ind < sb.datastart || ind >= sb.size)
+    return -E_CORRUPT;
+  for (int i = 0; i < NINDIRECT; i++) {
+    struct buf *ib = bread(ind, &err);          // (again each time: bfree reads the bitmap)
+    if (!ib)
+      return err;
+    uint32 b = ((uint32 *)bdata(ib))[i];
+    if (b && (err = bfree(b)) < 0)
+      return err;
+  }
+  return bfree(ind);
+}
+
+// Free double-indirect block dind: the indirect blocks it names (and
+// their data blocks), then dind itself.  0 or an error.
+static int free_dind(uint32 dind)
+{
+  // BEGIN LAB fs: free every indirect block dind names (free_ind), then dind
+  int err;
+  if (dind < sb.datastart || dind >= sb.size)
+    return -E_CORRUPT;
+  for (int i = 0; i < NINDIRECT; i++) {
+    struct buf *db = bread(dind, &err);
+    if (!db)
+      return err;
+    uint32 ind = ((uint32 *)bdata(db))[i];
+    if (ind && (err = free_ind(ind)) < 0)
+      return err;
+  }
+  return bfree(dind);
+  // END LAB fs: return lab_todo("fs", "freeing the double-indirect block (free_dind)"), (void)dind, -E_NOSYS;
+}
+
+// Free every block of the file and set its size to 0 (one transaction:
+// only the inode and bitmap blocks change).
 int itrunc(uint32 inum)
 {
   int err;
@@ -486,37 +538,13 @@ int itrunc(uint32 inum)
     return err;
   memset(d->addrs, 0, sizeof d->addrs);
   d->size = 0;
-  for (int i = 0; i < NDIRECT + 2; i++) {
-    if (!a[i])
-      continue;
-    if (i >= NDIRECT) {
-      struct buf *ib = bread(a[i], &err);
-      if (!ib)
-        return err;
-      for (int j = 0; j < NINDIRECT; j++) {
-        uint32 x = ((uint32 *)bdata(ib))[j];
-        if (!x)
-          continue;
-        if (i == NDIRECT + 1) {                 // an indirect block's blocks
-          struct buf *ib2 = bread(x, &err);
-          if (!ib2)
-            return err;
-          for (int k = 0; k < NINDIRECT; k++) {
-            uint32 y = ((uint32 *)bdata(ib2))[k];
-            if (y && (err = bfree(y)) < 0)
-              return err;
-          }
-          ib = bread(a[i], &err);               // (still cached: recently used)
-          if (!ib)
-            return err;
-        }
-        if ((err = bfree(x)) < 0)
-          return err;
-      }
-    }
-    if ((err = bfree(a[i])) < 0)
+  for (int i = 0; i < NDIRECT; i++)
+    if (a[i] && (err = bfree(a[i])) < 0)
       return err;
-  }
+  if (a[NDIRECT] && (err = free_ind(a[NDIRECT])) < 0)
+    return err;
+  if (a[NDIRECT + 1] && (err = free_dind(a[NDIRECT + 1])) < 0)
+    return err;
   return 0;
 }
 
@@ -705,18 +733,60 @@ static int next_elem(const char **path, char *name)
   return 1;
 }
 
-// Walk path.  With parent, stop one element early: return the parent
-// directory and leave the last element in name.
-static uint32 walkpath(const char *path, int parent, char *name, int *err)
+// A path walk met symbolic link inum in directory dir: go on along the
+// link's target (its contents: 1 to MAXPATH-1 bytes, no NUL) instead.
+// buf (MAXPATH bytes) holds the path being walked and *rest points into
+// it, at what is left after the link's name.  Make buf the target
+// followed by that rest, point *rest at its start, and set *cur to the
+// directory to walk on from: the root for an absolute target, dir for a
+// relative one.  *nfollow counts the links this walk has followed: more
+// than MAXSYMLINKS is E_LOOP (a cycle, or too deep); a result of MAXPATH
+// bytes or more is E_NAMETOOLONG; a link of another size is E_CORRUPT.
+// 0 or an error.
+static int follow_link(uint32 inum, uint32 dir, char *buf, const char **rest, uint32 *cur,
+                       int *nfollow)
 {
+  // BEGIN LAB fs: read the link's target (readi) and splice it in front of *rest; count; set *cur
+  char target[MAXPATH];
+  int err;
+  if (++*nfollow > MAXSYMLINKS)
+    return -E_LOOP;
+  struct dinode *d = iget(inum, 0, &err);
+  if (!d)
+    return err;
+  uint32 n = d->size;
+  if (n == 0 || n >= MAXPATH)
+    return -E_CORRUPT;
+  if ((err = readi(inum, target, 0, n)) != (int)n)
+    return err < 0 ? err : -E_CORRUPT;
+  uint64 m = strlen(*rest);
+  if (n + m >= MAXPATH)
+    return -E_NAMETOOLONG;
+  memmove(buf + n, *rest, m + 1);               // (*rest is inside buf)
+  memcpy(buf, target, n);
+  *rest = buf;
+  *cur = target[0] == '/' ? ROOTINO : dir;
+  return 0;
+  // END LAB fs: return lab_todo("fs", "following symbolic links (follow_link)"), (void)inum, (void)dir, (void)buf, (void)rest, (void)cur, (void)nfollow, -E_NOSYS;
+}
+
+// Walk path (absolute) from the root.  A symbolic link met on the way is
+// followed (follow_link), except as the last element unless follow.  With
+// parent, stop one element early: return the directory that holds the
+// last element, and leave that element in name (never followed).
+static uint32 walkpath(const char *path, int parent, int follow, char *name, int *err)
+{
+  char buf[MAXPATH];                            // the path, with links' targets spliced in
+  const char *p = buf;
   uint32 cur = ROOTINO;
-  int r;
+  int nfollow = 0, r;
   *err = 0;
   if (strlen(path) >= MAXPATH) {
     *err = -E_NAMETOOLONG;
     return 0;
   }
-  while ((r = next_elem(&path, name)) > 0) {
+  strcpy(buf, path);
+  while ((r = next_elem(&p, name)) > 0) {
     struct dinode *d = iget(cur, 0, err);
     if (!d)
       return 0;
@@ -724,21 +794,27 @@ static uint32 walkpath(const char *path, int parent, char *name, int *err)
       *err = -E_NOTDIR;
       return 0;
     }
-    if (parent) {
-      const char *rest = path;
-      char tmp[DIRSIZ + 1];
-      if ((r = next_elem(&rest, tmp)) == 0)
-        return cur;                             // name is the last element
-      if (r < 0) {
-        *err = r;
-        return 0;
-      }
+    const char *after = p;
+    char tmp[DIRSIZ + 1];
+    if ((r = next_elem(&after, tmp)) < 0) {
+      *err = r;
+      return 0;
     }
+    int last = r == 0;
+    if (parent && last)
+      return cur;                               // name is the last element
     uint32 next = dirlookup(cur, name, 0, err);
     if (!next) {
       if (*err == 0)
         *err = -E_NOENT;
       return 0;
+    }
+    if (!(d = iget(next, 0, err)))
+      return 0;
+    if (d->type == T_SYMLINK && (follow || !last)) {
+      if ((*err = follow_link(next, cur, buf, &p, &cur, &nfollow)) < 0)
+        return 0;
+      continue;
     }
     cur = next;
   }
@@ -753,19 +829,23 @@ static uint32 walkpath(const char *path, int parent, char *name, int *err)
   return cur;
 }
 
-uint32 namei(const char *path, int *err)
+// The inode path names; if follow, a symbolic link at the end is followed
+// too (stat, open), else it is the answer (lstat, readlink, O_NOFOLLOW).
+uint32 namei(const char *path, int follow, int *err)
 {
   char name[DIRSIZ + 1];
-  return walkpath(path, 0, name, err);
+  return walkpath(path, 0, follow, name, err);
 }
 
 // Make a new inode of type at path (the caller commits).  Its number;
-// *existed if the path named a file already (allowed only for T_FILE).
-uint32 fs_create(const char *path, int type, int major, int minor, int *existed, int *err)
+// *existed if the path named a file already (allowed only for T_FILE:
+// open's O_CREATE; with follow, through a symbolic link to a file).
+uint32 fs_create(const char *path, int type, int major, int minor, int follow, int *existed,
+                 int *err)
 {
   char name[DIRSIZ + 1];
   *existed = 0;
-  uint32 dir = walkpath(path, 1, name, err);
+  uint32 dir = walkpath(path, 1, 1, name, err);
   if (!dir)
     return 0;
   if (!strcmp(name, ".") || !strcmp(name, "..")) {
@@ -775,6 +855,10 @@ uint32 fs_create(const char *path, int type, int major, int minor, int *existed,
   uint32 inum = dirlookup(dir, name, 0, err);
   if (inum) {
     struct dinode *d = iget(inum, 0, err);
+    if (d && d->type == T_SYMLINK && type == T_FILE && follow) {
+      inum = namei(path, 1, err);               // (a dangling link: E_NOENT)
+      d = inum ? iget(inum, 0, err) : 0;
+    }
     if (d && type == T_FILE && (d->type == T_FILE || d->type == T_DEVICE)) {
       *existed = 1;
       return inum;
@@ -806,6 +890,28 @@ uint32 fs_create(const char *path, int type, int major, int minor, int *existed,
   return inum;
 }
 
+// A symbolic link at path whose contents are target (kept as given: a
+// relative target is resolved, when the link is followed, from the
+// directory holding the link).  Part of the caller's transaction, like
+// fs_create.  0 or an error (E_NOENT for an empty target, E_NAMETOOLONG
+// for one of MAXPATH bytes or more, E_EXIST if path names something).
+int fs_symlink(const char *target, const char *path)
+{
+  // BEGIN LAB fs: make a T_SYMLINK inode at path (fs_create) holding target (writei)
+  int existed, err;
+  uint64 n = strlen(target);
+  if (n == 0)
+    return -E_NOENT;
+  if (n >= MAXPATH)
+    return -E_NAMETOOLONG;
+  uint32 inum = fs_create(path, T_SYMLINK, 0, 0, 0, &existed, &err);
+  if (!inum)
+    return err;
+  int w = writei(inum, target, 0, n);
+  return w == (int)n ? 0 : w < 0 ? w : -E_NOSPC;
+  // END LAB fs: return lab_todo("fs", "creating symbolic links (fs_symlink)"), (void)target, (void)path, -E_NOSYS;
+}
+
 // Remove the name path.  *gone gets the inode if its last name went (the
 // caller frees it unless it is open).
 int fs_unlink(const char *path, uint32 *gone)
@@ -813,7 +919,7 @@ int fs_unlink(const char *path, uint32 *gone)
   char name[DIRSIZ + 1];
   int err;
   *gone = 0;
-  uint32 dir = walkpath(path, 1, name, &err);
+  uint32 dir = walkpath(path, 1, 1, name, &err);
   if (!dir)
     return err;
   if (!strcmp(name, ".") || !strcmp(name, ".."))
@@ -847,12 +953,13 @@ int fs_unlink(const char *path, uint32 *gone)
   return 0;
 }
 
-// A second name for a file.
+// A second name for a file (a symbolic link at old is not followed: new
+// names the link itself).
 int fs_link(const char *old, const char *new)
 {
   int err;
   char name[DIRSIZ + 1];
-  uint32 inum = namei(old, &err);
+  uint32 inum = namei(old, 0, &err);
   if (!inum)
     return err;
   struct buf *b;
@@ -861,7 +968,7 @@ int fs_link(const char *old, const char *new)
     return err;
   if (d->type == T_DIR)
     return -E_ISDIR;
-  uint32 dir = walkpath(new, 1, name, &err);
+  uint32 dir = walkpath(new, 1, 1, name, &err);
   if (!dir)
     return err;
   if (d->nlink >= MAXLINK)
@@ -907,8 +1014,11 @@ int fs_mount(void)
     if (!d)
       return r;
     if (d->type != 0 && d->nlink <= 0) {
-      if ((r = ifree(inum)) < 0 || (r = fs_commit()) < 0)
-        return r;
+      if ((r = ifree(inum)) < 0 || (r = fs_commit()) < 0) {
+        fs_abort();                             // (leave it: mount anyway)
+        printf("fs: cannot free inode %d (unlinked while open): %s\n", inum, errstr(r));
+        continue;
+      }
       printf("fs: freed inode %d (unlinked while open before a crash)\n", inum);
     }
   }

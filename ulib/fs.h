@@ -35,8 +35,10 @@ int    ifree(uint32 inum);
 int    readi_block(uint32 inum, uint64 off, uint64 n, uint64 *va, uint64 *inpage);
 int    readi(uint32 inum, void *dst, uint64 off, uint64 n);
 int    writei(uint32 inum, const void *src, uint64 off, uint64 n);
-uint32 namei(const char *path, int *err);
-uint32 fs_create(const char *path, int type, int major, int minor, int *existed, int *err);
+uint32 namei(const char *path, int follow, int *err);
+uint32 fs_create(const char *path, int type, int major, int minor, int follow, int *existed,
+                 int *err);
+int    fs_symlink(const char *target, const char *path);
 int    fs_unlink(const char *path, uint32 *gone);
 int    fs_link(const char *old, const char *new);
 

@@ -37,7 +37,8 @@ struct superblock {
 
 // Inodes: 64 bytes, 64 per block.  addrs[0..NDIRECT-1] are data blocks,
 // addrs[NDIRECT] an indirect block (1024 block numbers), addrs[NDIRECT+1]
-// a double-indirect block (1024 indirect blocks).
+// a double-indirect block (1024 indirect blocks).  A symbolic link keeps
+// its target path (1 to MAXPATH-1 bytes, no NUL) as its contents.
 #define NDIRECT    11
 #define NINDIRECT  (BSIZE / 4)
 #define MAXFILE    ((uint64)NDIRECT + NINDIRECT + (uint64)NINDIRECT * NINDIRECT)
@@ -45,6 +46,7 @@ struct superblock {
 #define T_DIR      1                  // the xv6 type numbers (kernel/stat.h)
 #define T_FILE     2
 #define T_DEVICE   3
+#define T_SYMLINK  4                  // a symbolic link: its data is the target path
 
 #define MAXLINK    30000              // names one inode may have (nlink is 16 bits)
 
@@ -78,5 +80,6 @@ struct logheader {
 };
 
 #define MAXPATH    256                // longest path name, NUL included
+#define MAXSYMLINKS 10                // symbolic links one path lookup may follow
 
 #endif

@@ -165,13 +165,16 @@ static int64 do_open(struct pct_msg *m, envid_t from, struct reply *rp)
   int id = open_alloc(from, mode);            // (before the transaction starts)
   if (id < 0)
     return id;
+  int follow = !(flags & O_NOFOLLOW);
   if (flags & O_CREATE)
-    inum = fs_create(path, T_FILE, 0, 0, &existed, &err);
+    inum = fs_create(path, T_FILE, 0, 0, follow, &existed, &err);
   else
-    inum = namei(path, &err);
+    inum = namei(path, follow, &err);
   struct dinode *d = inum ? iget(inum, 0, &err) : 0;
   if (d && d->type == T_DIR && mode != O_RDONLY)
     err = -E_ISDIR;
+  else if (d && d->type == T_SYMLINK && mode != O_RDONLY)
+    err = -E_INVAL;                           // (O_NOFOLLOW: a link is read, not written)
   else if (d && (flags & O_TRUNC) && d->type == T_FILE && mode != O_RDONLY)
     err = itrunc(inum);
   if (!inum && !err)
@@ -232,6 +235,33 @@ static int64 do_write(struct pct_msg *m, struct reply *rp)
   return r;
 }
 
+// The target of the symbolic link at path: lent like a read, as the
+// cache page holding it, read-only.
+static int64 do_readlink(struct pct_msg *m, struct reply *rp)
+{
+  const char *path = path_arg(m, 0);
+  int err;
+  if (!path)
+    return -E_NAMETOOLONG;
+  uint32 inum = namei(path, 0, &err);
+  if (!inum)
+    return err;
+  struct dinode *d = iget(inum, 0, &err);
+  if (!d)
+    return err;
+  if (d->type != T_SYMLINK)
+    return -E_INVAL;
+  if (d->size == 0 || d->size >= MAXPATH)
+    return -E_CORRUPT;
+  uint64 va, in;
+  int r = readi_block(inum, 0, d->size, &va, &in);
+  if (r > 0) {
+    rp->w[1] = in;
+    rp->page = va | PTE_R;
+  }
+  return r;
+}
+
 static int64 stat_reply(uint32 inum, struct reply *rp)
 {
   int err;
@@ -262,13 +292,15 @@ static int64 handle(struct pct_msg *m, envid_t from, struct reply *rp)
   case FS_STAT:
     if (!(path = path_arg(m, 0)))
       return -E_NAMETOOLONG;
-    return (inum = namei(path, &err)) ? stat_reply(inum, rp) : err;
+    return (inum = namei(path, !(m->w[1] & O_NOFOLLOW), &err)) ? stat_reply(inum, rp) : err;
+  case FS_READLINK:
+    return do_readlink(m, rp);
   case FS_MKDIR:
   case FS_MKNOD:
     if (!(path = path_arg(m, 0)))
       return -E_NAMETOOLONG;
     inum = fs_create(path, m->w[0] == FS_MKDIR ? T_DIR : T_DEVICE, m->w[1] & 0xFFFF,
-                     (m->w[1] >> 16) & 0xFFFF, &existed, &err);
+                     (m->w[1] >> 16) & 0xFFFF, 0, &existed, &err);
     if (inum && existed)
       err = -E_EXIST;
     return done(inum && !existed ? 0 : err);
@@ -283,6 +315,10 @@ static int64 handle(struct pct_msg *m, envid_t from, struct reply *rp)
     if (!(path = path_arg(m, 0)) || !(path2 = path_arg(m, 1)))
       return -E_NAMETOOLONG;
     return done(fs_link(path, path2));
+  case FS_SYMLINK:
+    if (!(path = path_arg(m, 0)) || !(path2 = path_arg(m, 1)))
+      return -E_NAMETOOLONG;
+    return done(fs_symlink(path2, path));
   case FS_STATS: {
     uint64 h, mi, c;
     fs_stats(&h, &mi, &c);

@@ -87,22 +87,26 @@ int    fd_spawnable(int fd);
 #define O_CREATE  0x200
 #define O_TRUNC   0x400
 #define O_APPEND  0x800                // (ours) every write goes at the end
+#define O_NOFOLLOW 0x1000              // a symbolic link at the end is opened itself, read-only
 struct stat {                          // xv6's struct stat
   int    dev;
   uint   ino;
-  short  type;                         // T_DIR, T_FILE, T_DEVICE
+  short  type;                         // T_DIR, T_FILE, T_DEVICE, T_SYMLINK
   short  nlink;
   uint64 size;
 };
 extern envid_t fs_env;                 // the file server, 0 if none
 envid_t fs_start(void);                // fork the file server (done by init)
 int    open(const char *path, int flags);
-int    stat(const char *path, struct stat *st);
+int    stat(const char *path, struct stat *st);   // follows symbolic links
+int    lstat(const char *path, struct stat *st);  // a link at the end: the link itself
 int    fstat(int fd, struct stat *st);
 int    mkdir(const char *path);
 int    mknod(const char *path, short major, short minor);
 int    unlink(const char *path);
 int    link(const char *old, const char *new);
+int    symlink(const char *target, const char *path);   // path becomes a link to target
+int    readlink(const char *path, char *buf, int n);    // a link's target (no NUL): its length
 int    chdir(const char *path);
 const char *getcwd(void);
 int    readdir(int fd, struct dirent *de);   // next entry of a directory: 1, 0 at the end

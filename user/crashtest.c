@@ -10,6 +10,9 @@
 //   i%5 == 4   unlink f<i-3> (it lives on as l<i-1>)
 //
 // grade/test_crash.py models the same sequence; keep them in step.
+//
+// `crashtest links` instead makes symbolic links: operation i creates s<i>
+// with the target link_target(i) (grade/test_fs_lab.py models it).
 #include "lib.h"
 
 static uint64 size(int i) { return (uint64)(i * 2971) % 14000; }
@@ -21,9 +24,34 @@ static void fail(const char *what, int i, int r)
   exit(1);
 }
 
+// The target of link s<i>: "/t<i>/" and then one letter, 8 to 247 bytes
+// in all (a target of any length must appear whole or not at all).
+static void link_target(int i, char *t)
+{
+  int n = snprintf(t, 32, "/t%d/", i), len = 8 + (i * 37) % 240;
+  while (n < len)
+    t[n++] = 'a' + i % 26;
+  t[n] = 0;
+}
+
+static void links(void)
+{
+  char name[32], target[MAXPATH];
+  for (int i = 0;; i++) {
+    snprintf(name, sizeof name, "s%d", i);
+    link_target(i, target);
+    int r = symlink(target, name);
+    if (r < 0)
+      fail("symlink", i, r);
+    printf("done %d\n", i);
+  }
+}
+
 int main(int argc, char **argv)
 {
   char name[32], name2[32], buf[1000];
+  if (argc > 1 && !strcmp(argv[1], "links"))
+    links();                                 // (never returns)
   for (int i = 0;; i++) {
     int fd, r;
     switch (i % 5) {

@@ -7,4 +7,5 @@
 #define O_RDWR    0x002
 #define O_CREATE  0x200
 #define O_TRUNC   0x400
+#define O_NOFOLLOW 0x1000   // (xv6's symlink lab has 0x800; ours is ulib's value)
 #endif

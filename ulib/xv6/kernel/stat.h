@@ -5,6 +5,7 @@
 #define T_DIR     1   // Directory
 #define T_FILE    2   // File
 #define T_DEVICE  3   // Device
+#define T_SYMLINK 4   // Symbolic link (as in xv6's symlink lab)
 
 struct stat {
   int dev;     // file system's disk device

@@ -21,6 +21,7 @@ int mknod(const char*, short, short);
 int unlink(const char*);
 int fstat(int fd, struct stat*);
 int link(const char*, const char*);
+int symlink(const char*, const char*);   // (xv6's symlink lab)
 int mkdir(const char*);
 int chdir(const char*);
 int dup(int);
@@ -62,6 +63,7 @@ static inline int xv6_err_(int r) { return r < 0 ? -1 : r; }
 #define fstat(fd, st)     xv6_err_(fstat(fd, st))
 #define stat(path, st)    xv6_err_(stat(path, st))
 #define link(a, b)        xv6_err_(link(a, b))
+#define symlink(t, p)     xv6_err_(symlink(t, p))
 #define mkdir(path)       xv6_err_(mkdir(path))
 #define chdir(path)       xv6_err_(chdir(path))
 #define dup(fd)           xv6_err_(dup(fd))
