@@ -36,6 +36,8 @@
 #define SYS_pct_reply      18  // (caller, w1, w2, w3, page): reply, keep running
 #define SYS_blk_grant      19  // (envid, start, count, rights): give a descendant an extent
 #define SYS_blk_revoke     20  // (envid, index): take a descendant's extent away
+#define SYS_env_set_tick   21  // (envid, on): a CAUSE_TICK upcall at the start of each
+                               //   of envid's time slices (on = 1) or not (on = 0)
 #define SYS_FIRST_SLOW     32
 #define SYS_exofork        32  // (): new child env; child id, or 0 in the child
 #define SYS_yield          33  // (envid): give the rest of the slice to envid (0: any)
@@ -186,7 +188,9 @@ struct uframe {
 #define CAUSE_IRQ              16  // not an exception: device interrupts (tval = IRQ mask)
 #define CAUSE_REVOKE           17  // a revocation request: give back tval pages soon
 #define CAUSE_REPOSSESS        18  // the abort protocol took tval pages (see UREPOS)
-#define NCAUSE                 19
+#define CAUSE_TICK             19  // a time slice begins (SYS_env_set_tick; tval = 0):
+                                   // a library runs its own thread scheduler here
+#define NCAUSE                 20
 
 // ---- Public records, mapped read-only into every env ----
 #define NENV    256               // env table size

@@ -70,6 +70,8 @@ struct env {
   int child_notify;                // wants IRQ_CHILD when a child exits
   int disk_notify;                 // wants IRQ_DISK when an async request ends
   int revoke_posted;               // a CAUSE_REVOKE upcall to deliver
+  int tick_upcall;                 // wants CAUSE_TICK at the start of each slice
+  int tick_posted;                 // a CAUSE_TICK upcall to deliver
   int64 revoke_want;               // pages asked back (0: no request)
   int64 revoke_target;             //   done when npages is down to this
   uint64 revoke_slices, revoke_time; //   deadline: its slices count, or (while it
@@ -80,7 +82,7 @@ struct env {
   struct blkcap blkcaps[NBLKCAP];  // disk extents it may use
   uint64 io_busy, io_done, io_err; // asynchronous disk requests, one bit per tag
   uint64 io_wait;                  // tags it waits for in blk_wait (0: a sync request)
-  char pad[1024 - 408 - 24 * NBLKCAP - 32 - 8 - 64];             // a power of two: trampoline.S indexes envs[]
+  char pad[1024 - 408 - 24 * NBLKCAP - 32 - 8 - 64 - 8];             // a power of two: trampoline.S indexes envs[]
 };
 
 extern struct env envs[NENV];

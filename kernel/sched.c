@@ -1,7 +1,9 @@
 // The CPU as a vector of time-slice slots, scheduled round robin by every
 // hart.  An env owns one or more slots; a slot whose env is not runnable is
 // skipped.  The timer ends a slice; a directed yield hands the rest of the
-// slice to a named env without a pass over the vector.  Needs klock.
+// slice to a named env without a pass over the vector.  An env that asked
+// (SYS_env_set_tick) gets a CAUSE_TICK upcall when one of its slices
+// begins.  Needs klock.
 #include "defs.h"
 
 static struct env *slots[NSLOT];
@@ -99,6 +101,10 @@ void schedule(void)
       }
       if (e && e->status == ENV_RUNNABLE && e->hart < 0 && e->ipc == IPC_NONE) {
         cursor = i;
+        if (e->tick_upcall) {             // a slice begins: tell its thread scheduler
+          e->tick_posted = 1;
+          e->upcall_pending = 1;
+        }
         env_run(e);
       }
     }

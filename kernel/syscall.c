@@ -326,6 +326,27 @@ static uint64 sys_blk_revoke(ARGS)
   return r;
 }
 
+// SYS_env_set_tick(envid, on): with on = 1, envid gets a CAUSE_TICK upcall
+// each time one of its slices begins (delivered like the other
+// asynchronous upcalls, never inside its no-upcall window); on = 0 stops
+// them.  A new env starts without.
+static uint64 sys_env_set_tick(ARGS)
+{
+  UNUSED;
+  struct env *e;
+  int64 r;
+  if (a1 != 0 && a1 != 1)
+    return -E_INVAL;
+  acquire(&klock);
+  if ((r = env_get(cur(), a0, &e)) == 0) {
+    e->tick_upcall = a1;
+    if (!a1)
+      e->tick_posted = 0;
+  }
+  release(&klock);
+  return r;
+}
+
 static uint64 sys_nosys(ARGS) { UNUSED; return -E_NOSYS; }
 
 uint64 (*const fast_syscalls[SYS_FIRST_SLOW])(ARGS) = {
@@ -350,7 +371,8 @@ uint64 (*const fast_syscalls[SYS_FIRST_SLOW])(ARGS) = {
   [SYS_pct_reply] = sys_pct_reply,
   [SYS_blk_grant] = sys_blk_grant,
   [SYS_blk_revoke] = sys_blk_revoke,
-  [21 ... SYS_FIRST_SLOW - 1] = sys_nosys,
+  [SYS_env_set_tick] = sys_env_set_tick,
+  [22 ... SYS_FIRST_SLOW - 1] = sys_nosys,
 };
 
 // The system calls that may switch envs.  Called from usertrap() with klock

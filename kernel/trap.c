@@ -38,6 +38,7 @@ static const char *cause_name(uint64 cause)
     [CAUSE_IRQ] = "interrupt upcall",
     [CAUSE_REVOKE] = "revocation request",
     [CAUSE_REPOSSESS] = "repossession notice",
+    [CAUSE_TICK] = "timer tick",
   };
   return cause < NCAUSE && names[cause] ? names[cause] : "unknown exception";
 }
@@ -87,17 +88,25 @@ void upcall_deliver(struct env *e, uint64 cause, uint64 tval)
   e->tf.pc = e->upcall;
 }
 
-// Deliver pending asynchronous upcalls to e (an interrupt, a revocation
-// request, a repossession notice), which is about to run, unless e
-// is in its no-upcall window (the last instructions of the library's
-// resume code); then it waits for the next time e is resumed.  Needs
-// klock.  0 if e may run, -1 if the delivery killed it.
+// Deliver pending asynchronous upcalls to e (a slice's tick, an
+// interrupt, a revocation request, a repossession notice), which is about
+// to run, unless e is in its no-upcall window (the last instructions of
+// the library's resume code); then they wait for the next time e is
+// resumed.  Needs klock.  0 if e may run, -1 if the delivery killed it.
 int deliver_pending_upcalls(struct env *e)
 {
   uint64 pc = e->tf.pc;
   if (pc >= e->nocall_lo && pc < e->nocall_hi)
     return 0;
   e->upcall_pending = 0;
+  // The tick goes first: the frames pushed after it nest inside it and
+  // run first, so its own frame holds the code the slice interrupted (a
+  // thread, not another handler).  No entry: nobody to tell.
+  if (e->tick_posted) {
+    e->tick_posted = 0;
+    if (e->upcall)
+      upcall_deliver(e, CAUSE_TICK, 0);
+  }
   if (e->irq_notify && e->irq_upcall && e->upcall) {
     uint64 mask = e->irq_notify;
     e->irq_notify = 0;

@@ -30,6 +30,7 @@ int    sys_env_destroy(envid_t env);
 int    sys_halt(void);                // powers off; returns only on error
 int64  sys_getbootarg(char *buf, uint64 len);
 int    sys_env_grant(envid_t env, uint32 rights);
+int    sys_env_set_tick(envid_t env, int on);   // CAUSE_TICK at each slice start (on = 1)
 envid_t sys_exofork(void);
 int    sys_yield(envid_t env);
 void   sys_exit(int status) __attribute__((noreturn));
@@ -223,6 +224,35 @@ void   swap_init(void);
 void   swap_attach(uint64 start, uint64 count);   // page on this extent (a capability I hold)
 void   swap_before_fork(void);
 void   swap_after_fork_child(void);
+
+// ---- thread.c: user-level threads in one env, round robin, preempted at
+// every time slice's start (CAUSE_TICK).  The rest of the library is not
+// thread-safe: use malloc, printf, files from one thread at a time (under a
+// mutex, or with preemption off). ----
+int    thread_create(void *(*fn)(void *), void *arg);   // its id (> 0), or -E_NO_MEM
+void   thread_yield(void);
+void   thread_exit(void *ret) __attribute__((noreturn));   // the last one exits the env
+int    thread_join(int tid, void **ret);   // wait for tid to exit, free it; 0 or -E_INVAL
+int    thread_self(void);                  // my id (main: 0)
+void   thread_preempt_off(void);           // no preemption of me until ..._on (they nest)
+void   thread_preempt_on(void);
+struct thread_stats {
+  uint64 ticks;                            // CAUSE_TICK upcalls
+  uint64 preemptions;                      // ticks that switched threads
+  uint64 nested;                           // ticks inside another handler: no switch
+  uint64 deferred;                         // ticks while preemption was off
+  uint64 yields;                           // thread_yield calls that reached the handler
+};
+void   thread_get_stats(struct thread_stats *s);
+struct mutex {                             // a ticket lock: fair, first come first served
+  volatile uint32 next;                    // the ticket the next locker takes
+  volatile uint32 serving;                 // the ticket that may hold it now
+  int owner;                               // thread id, -1 if free
+};
+void   mutex_init(struct mutex *m);
+void   mutex_lock(struct mutex *m);        // yields while another thread holds it
+void   mutex_unlock(struct mutex *m);
+int    mutex_held(struct mutex *m);        // by anyone
 
 // ---- lab.c: the stub a lab's handout leaves in place of the solution ----
 int    lab_todo(const char *lab, const char *what);   // prints, returns -E_NOSYS

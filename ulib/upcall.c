@@ -28,6 +28,7 @@ static const char *causes[NCAUSE] = {
   "misaligned load", "load access fault", "misaligned store", "store access fault",
   "ecall", "?", "?", "?", "instruction page fault", "load page fault", "?",
   "store page fault", "interrupt", "revocation request", "repossession notice",
+  "timer tick",
 };
 
 // Called by upcall_entry with the frame; returns to resume the frame.  An
@@ -40,6 +41,8 @@ void upcall_dispatch(struct uframe *f)
         return;
   if (f->cause == CAUSE_REVOKE || f->cause == CAUSE_REPOSSESS)
     return;                     // nobody listens: the kernel takes pages at the deadline
+  if (f->cause == CAUSE_TICK)
+    return;                     // a tick nobody wants (e.g. no threads yet): harmless
   printf("env %08x: unhandled %s at va %p, pc %p\n", sys_getenvid(),
          f->cause < NCAUSE ? causes[f->cause] : "exception", (void *)f->tval, (void *)f->tf.pc);
   exit(-1);
