@@ -45,6 +45,6 @@ upcall_restore_start:                   # no asynchronous upcall from here on:
         ld      gp, 248(sp)             # the interrupted pc
         ld      sp, 8(sp)
         jr      gp
-# END LAB upcall: call upcall_return_todo
+# END LAB upcall: mv a0, sp; call upcall_return_todo
 .globl upcall_restore_end
 upcall_restore_end:                     # (gp is the only copy of the target pc)

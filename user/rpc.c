@@ -36,8 +36,53 @@ static void server(void)
   }
 }
 
+// The same operations served by the library's rpc_serve (no lent pages).
+static uint64 sends;
+static uint64 handle_plain(struct pct_msg *m, envid_t from)
+{
+  (void)from;
+  if (m->kind != PCT_CALL) {
+    sends++;                                    // a send: no answer goes back
+    return 0;
+  }
+  switch (m->w[0]) {
+  case OP_ADD: return m->w[1] + m->w[2];
+  case OP_MUL: return m->w[1] * m->w[2];
+  case OP_SUM: return sends;                    // (here: how many sends came)
+  }
+  return -1;
+}
+
+static void served_by_rpc_serve(void)
+{
+  envid_t s = fork();
+  if (s == 0)
+    rpc_serve(handle_plain);
+  struct pct_msg r;
+  int ok = 1;
+  for (uint64 i = 0; i < 500; i++)
+    ok &= rpc_call(s, i & 1 ? OP_MUL : OP_ADD, i, 3, &r) == 0 && r.w[0] == (i & 1 ? 3 * i : i + 3);
+  check(ok, "500 calls to a server in rpc_serve");
+  for (int i = 0; i < 3; i++)
+    while (sys_pct_send(s, OP_ADD, 1, 1, 0) == -E_NOT_WAITING)
+      sys_yield(s);
+  check(rpc_call(s, OP_SUM, 0, 0, &r) == 0 && r.w[0] == 3, "rpc_serve saw %ld sends, not 3", r.w[0]);
+  // a caller that dies before its answer: the server goes on
+  envid_t c = fork();
+  if (c == 0) {
+    rpc_call(s, OP_ADD, 1, 2, &r);
+    exit(0);
+  }
+  sys_env_destroy(c);
+  waitenv(c, 0);
+  check(rpc_call(s, OP_ADD, 20, 22, &r) == 0 && r.w[0] == 42, "rpc_serve after a caller died: %ld", r.w[0]);
+  sys_env_destroy(s);
+  waitenv(s, 0);
+}
+
 int main(int argc, char **argv)
 {
+  served_by_rpc_serve();
   envid_t s = fork();
   if (s == 0)
     server();
