@@ -3,6 +3,9 @@
 
     tools/grade_class.py LAB SUBMISSIONS [OUT.csv]
         (make grade-class LAB=cow SUBMISSIONS=~/cow-submissions)
+    tools/grade_class.py --one LAB TREE OFFICIAL RESULTS.json
+        grade one tree in place against the official student tree
+        OFFICIAL (what Gradescope's run_autograder does; labs/README.md)
 
 SUBMISSIONS holds one entry per student: a directory (their tree) or a
 .tar.gz / .tgz / .zip of it (one top folder inside, or none).  The entry's
@@ -65,13 +68,18 @@ def student_name(entry):
 def grade_one(entry, lab, official, scratch):
     name = student_name(entry)
     work = os.path.join(scratch, name)
-    log = os.path.join(scratch, f"{name}.log")
     row = {"student": name, "score": 0, "max": 0, "failed": "", "notes": ""}
     try:
         tree = unpack(entry, work)
     except Exception as e:                                # noqa: BLE001
         row["notes"] = f"cannot unpack: {e}"
         return row, {}
+    return grade_tree(tree, name, lab, official, os.path.join(scratch, f"{name}.json"),
+                      os.path.join(scratch, f"{name}.log"), row)
+
+
+def grade_tree(tree, name, lab, official, results, log, row):
+    """Restore the grader's files in tree from official, build, grade."""
     sums = os.path.join(official, "grade", "SHA256SUMS")
     changed = [b.split(":")[0] for b in seal.check(sums, tree)]
     for rel in changed:                                   # the official copy wins
@@ -83,7 +91,6 @@ def grade_one(entry, lab, official, scratch):
         if subprocess.run(["make", "-s", "-j2"], cwd=tree, stdout=f, stderr=subprocess.STDOUT).returncode:
             row["notes"] = "; ".join(notes + [f"does not build (see {log})"])
             return row, {}
-        results = os.path.join(scratch, f"{name}.json")
         env = dict(os.environ, LAB=lab, GRADE_RESULTS=results)
         env.pop("LAB_ONLY", None)
         env.pop("VERIFY", None)
@@ -106,6 +113,12 @@ def grade_one(entry, lab, official, scratch):
 
 
 def main():
+    if len(sys.argv) == 6 and sys.argv[1] == "--one":
+        lab, tree, official, results = sys.argv[2:]
+        row = {"student": tree, "score": 0, "max": 0, "failed": "", "notes": ""}
+        row, _ = grade_tree(tree, tree, lab, official, results, "/dev/stdout", row)
+        print(f"{row['score']}/{row['max']} {row['notes']}")
+        return
     if len(sys.argv) < 3:
         raise SystemExit(__doc__)
     lab, folder = sys.argv[1], sys.argv[2]

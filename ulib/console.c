@@ -38,7 +38,6 @@ static struct { envid_t env; uint64 max; } readers[NREADER];   // waiting in CON
 static int nreaders;
 static uint64 last_irq_insn;            // the last IRQ-to-driver time, instret
 static int irq_mode;                    // interrupt driven (else polled: see console_main)
-#define CONS_POLL 100                   // (from the poller env) look at the UART
 
 // Send what fits to the UART; ask for an interrupt if bytes are left (or,
 // without interrupts, wait for the UART to take them all).
@@ -187,24 +186,13 @@ static int uart_irq_start(void)
   // END LAB driver: return lab_todo_once("driver", "uart_irq_start (the console polls the UART instead)"), -E_NOSYS;
 }
 
-// Without the interrupt, a poller env asks the console to look at the
-// UART about every millisecond.  It works, and it keeps a CPU busy forever.
+// Without the interrupt: look at the UART now (a reader's call does this;
+// a reader with nothing to read is told to ask again).
 static void uart_poll(void)
 {
   while (uart[LSR] & LSR_RX)
     rx_char(uart[RHR]);
   tx_kick();
-  serve_readers();
-}
-
-static void poller(envid_t cons)
-{
-  for (;;) {
-    uint64 until = rdtime() + usys->timebase / 1000;
-    while (rdtime() < until)
-      sys_yield(0);
-    sys_pct_send(cons, CONS_POLL, 0, 0, 0);    // (not waiting: next time)
-  }
 }
 
 // The console env's body: take interrupts and client calls forever.
@@ -215,15 +203,8 @@ static void console_main(void)
   if (sys_dev_map(DEV_UART, UUART) < 0)
     panic("console: cannot take the UART");
   uart[FCR] = 0x07;                         // FIFOs on and cleared
-  envid_t poll_env = 0;
-  if (uart_irq_start() < 0) {
-    uart[IER] = 0;
-    envid_t me = sys_getenvid();
-    if ((poll_env = fork()) == 0)
-      poller(me);
-    if (poll_env < 0)
-      panic("console: no interrupt and no poller: %s", errstr(poll_env));
-  }
+  if (uart_irq_start() < 0)
+    uart[IER] = 0;                          // polled: readers' calls drive it
   struct pct_msg m;
   int64 from = sys_pct_recv(UIPC, &m);
   for (;;) {
@@ -231,8 +212,6 @@ static void console_main(void)
     int reply = 0;
     if (from == 0) {
       uart_intr();
-    } else if (from == poll_env && m.w[0] == CONS_POLL) {
-      uart_poll();
     } else if (from > 0 && m.w[0] == CONS_WRITE) {
       uint64 n = m.perm ? (m.w[1] < PGSIZE ? m.w[1] : PGSIZE) : 0;
       for (uint64 i = 0; i < n; i++)
@@ -240,9 +219,15 @@ static void console_main(void)
       tx_kick();
       answer = n, reply = 1;
     } else if (from > 0 && m.w[0] == CONS_READ && m.kind == PCT_CALL && nreaders < NREADER) {
+      if (!irq_mode)
+        uart_poll();
       readers[nreaders].env = from;          // answered when a line is there
       readers[nreaders++].max = m.w[1] < PGSIZE ? m.w[1] : PGSIZE;
       serve_readers();
+      if (!irq_mode && nreaders > 0) {       // polled, nothing typed yet: ask again
+        nreaders = 0;
+        answer = -E_BUSY, reply = 1;
+      }
     } else if (from > 0 && m.w[0] == CONS_READ) {
       answer = -E_BUSY, reply = 1;           // too many readers: the client retries
     } else if (from > 0 && m.w[0] == CONS_STATS) {
