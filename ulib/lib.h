@@ -201,7 +201,7 @@ char  *gets(char *buf, int max);     // a line from fd 0
 
 // ---- swap.c: paging under revocation ----
 extern uint64 swap_start, swap_count;   // my swap extent (blocks), 0 if none
-extern int spawn_gives_swap;            // spawn passes my swap extent on (init, sh)
+extern int spawn_gives_swap;            // spawn passes my swap and app extents on (init, sh)
 #define SWAP_CLOCK 0                    // second chance on the hardware A bit
 #define SWAP_FIFO  1                    // the page that came in first
 #define SWAP_HINT  2                    // the application names victims
@@ -218,6 +218,9 @@ void   swap_init(void);
 void   swap_attach(uint64 start, uint64 count);   // page on this extent (a capability I hold)
 void   swap_before_fork(void);
 void   swap_after_fork_child(void);
+
+// ---- the app extent: raw blocks for an application's own storage ----
+extern uint64 app_start, app_count;     // my app extent (blocks), 0 if none (libmain.c)
 
 // ---- lab.c: the stub a lab's handout leaves in place of the solution ----
 int    lab_todo(const char *lab, const char *what);   // prints, returns -E_NOSYS
@@ -239,6 +242,7 @@ struct spawnargs {
   uint64 magic;
   envid_t cons_env, fs_env;            // the servers, as the parent knew them
   uint64 swap_start, swap_count;       // a swap extent the parent granted me
+  uint64 app_start, app_count;         // and the app extent (raw blocks: ulib/kv.c)
   char cwd[MAXPATH];
   char token[16];                      // the grader's run token (see check.c)
   int argc;
