@@ -219,8 +219,25 @@ void   swap_attach(uint64 start, uint64 count);   // page on this extent (a capa
 void   swap_before_fork(void);
 void   swap_after_fork_child(void);
 
-// ---- the app extent: raw blocks for an application's own storage ----
+// ---- kv.c: a key-value store on a raw block extent (the "app" lab) ----
+// The application's own storage: no file server, no names or inodes, one
+// block write per put.  A store lives on an extent I hold with BLK_R|BLK_W;
+// init and sh hand a lone foreground program the app area of the disk.
 extern uint64 app_start, app_count;     // my app extent (blocks), 0 if none (libmain.c)
+#define KV_MAXKEY  31                   // a key: a string of 1..31 bytes
+#define KV_MAXVAL  1024                 // a value: 0..1024 bytes of anything
+#define KV_NKEYS   1024                 // live keys at most (the index in memory)
+#define KV_FORMAT  1                    // kv_open: start an empty store
+struct kv_stats {
+  uint64 keys;                          // live keys
+  uint64 records;                       // records in the log (puts and deletes)
+  uint64 blocks;                        // blocks of the extent in use (header included)
+};
+int    kv_open(uint64 start, uint64 count, int flags);   // recover (or format) the store there
+int    kv_put(const char *key, const void *val, int n);  // durable when it returns
+int    kv_get(const char *key, void *buf, int size);     // the value's length; copies at most size
+int    kv_del(const char *key);                          // durable when it returns
+void   kv_get_stats(struct kv_stats *s);
 
 // ---- lab.c: the stub a lab's handout leaves in place of the solution ----
 int    lab_todo(const char *lab, const char *what);   // prints, returns -E_NOSYS
