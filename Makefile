@@ -161,6 +161,12 @@ grade-class: deps-qemu
 	@test -n "$(LAB)" -a -n "$(SUBMISSIONS)" || { echo "make grade-class LAB=<lab> SUBMISSIONS=<folder>"; exit 1; }
 	@$$(tools/deps.sh python) tools/grade_class.py $(LAB) $(SUBMISSIONS) $(OUT)
 
+# A Gradescope autograder for one lab: gradescope-<lab>.zip
+# (tools/gradescope.sh; see labs/README.md).
+gradescope:
+	@test -n "$(LAB)" || { echo "make gradescope LAB=<lab>"; exit 1; }
+	@tools/gradescope.sh $(LAB)
+
 # The student tree for one lab (labs/manifest, tools/handout.py).
 handout:
 	@test -n "$(LAB)" || { echo "make handout LAB=<lab>: the labs are in labs/manifest"; exit 1; }
@@ -173,6 +179,6 @@ clean:
 	rm -f .gdbinit results.json bench/*.o bench/*.d bench/baremetal fs.img
 	rm -rf grade/__pycache__ .pytest_cache handout
 
-.PHONY: all qemu qemu-gdb qemu-cmd grade bench clean deps-qemu handout selftest grade-class
+.PHONY: all qemu qemu-gdb qemu-cmd grade bench clean deps-qemu handout selftest grade-class gradescope
 .SECONDARY:
 -include kernel/*.d ulib/*.d user/*.d bench/*.d

@@ -95,8 +95,8 @@ def use_disk(argv, image):
 
 def fresh_disk(dest):
     """A private copy of the built fs.img at dest (a test may change it).
-    Only the file system's part is copied; the swap area after it is
-    zeros, left as a hole (a sparse file)."""
+    Only the file system's part is copied; the swap and app areas after
+    it are zeros, left as a hole (a sparse file)."""
     src = os.path.join(console.ROOT, "fs.img")
     total = os.path.getsize(src)
     with open(src, "rb") as f:

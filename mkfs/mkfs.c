@@ -24,6 +24,7 @@
 
 #define FSSIZE   8192                 // blocks: 32 MiB of file system
 #define NSWAP    8192                 // then 32 MiB of swap
+#define NAPP     2048                 // then 8 MiB of raw blocks for an application
 #define NINODES  2048
 #define NLOG     (LOGSIZE + 1)
 
@@ -139,7 +140,7 @@ static void dirlink(uint32 dir, const char *name, uint32 inum)
 
 static void build(int argc, char **argv)
 {
-  nblk = FSSIZE + NSWAP;
+  nblk = FSSIZE + NSWAP + NAPP;
   img = calloc(nblk, BSIZE);
   uint32 ninodeblocks = NINODES / IPB, nbitmap = FSSIZE / BPB + 1;
   sb.magic = FSMAGIC;
@@ -153,6 +154,8 @@ static void build(int argc, char **argv)
   sb.nblocks = FSSIZE - sb.datastart;
   sb.swapstart = FSSIZE;
   sb.nswap = NSWAP;
+  sb.appstart = FSSIZE + NSWAP;
+  sb.napp = NAPP;
   memcpy(blk(1), &sb, sizeof sb);
   for (uint32 b = 0; b < sb.datastart; b++)    // the metadata area is in use
     blk(BBLOCK(b, sb))[(b % BPB) / 8] |= 1 << (b % 8);
@@ -211,7 +214,7 @@ static void load(const char *name)
   fseek(f, 0, SEEK_SET);
   nblk = len / BSIZE;
   // Read the superblock, then only the file system's blocks (not the swap
-  // area after them).
+  // and app areas after them).
   struct superblock first;
   if (nblk < 2 || fseek(f, BSIZE, SEEK_SET) != 0 || fread(&first, sizeof first, 1, f) != 1)
     die("%s: cannot read", name);

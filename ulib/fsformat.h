@@ -3,10 +3,12 @@
 //
 // The disk is an array of 4096-byte blocks:
 //
-//   [ 0: unused | 1: super | log header, log blocks | inodes | bitmap | data ... | swap ]
+//   [ 0: unused | 1: super | log header, log blocks | inodes | bitmap | data ... | swap | app ]
 //
-// The swap area after the file system is not the file system's: init hands
-// it out as a block capability for paging (ulib/swap.c).
+// The swap area and the app area after the file system are not the file
+// system's: init hands them out as block capabilities, the swap area for
+// paging (ulib/swap.c), the app area as raw blocks for an application that
+// runs its own storage (ulib/kv.c, the "app" lab).
 //
 // Every change goes through the log: the blocks one operation changes are
 // written to the log area, then the header (which lists their home
@@ -33,6 +35,8 @@ struct superblock {
   uint32 datastart;                   // first data block
   uint32 swapstart;                   // the swap area (after the file system)
   uint32 nswap;                       //   and its size in blocks
+  uint32 appstart;                    // the app area (after the swap area)
+  uint32 napp;                        //   and its size in blocks (0: none)
 };
 
 // Inodes: 64 bytes, 64 per block.  addrs[0..NDIRECT-1] are data blocks,

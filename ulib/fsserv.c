@@ -378,10 +378,10 @@ envid_t fs_start(void)
     }
     serve(from);
   }
-  // The file system's part of the disk goes to the server; the swap area
-  // after it stays mine, to hand out (ulib/swap.c).
+  // The file system's part of the disk goes to the server; the swap and
+  // app areas after it stay mine, to hand out (ulib/swap.c, ulib/kv.c).
   struct pct_msg m;
-  uint64 fsblocks = usys->disk_blocks;
+  uint64 fsblocks = usys->disk_blocks, disk = fsblocks;
   if (page_map(UIOBUF, PTE_R | PTE_W) == 0 && sys_blk_io(BLK_READ, 1, (void *)UIOBUF, 1) == 0) {
     struct superblock *s = (struct superblock *)UIOBUF;
     if (s->magic == FSMAGIC && s->size <= fsblocks && s->swapstart >= s->size &&
@@ -389,6 +389,11 @@ envid_t fs_start(void)
       fsblocks = s->size;
       swap_start = s->swapstart;
       swap_count = s->nswap;
+      if (s->napp && s->appstart >= s->swapstart + (uint64)s->nswap &&
+          s->appstart + (uint64)s->napp <= disk) {
+        app_start = s->appstart;
+        app_count = s->napp;
+      }
     }
   }
   int64 r = sys_blk_grant(e, 0, fsblocks, BLK_R | BLK_W);

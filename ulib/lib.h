@@ -207,7 +207,7 @@ char  *gets(char *buf, int max);     // a line from fd 0
 
 // ---- swap.c: paging under revocation ----
 extern uint64 swap_start, swap_count;   // my swap extent (blocks), 0 if none
-extern int spawn_gives_swap;            // spawn passes my swap extent on (init, sh)
+extern int spawn_gives_swap;            // spawn passes my swap and app extents on (init, sh)
 #define SWAP_CLOCK 0                    // second chance on the hardware A bit
 #define SWAP_FIFO  1                    // the page that came in first
 #define SWAP_HINT  2                    // the application names victims
@@ -254,6 +254,26 @@ void   mutex_lock(struct mutex *m);        // yields while another thread holds 
 void   mutex_unlock(struct mutex *m);
 int    mutex_held(struct mutex *m);        // by anyone
 
+// ---- kv.c: a key-value store on a raw block extent (the "app" lab) ----
+// The application's own storage: no file server, no names or inodes, one
+// block write per put.  A store lives on an extent I hold with BLK_R|BLK_W;
+// init and sh hand a lone foreground program the app area of the disk.
+extern uint64 app_start, app_count;     // my app extent (blocks), 0 if none (libmain.c)
+#define KV_MAXKEY  31                   // a key: a string of 1..31 bytes
+#define KV_MAXVAL  1024                 // a value: 0..1024 bytes of anything
+#define KV_NKEYS   1024                 // live keys at most (the index in memory)
+#define KV_FORMAT  1                    // kv_open: start an empty store
+struct kv_stats {
+  uint64 keys;                          // live keys
+  uint64 records;                       // records in the log (puts and deletes)
+  uint64 blocks;                        // blocks of the extent in use (header included)
+};
+int    kv_open(uint64 start, uint64 count, int flags);   // recover (or format) the store there
+int    kv_put(const char *key, const void *val, int n);  // durable when it returns
+int    kv_get(const char *key, void *buf, int size);     // the value's length; copies at most size
+int    kv_del(const char *key);                          // durable when it returns
+void   kv_get_stats(struct kv_stats *s);
+
 // ---- lab.c: the stub a lab's handout leaves in place of the solution ----
 int    lab_todo(const char *lab, const char *what);   // prints, returns -E_NOSYS
 int    lab_todo_once(const char *lab, const char *what);   // the same, printed once per env
@@ -275,6 +295,7 @@ struct spawnargs {
   uint64 magic;
   envid_t cons_env, fs_env;            // the servers, as the parent knew them
   uint64 swap_start, swap_count;       // a swap extent the parent granted me
+  uint64 app_start, app_count;         // and the app extent (raw blocks: ulib/kv.c)
   char cwd[MAXPATH];
   char token[16];                      // the grader's run token (see check.c)
   int argc;

@@ -3,6 +3,7 @@
 #include "lib.h"
 
 const volatile struct envpub *thisenv;
+uint64 app_start, app_count;            // the app extent I was given (blocks), 0 if none
 extern int main(int argc, char **argv);
 void mem_init(void);
 
@@ -22,6 +23,8 @@ void libmain(void)
     cons_env = sa->cons_env;
     fs_env = sa->fs_env;
     swap_attach(sa->swap_start, sa->swap_count);
+    app_start = sa->app_start;
+    app_count = sa->app_count;
     cwd_set(sa->cwd);
     memcpy(grade_token, sa->token, sizeof grade_token - 1);
     progname = sa->argc > 0 ? sa->argv[0] : "?";

@@ -95,6 +95,10 @@ static int build_args(envid_t child, char **argv)
     a->swap_start = swap_start;          // (the child pages on my extent: I must not)
     a->swap_count = swap_count;
   }
+  if (spawn_gives_swap && app_count && sys_blk_grant(child, app_start, app_count, BLK_R | BLK_W) >= 0) {
+    a->app_start = app_start;            // the app area goes with it (one user at a time)
+    a->app_count = app_count;
+  }
   strcpy(a->cwd, getcwd());
   strcpy(a->token, grade_token);
   char *s = a->strings, *end = (char *)SPAWNTMP + PGSIZE;

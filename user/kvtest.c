@@ -1,0 +1,404 @@
+// kvtest: checks the key-value store (ulib/kv.c) on the app extent against
+// a model kept in memory.  Keys and values come from a seed the grader
+// picks (grade/test_app.py); a value starts "v<version>:" and the rest is
+// a function of (seed, key, version), so a value read back is checked
+// whole.
+//
+//   kvtest SEED               one boot: arguments, random puts, overwrites,
+//                             deletes and gets, reopening (recovery) along
+//                             the way, a torn record at the tail, a full
+//                             extent, a full index
+//   kvtest fill SEED N        format; put N keys, overwrite some, delete some
+//   kvtest verify SEED N      (after a reboot) the store holds what fill left
+//   kvtest crash SEED         put forever, key i%64 gets version i; prints
+//                             "kvtest: done <i>" after every 8th put
+//   kvtest aftercrash SEED I  (after the grader killed the machine during
+//                             crash, whose last line said done I) every put
+//                             up to I is there, and what is there is a
+//                             prefix of the puts
+#include "lib.h"
+#include "kv.h"
+
+static uint64 seed;
+static char val[KV_MAXVAL + 1], got[KV_MAXVAL + 16];
+static char raw[BSIZE] __attribute__((aligned(BSIZE)));
+
+static uint64 mix(uint64 x)              // splitmix64's finaliser
+{
+  x += 0x9E3779B97F4A7C15UL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+  return x ^ (x >> 31);
+}
+
+static uint64 rng;
+static uint64 rnd(uint64 n) { rng = mix(rng); return rng % n; }
+
+// The name of key k of set `set` (a letter).
+static void key_name(char *key, int set, uint64 k)
+{
+  snprintf(key, KV_MAXKEY + 1, "%c%x.%lu", set, (uint32)mix(seed ^ (k << 8) ^ set), k);
+}
+
+// Version ver of key k's value, in val; its length.  Mostly short, now and
+// then up to KV_MAXVAL (big is 0 for at most 200 bytes).
+static int make_val(uint64 k, uint64 ver, int big)
+{
+  uint64 x = mix(seed * 31 + mix(k * 1000003 + ver));
+  int n = snprintf(val, 24, "v%lu:", ver);
+  int len = n + (big && x % 8 == 0 ? (x >> 8) % (KV_MAXVAL - n + 1) : (x >> 8) % 200);
+  for (int i = n; i < len; i++) {
+    x = mix(x);
+    val[i] = 33 + x % 94;                  // printable, never 0
+  }
+  return len;
+}
+
+// Key k (set, version ver; ver < 0: deleted) must read back right.
+static int check_key(int set, uint64 k, int64 ver, int big, const char *when)
+{
+  char key[KV_MAXKEY + 1];
+  key_name(key, set, k);
+  memset(got, 0, sizeof got);
+  int r = kv_get(key, got, KV_MAXVAL);
+  if (ver < 0)
+    return check(r == -E_NOENT, "%s: get %s (deleted): %d, not E_NOENT", when, key, r);
+  int n = make_val(k, ver, big);
+  if (!check(r == n, "%s: get %s: %d (%s), want %d bytes", when, key, r, r < 0 ? errstr(r) : "", n))
+    return 0;
+  return check(memcmp(got, val, n) == 0, "%s: get %s: wrong value %.20s..., want %.20s...", when,
+               key, got, val);
+}
+
+static int put_key(int set, uint64 k, uint64 ver, int big)
+{
+  char key[KV_MAXKEY + 1];
+  key_name(key, set, k);
+  int n = make_val(k, ver, big);
+  int r = kv_put(key, val, n);
+  check(r == 0, "put %s (%d bytes): %s", key, n, errstr(r));
+  return r;
+}
+
+static int del_key(int set, uint64 k)
+{
+  char key[KV_MAXKEY + 1];
+  key_name(key, set, k);
+  int r = kv_del(key);
+  check(r == 0, "del %s: %s", key, errstr(r));
+  return r;
+}
+
+static int reopen(const char *when)
+{
+  int r = kv_open(app_start, app_count, 0);
+  return check(r == 0, "%s: kv_open (recovery): %s", when, errstr(r));
+}
+
+// ---- kvtest SEED ----
+
+static void arguments(void)
+{
+  char key[40];
+  expect_err(kv_get("nokey", got, 10), E_NOENT, "get of a key never put");
+  expect_err(kv_del("nokey"), E_NOENT, "del of a key never put");
+  expect_err(kv_put("", "x", 1), E_INVAL, "put of an empty key");
+  memset(key, 'k', 32);
+  key[32] = 0;
+  expect_err(kv_put(key, "x", 1), E_INVAL, "put of a 32-byte key");
+  key[31] = 0;
+  check(kv_put(key, "x", 1) == 0 && kv_get(key, got, 10) == 1 && got[0] == 'x', "a 31-byte key");
+  expect_err(kv_put("big", val, KV_MAXVAL + 1), E_INVAL, "put of KV_MAXVAL+1 bytes");
+  expect_err(kv_put("neg", val, -1), E_INVAL, "put of -1 bytes");
+  for (int i = 0; i < KV_MAXVAL; i++)
+    val[i] = 'a' + i % 26;
+  check(kv_put("big", val, KV_MAXVAL) == 0, "put of KV_MAXVAL bytes");
+  check(kv_get("big", got, KV_MAXVAL) == KV_MAXVAL && memcmp(got, val, KV_MAXVAL) == 0,
+        "get of KV_MAXVAL bytes");
+  check(kv_put("empty", "", 0) == 0 && kv_get("empty", got, 10) == 0, "an empty value");
+  // a small buffer gets a prefix; the result is the whole length
+  memset(got, '#', 20);
+  check(kv_get("big", got, 10) == KV_MAXVAL && memcmp(got, val, 10) == 0 && got[10] == '#',
+        "get into a 10-byte buffer");
+  check(kv_del("empty") == 0, "del");
+  expect_err(kv_get("empty", got, 10), E_NOENT, "get after del");
+  expect_err(kv_del("empty"), E_NOENT, "del after del");
+  struct kv_stats s;
+  kv_get_stats(&s);
+  check(s.keys == 2, "%lu keys, want 2", s.keys);
+  // a new store (format) and a reopened one hold none of the old keys
+  check(kv_open(app_start, app_count, KV_FORMAT) == 0, "format");
+  expect_err(kv_get("big", got, 10), E_NOENT, "get after a format");
+  reopen("after a format");
+  expect_err(kv_get("big", got, 10), E_NOENT, "get after a format and a reopen");
+  kv_get_stats(&s);
+  check(s.keys == 0, "%lu keys after a format, want 0", s.keys);
+}
+
+#define NK 300
+static int64 model[NK];                  // version of each key, -1: not there
+
+static int verify_all(int set, const char *when)
+{
+  int bad = 0;
+  uint64 live = 0;
+  for (int k = 0; k < NK; k++) {
+    bad += !check_key(set, k, model[k], 1, when);
+    live += model[k] >= 0;
+    if (bad > 5)
+      return 0;
+  }
+  struct kv_stats s;
+  kv_get_stats(&s);
+  return check(s.keys == live, "%s: %lu keys, want %lu", when, s.keys, live) && !bad;
+}
+
+// Random puts, deletes and gets over NK keys; a reopen every 500.
+static void random_ops(int set, int nops, uint64 *ver)
+{
+  char when[48];
+  for (int i = 0; i < nops; i++) {
+    uint64 k = rnd(NK), op = rnd(100);
+    snprintf(when, sizeof when, "op %d", i);
+    if (op < 55) {
+      if (put_key(set, k, *ver, 1) == 0)
+        model[k] = *ver;
+      ++*ver;
+    } else if (op < 70) {
+      if (model[k] < 0) {
+        char key[KV_MAXKEY + 1];
+        key_name(key, set, k);
+        expect_err(kv_del(key), E_NOENT, "del of a deleted key");
+      } else if (del_key(set, k) == 0) {
+        model[k] = -1;
+      }
+    } else if (!check_key(set, k, model[k], 1, when)) {
+      return;
+    }
+    if (i % 500 == 499) {
+      if (!reopen(when) || !verify_all(set, when))
+        return;
+    }
+  }
+}
+
+// A crash left a torn record after the last one in the tail block, and a
+// stale block after that: recovery must ignore both.  (Uses the format of
+// kv.h: the tail is the last block in use, records packed from its start.)
+static void torn_tail(void)
+{
+  struct kv_stats s;
+  kv_get_stats(&s);
+  uint64 tail = app_start + s.blocks - 1;
+  if (!check(s.blocks >= 2 && sys_blk_io(BLK_READ, app_start, raw, 1) == 0, "read the header"))
+    return;
+  uint32 epoch = ((struct kvhdr *)raw)->epoch;
+  if (!check(sys_blk_io(BLK_READ, tail, raw, 1) == 0, "read the tail block"))
+    return;
+  uint64 end = BSIZE;
+  while (end > 0 && raw[end - 1] == 0)
+    end--;
+  end = (end + 3) & ~3UL;                  // the end of the last record
+  struct kvrec bad = { .sum = 0x12345678, .epoch = epoch, .klen = 5, .vlen = 3 };
+  if (end + sizeof bad + 8 <= BSIZE) {
+    memcpy(raw + end, &bad, sizeof bad);
+    memcpy(raw + end + sizeof bad, "tornxabc", 8);
+    bad.sum = kv_sum((struct kvrec *)(raw + end)) + 1;   // wrong by one
+    memcpy(raw + end, &bad, sizeof bad);
+    check(sys_blk_io(BLK_WRITE, tail, raw, 1) == 0, "write a torn record");
+  }
+  if (s.blocks < app_count) {
+    memset(raw, 0, BSIZE);
+    memcpy(raw, &bad, sizeof bad);
+    memcpy(raw + sizeof bad, "tornxabc", 8);
+    check(sys_blk_io(BLK_WRITE, tail + 1, raw, 1) == 0, "write a stale block");
+  }
+  if (!reopen("after a torn record") || !verify_all('r', "after a torn record"))
+    return;
+  expect_err(kv_get("tornx", got, 10), E_NOENT, "get of the torn record's key");
+}
+
+// A store of 4 blocks (3 of log) fills up: E_NOSPC, and nothing is lost.
+static void full_extent(void)
+{
+  if (!check(kv_open(app_start, 4, KV_FORMAT) == 0, "format a 4-block store"))
+    return;
+  char key[16];
+  int n = 0, r = 0;
+  for (int i = 0; i < 100; i++) {
+    snprintf(key, sizeof key, "full%d", i);
+    memset(val, 'a' + i % 26, 1000);
+    if ((r = kv_put(key, val, 1000)) < 0)
+      break;
+    n++;
+  }
+  check(r == -E_NOSPC, "put into a full store: %s, not E_NOSPC", errstr(r));
+  check(n >= 9 && n <= 12, "%d puts of 1,000 bytes fit in 3 blocks", n);
+  expect_err(kv_get(key, got, 10), E_NOENT, "get of the key a full store refused");
+  check(kv_open(app_start, 4, 0) == 0, "reopen the full store");
+  for (int i = 0; i < n; i++) {
+    snprintf(key, sizeof key, "full%d", i);
+    memset(val, 'a' + i % 26, 1000);
+    if (!check(kv_get(key, got, 1000) == 1000 && memcmp(got, val, 1000) == 0,
+               "get %s from the full store", key))
+      break;
+  }
+}
+
+// KV_NKEYS keys: the next new key is refused, an old one can still change.
+static void full_index(void)
+{
+  if (!check(kv_open(app_start, app_count, KV_FORMAT) == 0, "format"))
+    return;
+  char key[16];
+  for (int i = 0; i < KV_NKEYS; i++) {
+    snprintf(key, sizeof key, "n%d", i);
+    memset(val, 'a' + i % 26, 100);
+    memcpy(val, key, strlen(key));
+    if (!check(kv_put(key, val, 100) == 0, "put %s of %d", key, KV_NKEYS))
+      return;
+  }
+  expect_err(kv_put("onemore", "x", 1), E_NOSPC, "put of a key past KV_NKEYS");
+  check(kv_put("n7", "seven", 5) == 0, "overwrite with the index full");
+  check(kv_del("n8") == 0 && kv_put("onemore", "x", 1) == 0, "a key for a deleted one");
+  if (!reopen("a full index"))
+    return;
+  struct kv_stats s;
+  kv_get_stats(&s);
+  check(s.keys == KV_NKEYS, "%lu keys, want %d", s.keys, KV_NKEYS);
+  check(kv_get("n7", got, 10) == 5 && memcmp(got, "seven", 5) == 0, "n7 after reopen");
+  snprintf(key, sizeof key, "n%d", KV_NKEYS - 1);
+  check(kv_get(key, got, 10) == 100 && memcmp(got, key, strlen(key)) == 0, "%s after reopen", key);
+  expect_err(kv_get("n8", got, 10), E_NOENT, "n8 after reopen");
+}
+
+static int one_boot(void)
+{
+  int r = kv_open(app_start, app_count, KV_FORMAT);
+  if (!check(r == 0, "kv_open (format): %s", errstr(r)))
+    return check_report();
+  arguments();
+  if (check_failures())
+    return check_report();
+  uint64 ver = 1;
+  for (int k = 0; k < NK; k++)
+    model[k] = -1;
+  random_ops('r', 2000, &ver);
+  if (!check_failures())
+    torn_tail();
+  if (!check_failures())
+    random_ops('r', 500, &ver);
+  if (!check_failures() && reopen("the end"))
+    verify_all('r', "the end");
+  if (!check_failures())
+    full_extent();
+  if (!check_failures())
+    full_index();
+  return check_report();
+}
+
+// ---- kvtest fill / verify SEED N ----
+
+static int fill_or_verify(int fill, uint64 n)
+{
+  if (n > NK)
+    n = NK;
+  int r = kv_open(app_start, app_count, fill ? KV_FORMAT : 0);
+  if (!check(r == 0, "kv_open: %s", errstr(r)))
+    return check_report();
+  // the same operations in both: all n keys, a quarter overwritten, an
+  // eighth deleted (the model is what they leave)
+  for (uint64 k = 0; k < n; k++) {
+    model[k] = k;
+    if (fill && put_key('p', k, k, 0) < 0)
+      return check_report();
+  }
+  for (uint64 i = 0; i < n / 4; i++) {
+    uint64 k = rnd(n);
+    model[k] = n + i;
+    if (fill && put_key('p', k, n + i, 0) < 0)
+      return check_report();
+  }
+  for (uint64 i = 0; i < n / 8; i++) {
+    uint64 k = rnd(n);
+    if (model[k] >= 0 && fill && del_key('p', k) < 0)
+      return check_report();
+    model[k] = -1;
+  }
+  uint64 live = 0;
+  for (uint64 k = 0; k < n; k++) {
+    live += model[k] >= 0;
+    if (!check_key('p', k, model[k], 0, fill ? "fill" : "verify"))
+      break;
+  }
+  printf("kvtest: %lu keys, %lu live\n", n, live);
+  return check_report();
+}
+
+// ---- kvtest crash / aftercrash ----
+
+#define NCRASH 64
+
+static int crash(void)
+{
+  int r = kv_open(app_start, app_count, KV_FORMAT);
+  if (!check(r == 0, "kv_open (format): %s", errstr(r)))
+    return check_report();
+  for (uint64 i = 0; i < 20000; i++) {
+    if (put_key('c', i % NCRASH, i, 0) < 0)
+      return check_report();
+    if (i % 8 == 7)
+      printf("kvtest: done %lu\n", i);
+  }
+  printf("kvtest: all puts done\n");
+  return check_report();
+}
+
+static int aftercrash(int64 last)
+{
+  int r = kv_open(app_start, app_count, 0);
+  if (!check(r == 0, "kv_open (recovery): %s", errstr(r)))
+    return check_report();
+  // The newest version of each key; the newest of all is how far it got.
+  int64 newest = -1;
+  for (uint64 k = 0; k < NCRASH; k++) {
+    char key[KV_MAXKEY + 1];
+    key_name(key, 'c', k);
+    r = kv_get(key, got, KV_MAXVAL);
+    model[k] = r >= 0 ? strtol(got + 1, 0, 10) : -1;
+    if (model[k] > newest)
+      newest = model[k];
+  }
+  check(newest >= last, "the last put reported done was %ld; the newest on the disk is %ld",
+        last, newest);
+  // A prefix: the version of key k is the last put to k at or before newest.
+  for (uint64 k = 0; k < NCRASH; k++) {
+    int64 want = newest < (int64)k ? -1 : newest - (newest - (int64)k) % NCRASH;
+    if (!check_key('c', k, want, 0, "after the crash"))
+      break;
+  }
+  printf("kvtest: recovered through put %ld\n", newest);
+  return check_report();
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2) {
+    printf("usage: kvtest SEED | fill SEED N | verify SEED N | crash SEED | aftercrash SEED I\n");
+    return 1;
+  }
+  if (!app_count) {
+    printf("kvtest: no app extent (run it alone, in the foreground)\n");
+    return 1;
+  }
+  const char *mode = argc > 2 ? argv[1] : "";
+  seed = strtol(argv[argc > 2 ? 2 : 1], 0, 0);
+  rng = seed;
+  if (strcmp(mode, "fill") == 0 || strcmp(mode, "verify") == 0)
+    return fill_or_verify(mode[0] == 'f', argc > 3 ? strtol(argv[3], 0, 0) : 100);
+  if (strcmp(mode, "crash") == 0)
+    return crash();
+  if (strcmp(mode, "aftercrash") == 0 && argc > 3)
+    return aftercrash(strtol(argv[3], 0, 0));
+  return one_boot();
+}
