@@ -149,9 +149,8 @@ bench: deps-qemu kernel/kernel fs.img bench/baremetal
 
 # The course's self-test (tools/selftest.py): each listed lab's student
 # tree builds, boots, passes base and the earlier labs, and fails every test
-# of its own lab.  The labs whose regions are marked so far; app joins
-# when its are.
-SELFTEST_LABS ?= util vm upcall cow ipc sched driver fs revoke
+# of its own lab.
+SELFTEST_LABS ?= util vm upcall cow ipc sched driver fs revoke app
 selftest: deps-qemu
 	@$$(tools/deps.sh python) tools/selftest.py $(SELFTEST_LABS)
 
