@@ -23,29 +23,12 @@ LAB = "fs"
 pytestmark = pytest.mark.lab(LAB)
 
 MKFS = os.path.join(ROOT, "mkfs", "mkfs")
+
+from test_crash import tree  # noqa: E402  (the host's view of an image)
+from test_fs import fsck  # noqa: E402
 BSIZE = 4096
 T_SYMLINK = 4
 MASK = (1 << 64) - 1
-
-
-def fsck(image):
-    """mkfs -c on the host: the image must be consistent."""
-    r = subprocess.run([MKFS, "-c", str(image)], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True)
-    assert r.returncode == 0, f"fsck found errors:\n{r.stdout}"
-    return r.stdout
-
-
-def tree(image):
-    """Every name on the image: path -> (type, size, nlink, hash)."""
-    r = subprocess.run([MKFS, "-t", str(image)], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
-    out = {}
-    for line in r.stdout.splitlines():
-        path, typ, sz, nlink, h = line.split()
-        out[path.lstrip("/")] = (int(typ), int(sz), int(nlink), int(h, 16))
-    return out
 
 
 def fnv(data):

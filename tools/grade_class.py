@@ -37,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import seal  # noqa: E402
+from handout import labs as lab_order  # noqa: E402
 
 
 def unpack(entry, dest):
@@ -133,9 +134,7 @@ def main():
     jobs = int(os.environ.get("JOBS", "2"))
     with ThreadPoolExecutor(jobs) as pool:
         done = list(pool.map(lambda e: grade_one(e, lab, official, scratch), entries))
-    labs = [l for l in ["base"] + [l.split()[0] for l in open(os.path.join(ROOT, "labs", "manifest"))
-                                   if l.split() and not l.startswith("#")]
-            if any(l in p for _, p in done)]
+    labs = [l for l in ["base"] + lab_order() if any(l in p for _, p in done)]
     with open(out, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["student", "score", "max"] + labs + ["failed", "notes"])

@@ -31,16 +31,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def labs():
-    out = []
-    with open(os.path.join(ROOT, "labs", "manifest")) as f:
-        for line in f:
-            line = line.split("#", 1)[0].strip()
-            if line:
-                out.append(line.split()[0])
-    return out
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from handout import labs  # noqa: E402
 
 
 def run(cmd, cwd, log, env=None):
