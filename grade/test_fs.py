@@ -58,6 +58,7 @@ def test_boots_to_prompt_and_runs_programs(boot, cpus):
 
 
 @pytest.mark.points(4)
+@pytest.mark.lab("ipc")         # (pipes)
 def test_pipelines(boot, cpus):
     con = shell(boot, cpus)
     assert con.run("echo a b c | wc").split() == ["1", "3", "6"]
@@ -73,6 +74,7 @@ def test_pipelines(boot, cpus):
 
 
 @pytest.mark.points(4)
+@pytest.mark.lab("ipc")         # (a pipe at the end)
 def test_redirection(boot, cpus):
     con = shell(boot, cpus)
     assert con.run("echo first > f") == ""
@@ -110,6 +112,7 @@ def test_directories_and_links(boot, cpus):
 
 
 @pytest.mark.points(3)
+@pytest.mark.lab("util")         # (runs sleep)
 def test_background_jobs_and_kill(boot, cpus):
     con = shell(boot, cpus)
     out = con.run("sleep 10000 &")
@@ -151,6 +154,7 @@ USERTESTS_BASE = "badargs dirs manyfiles unlinkopen concurrent spawnexec libos"
 
 
 @pytest.mark.points(10)
+@pytest.mark.lab("ipc")         # (pipes, sbrk, fork: nearly everything)
 def test_usertests(boot, cpus, tmp_path):
     import conftest
     disk = conftest.fresh_disk(tmp_path / "usertests.img")
@@ -181,6 +185,7 @@ def test_fs_bench_targets(boot, cpus):
 
 
 @pytest.mark.points(3)
+@pytest.mark.lab("ipc")         # (pipes, sbrk)
 def test_xv6_programs_run_unchanged(boot, cpus):
     """user/xv6test.c includes only xv6's headers and checks xv6's semantics."""
     con = boot("init", cpus=cpus, args="xv6test", fail_on=[r"^panic:", r"FAIL"])

@@ -158,9 +158,9 @@ int user_str_ok(const char *s, uint64 max)
 }
 
 // Start-up: start the heap and take page faults.  Without demand paging
-// the top EAGERSTACK pages of the stack are mapped now, so that a program
-// runs without page faults as long as its stack stays within them.
-#define EAGERSTACK 4
+// the whole stack (USTACKPAGES) is mapped now, so that a program runs
+// without page faults.
+#define EAGERSTACK USTACKPAGES
 void mem_init(void)
 {
   // BEGIN LAB upcall: once pgfault maps heap and stack pages on demand, let sbrk and mem_init leave them unmapped
