@@ -15,7 +15,7 @@ LAB = "sched"
 pytestmark = pytest.mark.lab(LAB)
 
 INIT_EXITED = r"init exited with status (-?\d+)\n"
-FORBID = r"FAIL|BROKEN|unhandled|killed|not written yet|panic"
+FORBID = r"FAIL|BROKEN|unhandled|killed|^lab sched: .*not written yet|panic"
 
 
 def printed(con, regex, why):
