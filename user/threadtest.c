@@ -164,7 +164,7 @@ static void *adder(void *arg)
       contended[i]++;               // its holder was preempted in the critical section
     mutex_lock(&mu);
     uint64 v = shared;
-    for (volatile int k = 0; k < 50; k++)   // a window for a tick to land in
+    for (volatile int k = 0; k < 1000; k++) // a wide window for a tick to land in
       ;
     shared = v + 1;
     mutex_unlock(&mu);
