@@ -1,6 +1,6 @@
 """The write-up of each lab: time.txt (the hours the lab took) and, for a
-lab whose handout asks questions (lines starting "**Q1**", "**Q2**", ...
-in labs/<lab>.md), answers-<lab>.txt with an answer to each: a paragraph
+lab whose handout asks questions (lines starting "**Q1**", "**Q2.**",
+"- **Q3.**", ... in labs/<lab>.md), answers-<lab>.txt with an answer to each: a paragraph
 starting "Q1:" of at least ten words.  These run only for the labs named
 in LAB (see gradeplugin.py).
 """
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.lab("base"), pytest.mark.points(0)]
 def questions(lab):
     try:
         with open(os.path.join(ROOT, "labs", f"{lab}.md")) as f:
-            return sorted({int(n) for n in re.findall(r"^\*\*Q(\d+)\*\*", f.read(), re.M)})
+            return sorted({int(n) for n in re.findall(r"^(?:- )?\*\*Q(\d+)\.?\*\*", f.read(), re.M)})
     except OSError:
         return []
 
