@@ -46,44 +46,29 @@ if ! wait $qemu; then
     exit 1
 fi
 exec 3>&-
-# The file-system rows: init starts the file server, then runs fsbench on a
-# scratch copy of the disk.
+# The programs on the file system: init starts the file server, then runs
+# the program on a scratch copy of the disk (fsbench: the file-system rows;
+# revbench: revocation and VM, init hands it the swap area; kvbench: the
+# app lab's store against the file system, on the disk's app area).
 disk=$(mktemp)
-trap 'rm -f "$out" "$fifo" "$disk"' EXIT
-cp fs.img "$disk"
 fsout=$(mktemp)
 trap 'rm -f "$out" "$fifo" "$disk" "$fsout"' EXIT
+run_init() {   # run_init <prog>: its output is appended to $out
+    cp fs.img "$disk"
+    # shellcheck disable=SC2086
+    if ! timeout --kill-after=5 "$TIMEOUT" ${QEMU_CMD/file=fs.img/file=$disk} -append "init $1" \
+            </dev/null >"$fsout" 2>&1; then
+        echo "bench: $1 did not finish within ${TIMEOUT}s; its output:" >&2
+        tail -20 "$fsout" >&2
+        exit 1
+    fi
+    cat "$fsout" >>"$out"
+}
 start=$(date +%s%N)
-# shellcheck disable=SC2086
-if ! timeout --kill-after=5 "$TIMEOUT" ${QEMU_CMD/file=fs.img/file=$disk} -append "init fsbench" \
-        </dev/null >"$fsout" 2>&1; then
-    echo "bench: fsbench did not finish within ${TIMEOUT}s; its output:" >&2
-    tail -20 "$fsout" >&2
-    exit 1
-fi
+run_init fsbench
 wall_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-cat "$fsout" >>"$out"
-# The revocation rows and the VM benchmarks (init hands revbench the swap area).
-cp fs.img "$disk"
-# shellcheck disable=SC2086
-if ! timeout --kill-after=5 "$TIMEOUT" ${QEMU_CMD/file=fs.img/file=$disk} -append "init revbench" \
-        </dev/null >"$fsout" 2>&1; then
-    echo "bench: revbench did not finish within ${TIMEOUT}s; its output:" >&2
-    tail -20 "$fsout" >&2
-    exit 1
-fi
-cat "$fsout" >>"$out"
-# The app lab's key-value store against the file system (init hands
-# kvbench the app area of the disk).
-cp fs.img "$disk"
-# shellcheck disable=SC2086
-if ! timeout --kill-after=5 "$TIMEOUT" ${QEMU_CMD/file=fs.img/file=$disk} -append "init kvbench" \
-        </dev/null >"$fsout" 2>&1; then
-    echo "bench: kvbench did not finish within ${TIMEOUT}s; its output:" >&2
-    tail -20 "$fsout" >&2
-    exit 1
-fi
-cat "$fsout" >>"$out"
+run_init revbench
+run_init kvbench
 grep -E '^bench [a-z0-9_]+ [0-9]+ insn/' "$out"
 if grep -qE '^(panic|.*FAIL)' "$out"; then
     echo "bench: the run failed:" >&2
