@@ -1,5 +1,7 @@
 # Build, boot, grade and benchmark the exokernel.  `make` builds everything;
 # `make qemu`, `make qemu-gdb`, `make grade`, `make bench`, `make clean`.
+# The course (labs/README.md): `make handout LAB=x`, `make selftest`,
+# `make grade-class LAB=x SUBMISSIONS=dir`, `make gradescope LAB=x`.
 
 CPUS  ?= 3
 INIT  ?= init
