@@ -62,6 +62,13 @@ run_init() {   # run_init <prog>: its output is appended to $out
         tail -20 "$fsout" >&2
         exit 1
     fi
+    # In a student tree a later lab's code may be missing: skip its rows.
+    local todo
+    todo=$(grep -m1 -E '^lab [a-z]+: .* is not written yet' "$fsout" | grep -v -E '^lab (cow|driver): ' || true)
+    if [[ -n $todo ]]; then
+        echo "bench: $1 skipped ($todo)" >&2
+        return
+    fi
     cat "$fsout" >>"$out"
 }
 start=$(date +%s%N)
@@ -90,7 +97,11 @@ END {
     bad = 0
     for (i = 1; i <= n; i++) {
         b = order[i]
-        if (!(b in got)) { printf "%-22s %14s\n", b, "missing"; bad = 1; continue }
+        if (!(b in got)) {   # (a reported row is missing when its lab is not written yet)
+            printf "%-22s %14s\n", b, "missing"
+            if (target[b] != "report") bad = 1
+            continue
+        }
         if (target[b] == "report") {
             ok = 1
             t = "(report)"
