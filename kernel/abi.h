@@ -252,6 +252,8 @@ struct syspub {                   // at USYS
   uint64  share;                  // each live env's share of memory, in pages
   uint64  revocations;            // requests posted, ever
   uint64  repossessions;          // pages taken by the abort protocol, ever
+  uint64  slot_share;             // the time slices each live env may hold
+  uint64  slots_taken;            // slices taken back from envs over their share, ever
 };
 
 // Revocation (see README).  An env holding no more than its share is never

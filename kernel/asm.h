@@ -12,6 +12,7 @@
 #define CPU_KVEC    64
 #define CPU_UVEC    72
 #define CPU_STAMP   80
+#define CPU_KSCRATCH 88
 
 #define ENV_SHIFT   10            // sizeof(struct env) == 1 << ENV_SHIFT
 #define ENV_UPCALL  256

@@ -10,11 +10,11 @@
 #include "asm.h"
 
 #define NCPU       8               // hart ids 0..7
-#define KSTACKSIZE (16 * 1024)
+#define KSTACKSIZE (KSTACKPAGES * PGSIZE)   // memlayout.h: KSTACKS
 #define SLICE_TICKS 100000         // 10 ms of the 10 MHz time CSR
 
 // Per-hart state; tp points at it in the kernel, sscratch while in user
-// mode.  trampoline.S knows the offsets of the first six fields.
+// mode.  trampoline.S knows the offsets of the fields up to kscratch.
 struct cpu {
   uint64 kstack;                   // 0: top of this hart's kernel stack
   uint64 usp;                      // 8: user sp, saved on entry
@@ -26,6 +26,7 @@ struct cpu {
   uint64 kvec;                     // 64: kernelvec, for stvec in the kernel
   uint64 uvec;                     // 72: uservec, for stvec in user mode
   uint64 stamp;                    // 80: instret when the last full trap began
+  uint64 kscratch;                 // 88: kernelvec saves t0 here
   int started;
 };
 extern struct cpu cpus[NCPU];
@@ -173,7 +174,8 @@ extern struct env *rootenv;
 // sched.c
 int    slot_acquire(struct env *e);
 int    slot_release(struct env *e, int keep_one);
-void   schedule(void) __attribute__((noreturn));
+void   schedule(void) __attribute__((noreturn));   // trampoline.S: a fresh stack
+void   scheduler(void) __attribute__((noreturn));
 void   env_run(struct env *e) __attribute__((noreturn));
 void   env_switch_away(struct env *e);
 void   wake_idle(void);
@@ -182,6 +184,7 @@ void   timer_next(void);
 // trap.c
 void   trapinit_hart(void);
 void   usertrap(void) __attribute__((noreturn));
+void   kstack_overflowed(void) __attribute__((noreturn));
 void   upcall_deliver(struct env *e, uint64 cause, uint64 tval);
 void   upcall_unbind(struct env *e, uint64 va);
 int    deliver_pending_upcalls(struct env *e);

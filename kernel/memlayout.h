@@ -12,6 +12,10 @@
 // address space, so a trap or system call never switches page tables:
 //
 //   0xFFFFFFC0_00000000 + pa   every physical address (KERNBASE direct map)
+//   KSTACKS 0xFFFFFFFF_C0000000 the harts' kernel stacks, one after another:
+//                            [guard page, unmapped][KSTACKPAGES pages] for
+//                            hart 0, then hart 1, ...  An overflow faults
+//                            in the guard page (kernelvec panics).
 //
 //   MAXUVA   0x40_0000_0000 +---------------------------------+
 //                            | (unused)                        |
@@ -74,6 +78,9 @@
 #define KERNBASE      0xFFFFFFC000000000UL
 #define KVA(pa)       ((uint64)(pa) + KERNBASE)
 #define KPA(va)       ((uint64)(va) - KERNBASE)
+#define KSTACKS       0xFFFFFFFFC0000000UL   // root entry 511
+#define KSTACKPAGES   4
+#define KSTACKTOP(h)  (KSTACKS + ((h) + 1) * (KSTACKPAGES + 1) * PGSIZE)
 
 // Virtual: user.
 #define MAXUVA        0x4000000000UL   // 256 GiB: Sv39 lower half

@@ -63,14 +63,20 @@ void env_switch_away(struct env *e)
   mycpu()->env = 0;
 }
 
-// Run e on this hart.  Called with klock held; releases it.
-void env_run(struct env *e)
+// Resume e on this hart, delivering its pending upcalls first.  Called
+// with klock held; releases it and does not return, unless the delivery
+// killed e (its exception stack was unusable): then it returns, klock
+// still held, and the caller picks another env.
+static void env_resume(struct env *e)
 {
   struct cpu *c = mycpu();
   c->env = e;
   e->hart = c->hartid;
-  if (e->upcall_pending && deliver_pending_upcalls(e) < 0)
-    schedule();                       // killed: its exception stack was bad
+  if (e->upcall_pending && deliver_pending_upcalls(e) < 0) {
+    if (c->env == e)
+      env_switch_away(e);
+    return;
+  }
   struct envpub *p = &envpubs[ENVX(e->id)];
   p->hart = e->hart;
   p->runs++;
@@ -84,9 +90,20 @@ void env_run(struct env *e)
   userret(&e->tf);
 }
 
+// Run e on this hart, or, if it dies on its way in, the next env.
+// Called with klock held; releases it.
+void env_run(struct env *e)
+{
+  env_resume(e);
+  schedule();
+}
+
 // Pick the next runnable env from the slot vector and run it; idle until
-// there is one.  Called with klock held.
-void schedule(void)
+// there is one.  Reached through schedule() (trampoline.S), which restarts
+// this hart's kernel stack, so however many envs die on their way in, the
+// stack does not grow: the loop moves on to the next one.  Called with
+// klock held.
+void scheduler(void)
 {
   struct cpu *c = mycpu();
   if (c->env)
@@ -105,7 +122,7 @@ void schedule(void)
           e->tick_posted = 1;
           e->upcall_pending = 1;
         }
-        env_run(e);
+        env_resume(e);                    // returns only if e died on its way in
       }
     }
     // Nothing to run: leave any env's page table and wait for an interrupt.

@@ -388,11 +388,29 @@ userret:
         ld      a0, 72(a0)
         sret
 
+# schedule(): give up this hart's current env and run the next one; never
+# returns.  Every caller abandons its own frame, so the scheduler starts
+# again at the top of this hart's kernel stack: a chain of envs that die on
+# their way in never deepens the stack.  Called with klock held.
+.globl schedule
+schedule:
+        ld      sp, CPU_KSTACK(tp)
+        tail    scheduler
+
 # Traps taken in S-mode: interrupts while a hart idles, and kernel bugs.
-# Saves the caller-saved registers on the current stack.
+# Saves the caller-saved registers on the current stack, after checking
+# that sp is inside this hart's kernel stack: a trap in the guard page
+# below it (an overflow) would otherwise trap again at every push.
 .balign 4
 .globl kernelvec
 kernelvec:
+        sd      t0, CPU_KSCRATCH(tp)
+        ld      t0, CPU_KSTACK(tp)
+        sub     t0, t0, sp              # bytes in use (huge if sp is above the top)
+        addi    t0, t0, 144             # and this frame
+        srli    t0, t0, 14              # >= KSTACKSIZE (16 KiB): overflow
+        bnez    t0, kstack_overflow
+        ld      t0, CPU_KSCRATCH(tp)
         addi    sp, sp, -144
         sd      ra, 0(sp)
         sd      t0, 8(sp)
@@ -429,3 +447,6 @@ kernelvec:
         ld      t6, 120(sp)
         addi    sp, sp, 144
         sret
+kstack_overflow:
+        ld      sp, CPU_KSTACK(tp)      # the old stack is lost: panic on a fresh one
+        call    kstack_overflowed       # never returns

@@ -139,6 +139,8 @@ OFFSET(cpu, scratch, CPU_SCRATCH);
 OFFSET(cpu, kvec, CPU_KVEC);
 OFFSET(cpu, uvec, CPU_UVEC);
 OFFSET(cpu, stamp, CPU_STAMP);
+OFFSET(cpu, kscratch, CPU_KSCRATCH);
+_Static_assert(KSTACKSIZE == 16384, "entry.S: boot stacks are 16 KiB");
 OFFSET(env, upcall, ENV_UPCALL);
 OFFSET(env, xlo, ENV_XLO);
 OFFSET(env, xhi, ENV_XHI);
@@ -201,6 +203,14 @@ void usertrap(void)
   if (e->status != ENV_RUNNABLE || c->env != e)
     schedule();
   env_run(e);
+}
+
+// kernelvec found sp outside this hart's kernel stack: it overflowed into
+// the guard page below (or sp is garbage).
+void kstack_overflowed(void)
+{
+  panic("kernel stack overflow on hart %d: scause %lx sepc %p stval %p", (int)mycpu()->hartid,
+        CSR_READ(scause), CSR_READ(sepc), CSR_READ(stval));
 }
 
 // Traps in S-mode: only interrupts while idle are expected.

@@ -22,7 +22,22 @@ static pagetable_t kpage(void)
 
 static uint64 kva2ppn(const void *p) { return kpa(p) >> PGSHIFT; }
 
-// Build the shared tables that expose the public env and page records.
+// The kernel stacks: KSTACKPAGES pages per hart at KSTACKTOP(h), each
+// with an unmapped guard page below it.  Set up before the first env, so
+// every address space copies the mapping (root entry 511).
+static void kstacks_map(void)
+{
+  pagetable_t l1 = kpage(), l0 = kpage();
+  kernel_pt[PX(2, KSTACKS)] = PPN_PTE(kva2ppn(l1), PTE_TABLE);
+  l1[PX(1, KSTACKS)] = PPN_PTE(kva2ppn(l0), PTE_TABLE);
+  for (uint64 h = 0; h < NCPU; h++)
+    for (uint64 va = KSTACKTOP(h) - KSTACKSIZE; va < KSTACKTOP(h); va += PGSIZE)
+      l0[PX(0, va)] = PPN_PTE(kva2ppn(kpage()), PTE_V | PTE_R | PTE_W | PTE_A | PTE_D | PTE_G);
+  sfence_vma_all();
+}
+
+// Build the shared tables that expose the public env and page records,
+// and map the kernel stacks.
 void kvminit(void)
 {
   kernel_pt = (pagetable_t)boot_pagetable;
@@ -42,6 +57,7 @@ void kvminit(void)
   uint64 pagebytes = sizeof(struct pagepub) * npages_total;
   for (uint64 off = 0; off < pagebytes && off < 512 * PGSIZE; off += PGSIZE)
     l0_pages[PX(0, UPAGES + off)] = PPN_PTE(kva2ppn((char *)pagepubs + off), PTE_RO_USER);
+  kstacks_map();
 }
 
 static int map_internal(struct env *e, uint64 va, uint64 ppn);
