@@ -47,7 +47,8 @@
 #define SYS_pct_recv       37  // (.., recv_va in a5): wait for a call, send or interrupt
 #define SYS_pct_reply_recv 38  // (caller, w1, w2, w3, page, recv_va): reply, then wait
 #define SYS_blk_io         39  // (op, block, va, n): read or write n blocks
-#define SYS_blk_wait       40  // (tags): wait for asynchronous requests to finish
+#define SYS_blk_wait       40  // (tags): wait for asynchronous requests to finish;
+                               //   the mask of finished tags (> 0), a1 = failed ones
 #define NSYSCALL           41
 
 // Rights an env may hold (envpub.rights).  The first env holds them all; an
@@ -72,8 +73,10 @@
 // disk.  SYS_blk_io moves 1..BLK_MAXPAGES blocks between the disk and pages.
 #define BLK_READ     0                    // disk -> memory (pages must be writable)
 #define BLK_WRITE    1                    // memory -> disk
-#define BLK_ASYNC    0x10                 // or'ed into op: return a tag at once;
-                                          // blk_wait(1 << tag) collects it
+#define BLK_ASYNC    0x10                 // or'ed into op: return a tag (0..62) at
+                                          // once; blk_wait(1 << tag) collects it
+                                          // and returns the mask of finished tags,
+                                          // positive (tag 63 is never used)
 #define BLK_R        1                    // capability rights
 #define BLK_W        2
 #define BLK_MAXPAGES 8

@@ -32,8 +32,6 @@ struct cpu {
 extern struct cpu cpus[NCPU];
 static inline struct cpu *mycpu(void) { struct cpu *c; asm volatile("mv %0, tp" : "=r"(c)); return c; }
 
-struct blkcap { uint64 start, count; uint32 rights; };   // count 0: unused
-
 // An environment: the unit of protection.  tf must stay first
 // (trampoline.S saves user registers at the start of the env).
 struct env {
@@ -80,10 +78,10 @@ struct env {
   uint64 repo_posted;              // pages taken, not yet told (CAUSE_REPOSSESS)
   uint64 repo_taken;               // pages taken, ever
   uint64 slices;                   // slices it ran to their end (timer)
-  struct blkcap blkcaps[NBLKCAP];  // disk extents it may use
+  int16 blkcaps[NBLKCAP];          // disk extents it may use (blkcap.c; 0: none)
   uint64 io_busy, io_done, io_err; // asynchronous disk requests, one bit per tag
   uint64 io_wait;                  // tags it waits for in blk_wait (0: a sync request)
-  char pad[1024 - 408 - 24 * NBLKCAP - 32 - 8 - 64 - 8];             // a power of two: trampoline.S indexes envs[]
+  char pad[1024 - 408 - 2 * NBLKCAP - 32 - 8 - 64 - 8];             // a power of two: trampoline.S indexes envs[]
 };
 
 extern struct env envs[NENV];
@@ -207,6 +205,13 @@ void   pct_fast(void) __attribute__((noreturn));
 uint64 sys_pct_reply(uint64, uint64, uint64, uint64, uint64, uint64);
 void   pct_env_gone(struct env *e);
 void   pct_notify(struct env *e);
+
+// blkcap.c
+int    blkcap_covers(struct env *e, uint64 block, uint64 n, uint32 rights);
+void   blkcap_root(struct env *e, uint64 blocks);
+void   blkcap_env_gone(struct env *e);
+uint64 sys_blk_grant(uint64, uint64, uint64, uint64, uint64, uint64);
+uint64 sys_blk_revoke(uint64, uint64, uint64, uint64, uint64, uint64);
 
 // virtio_disk.c
 extern uint64 disk_blocks;

@@ -115,6 +115,7 @@ static void env_release(struct env *e)
 {
   pct_env_gone(e);
   irq_env_gone(e);
+  blkcap_env_gone(e);
   uvm_free(e);
   page_disown_all(e);
   slot_release(e, 0);
@@ -286,7 +287,7 @@ void env_first(const char *args)
   syspub.guarantee = GUARANTEE;
   mem_share();
   e->rights = RIGHT_ALL;
-  e->blkcaps[0] = (struct blkcap){ 0, disk_blocks, BLK_R | BLK_W };   // the whole disk
+  blkcap_root(e, disk_blocks);           // the whole disk
   e->tf.pc = entry;
   e->tf.sp = USTACKTOP;
   e->status = ENV_RUNNABLE;

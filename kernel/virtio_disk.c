@@ -37,6 +37,7 @@
 #define F_VERSION_1    32         // feature bit: modern device
 
 #define NDESC      64
+#define NOTAG      (1UL << 63)    // never a tag (a head): a mask of tags stays positive
 #define D_NEXT     1
 #define D_WRITE    2              // the device writes this buffer
 #define T_IN       0              // read from the disk
@@ -121,18 +122,6 @@ static int alloc_desc(uint64 avoid)
   return -1;
 }
 
-// Does e hold a capability covering [block, block+n) with these rights?
-static int cap_covers(struct env *e, uint64 block, uint64 n, uint32 rights)
-{
-  for (int i = 0; i < NBLKCAP; i++) {
-    struct blkcap *c = &e->blkcaps[i];
-    if (c->count && block >= c->start && n <= c->count && block - c->start <= c->count - n &&
-        (c->rights & rights) == rights)
-      return 1;
-  }
-  return 0;
-}
-
 // SYS_blk_io(op, block, va, n): read (op BLK_READ) or write n blocks
 // between the disk and the caller's pages at va.  Waits for the device,
 // unless op has BLK_ASYNC: then it returns the request's tag at once.
@@ -149,7 +138,7 @@ void blk_io(struct env *e)
     err = -E_INVAL;
   else if (block >= disk_blocks || n > disk_blocks - block)
     err = -E_BAD_BLOCK;
-  else if (!cap_covers(e, block, n, op == BLK_READ ? BLK_R : BLK_W))
+  else if (!blkcap_covers(e, block, n, op == BLK_READ ? BLK_R : BLK_W))
     err = -E_PERM;
   else if ((va & (PGSIZE - 1)) || va >= UTOP || n > (UTOP - va) / PGSIZE)
     err = -E_BAD_VA;
@@ -164,7 +153,7 @@ void blk_io(struct env *e)
   }
   int head = -1, d[BLK_MAXPAGES + 2];
   for (uint64 i = 0; !err && i < n + 2; i++)
-    if ((d[i] = alloc_desc(i == 0 ? e->io_busy | e->io_done : 0)) < 0) {
+    if ((d[i] = alloc_desc(i == 0 ? e->io_busy | e->io_done | NOTAG : 0)) < 0) {
       for (uint64 j = 0; j < i; j++)
         freed[d[j]] = 1;
       err = -E_BUSY;                 // the queue is full: try again
@@ -204,20 +193,29 @@ void blk_io(struct env *e)
   schedule();
 }
 
+// Collect e's finished asynchronous requests in mask: their tags in a0
+// (tags are 0..62, so the mask is positive and never reads as an error),
+// those that failed in a1.  0 if none of them has finished.
+static int collect(struct env *e, uint64 mask)
+{
+  uint64 done = e->io_done & mask;
+  if (!done)
+    return 0;
+  e->tf.a0 = done;
+  e->tf.a1 = e->io_err & done;
+  e->io_done &= ~done;
+  e->io_err &= ~done;
+  return 1;
+}
+
 // SYS_blk_wait(tags): wait until one of the asynchronous requests in the
 // mask (0: any) has finished; return the finished ones (a1: those that
 // failed) and forget them.  -E_INVAL if none of them is outstanding.
 void blk_wait(struct env *e)
 {
-  uint64 mask = e->ipc == IPC_IO ? e->io_wait : e->tf.a0 ? e->tf.a0 : ~0UL;
-  uint64 done = e->io_done & mask;
-  if (done) {
-    e->tf.a0 = done;
-    e->tf.a1 = e->io_err & done;
-    e->io_done &= ~done;
-    e->io_err &= ~done;
+  uint64 mask = e->tf.a0 ? e->tf.a0 : ~0UL;
+  if (collect(e, mask))
     return;
-  }
   if (!(e->io_busy & mask)) {
     e->tf.a0 = -E_INVAL;
     return;
@@ -257,7 +255,7 @@ void virtio_disk_intr(void)
       if (e->disk_notify)
         irq_notify_env(e, IRQ_DISK);
       if (e->ipc == IPC_IO && (e->io_wait & bit)) {
-        blk_wait(e);                 // collects it (and any others finished)
+        collect(e, e->io_wait);      // it (and any others finished)
         e->ipc = IPC_NONE;
         wake_idle();
       }
