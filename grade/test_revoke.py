@@ -103,7 +103,8 @@ def test_pages_taken_by_force_come_back_from_swap(boot, cpus):
 @pytest.mark.points(6)
 @pytest.mark.cpus(1)
 @pytest.mark.lab("base")
-@pytest.mark.parametrize("mode", ["free", "shield", "xstack", "orphan", "children", "fork"])
+@pytest.mark.parametrize("mode", ["free", "shield", "xstack", "orphan", "children", "fork",
+                                  "noentry"])
 def test_memory_cannot_be_shielded_from_revocation(boot, cpus, mode):
     """user/revattack: a hog plays a trick to keep its memory; a small
     program must still get 1,024 pages."""

@@ -16,7 +16,8 @@
 // for the disk is given more time) loses
 // pages of the kernel's choosing: user pages it owns that no other env
 // maps, not pinned for DMA, not its exception stack, and never below its
-// guarantee.  Each loss is recorded (virtual address, physical page,
+// guarantee (the exception stack is spared only while a handler is
+// registered, and is at most MAXXSTACK).  Each loss is recorded (virtual address, physical page,
 // reason) in its repossession vector, public and read-only at UREPOS, and
 // it gets a CAUSE_REPOSSESS upcall (stval = pages taken).  Page-table
 // pages are not taken.  A page taken is unmapped first, then freed: every
@@ -175,8 +176,8 @@ static int victim_leaf(struct env *x, uint64 va, pte_t *slot, void *arg)
   uint64 ppn = PTE_PPN(*slot);
   if (!(pflags[ppn - PPN_BASE] & PF_VICTIM))
     return 0;
-  if (x == v->e && va >= (x->xlo & ~(PGSIZE - 1)) && va < x->xhi) {
-    pflags[ppn - PPN_BASE] &= ~PF_VICTIM;  // its own exception stack: spared
+  if (x == v->e && x->upcall && va >= (x->xlo & ~(PGSIZE - 1)) && va < x->xhi) {
+    pflags[ppn - PPN_BASE] &= ~PF_VICTIM;  // the exception stack of its handler: spared
     return 0;
   }
   if (x == v->e)

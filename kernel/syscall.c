@@ -122,8 +122,11 @@ static uint64 sys_env_set_upcall(ARGS)
   struct env *e;
   int64 r;
   uint64 entry = a1, lo = a2, hi = a3;
-  if (entry >= UTOP || (entry && (lo >= hi || hi > UTOP || (lo | hi) & 15 || hi - lo > MAXXSTACK)))
-    return -E_BAD_VA;                      // (the abort protocol spares that range)
+  // The range is checked whatever the entry (the abort protocol spares it
+  // while a handler is registered, so it is capped at MAXXSTACK); 0, 0
+  // means none.
+  if (entry >= UTOP || ((lo | hi) && (lo >= hi || hi > UTOP || (lo | hi) & 15 || hi - lo > MAXXSTACK)))
+    return -E_BAD_VA;
   acquire(&klock);
   if ((r = env_get(cur(), a0, &e)) == 0) {
     e->upcall = entry;

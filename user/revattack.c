@@ -11,6 +11,9 @@
 //   orphan    the hog forks and exits (its pages go to the child mapping them)
 //   children  the hog parks pages in 200 stopped children (charged to it)
 //   fork      a plain copy-on-write fork shares everything
+//   noentry   the hog removes its handler but names its whole address
+//             space as its exception stack (a range that used to go
+//             unchecked with entry 0, and was spared by the abort protocol)
 #include "lib.h"
 
 #define SCRATCH 0x30000000UL
@@ -96,6 +99,8 @@ static void hog(void)
     }
   }
   snprintf(buf, sizeof buf, "%lu %d", n, thisenv->npages);
+  if (!strcmp(mode, "noentry") && sys_env_set_upcall(0, 0, 0, UTOP, 0, 0) < 0)
+    sys_env_set_upcall(0, 0, UXSTACKTOP - MAXXSTACK, UXSTACKTOP, 0, 0);
   write(st[1], buf, strlen(buf) + 1);
   read(ctl[0], buf, 1);
   uint64 bad = 0;
