@@ -45,6 +45,7 @@ RUNS = [
     ("preempttest", "base", 3, console.ok("preempttest"), r"FAIL"),
     ("vmtest", "base", 3, console.ok("vmtest"), r"FAIL"),
     ("tlbtest", "base", 3, console.ok("tlbtest"), r"FAIL"),
+    ("attackkern", "base", 4, console.ok("attackkern"), r"BROKEN|FAIL"),
 ]
 
 
@@ -112,6 +113,17 @@ def test_killed(boot, cpus, prog, cause):
     con.expect(rf"{KILLED}({cause})")
     status = expect_exit_status(con)
     assert status != 0, f"{prog} was killed but init exited with status 0"
+
+
+@pytest.mark.points(2)
+@pytest.mark.cpus(1, 3)
+def test_kernel_stack_guard_page(boot, cpus):
+    """Boot argument `kstackoverflow`: the kernel recurses on its own stack
+    until it reaches the guard page below it; that must end in a clear
+    panic, not in silently overwritten memory."""
+    con = boot("kstackoverflow", cpus=cpus, fail_on=())
+    con.expect(r"^kstackoverflow: recursing on hart \d+", timeout=30)
+    con.expect(r"^panic: kernel stack overflow on hart \d+: scause f ", timeout=30)
 
 
 @pytest.mark.points(2)

@@ -22,7 +22,8 @@
 #define SYS_env_set_upcall 6   // (envid, entry, xstack_lo, xstack_hi, nocall_lo, nocall_hi)
 #define SYS_env_set_status 7   // (envid, ENV_RUNNABLE or ENV_NOT_RUNNABLE)
 #define SYS_env_set_regs   8   // (envid, struct trapframe *): env must not be running
-#define SYS_slot_acquire   9   // (envid): give envid one more time slice; slot index
+#define SYS_slot_acquire   9   // (envid): give envid one more time slice, up to its
+                               //   share (syspub.slot_share); slot index
 #define SYS_slot_release   10  // (envid): take one slice away (never the last)
 #define SYS_env_destroy    11  // (envid): destroy a descendant / reap an exited child
 #define SYS_halt           12  // (): power off the machine (SBI SRST)
@@ -220,7 +221,8 @@ struct envpub {                   // at UENVS[ENVX(id)]
   int32   revoke_want;            // pages the kernel asks back (0: no request)
   int32   revoke_deadline;        //   within this many of its own slices
   int32   repossessed;            // pages taken by the abort protocol, ever
-  int32   pad[4];                 // to 64 bytes: indexing is a shift
+  int32   slots_taken;            // time slices taken back (over its share), ever
+  int32   pad[3];                 // to 64 bytes: indexing is a shift
 };
 
 // Page kind.

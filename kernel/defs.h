@@ -162,6 +162,7 @@ static inline struct env *env_lookup(envid_t id)
 int    env_get(struct env *caller, envid_t id, struct env **out);
 int    env_get_any(struct env *caller, envid_t id, struct env **out);
 int    env_alloc(struct env *parent, struct env **out);
+int    env_sharing(void);
 void   env_kill(struct env *e, int code);
 void   env_publish(struct env *e);
 void   env_reap(struct env *e);

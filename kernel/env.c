@@ -67,6 +67,18 @@ int env_get(struct env *caller, envid_t id, struct env **out)
   return r;
 }
 
+// The envs that share the machine's memory and time slices: those that
+// are runnable or have run.  Envs made by exofork and kept stopped do not
+// count: a program cannot shrink everyone's share by making children.
+int env_sharing(void)
+{
+  int n = 0;
+  for (int i = 0; i < NENV; i++)
+    if (envs[i].status == ENV_RUNNABLE || (envs[i].status == ENV_NOT_RUNNABLE && envpubs[i].runs > 0))
+      n++;
+  return n;
+}
+
 static void env_free_record(struct env *e);
 
 // Allocate an env with an empty user address space and one time slice.
@@ -92,6 +104,9 @@ int env_alloc(struct env *parent, struct env **out)
   e->hart = -1;
   e->owned = -1;
   e->ptlist = -1;
+  envpubs[idx].runs = 0;
+  envpubs[idx].revoke_want = envpubs[idx].revoke_deadline = envpubs[idx].repossessed = 0;
+  envpubs[idx].slots_taken = 0;
   if (!uvm_create(e)) {
     env_free_record(e);
     return -E_NO_MEM;
@@ -101,8 +116,6 @@ int env_alloc(struct env *parent, struct env **out)
     env_free_record(e);
     return -E_NO_SLOT;
   }
-  envpubs[idx].runs = 0;
-  envpubs[idx].revoke_want = envpubs[idx].revoke_deadline = envpubs[idx].repossessed = 0;
   memset(&repovecs[idx], 0, sizeof repovecs[idx]);
   env_publish(e);
   *out = e;

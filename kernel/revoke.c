@@ -33,13 +33,7 @@ uint64 pages_usable;             // free pages at boot: what the envs share
 // The pages each live env may count on now.
 uint64 mem_share(void)
 {
-  // Envs that have never run (made by exofork and kept stopped) get no
-  // share: a program cannot shrink everyone's share by making children.
-  uint64 n = 0;
-  for (int i = 0; i < NENV; i++)
-    if (envs[i].status == ENV_RUNNABLE ||
-        (envs[i].status == ENV_NOT_RUNNABLE && envpubs[i].runs > 0))
-      n++;
+  uint64 n = env_sharing();
   uint64 share = n ? pages_usable / n : pages_usable;
   share = share < GUARANTEE ? GUARANTEE : share;
   syspub.share = share;

@@ -11,19 +11,63 @@ static int cursor;
 static int slot_hi;                 // slots at or above this index are all empty
 static uint64 idle_harts;           // bit h set while hart h waits in wfi
 
-// Give e one more slot.  The slot index, or -E_NO_SLOT.
+// The slots each env may count on: NSLOT divided among the envs that
+// share the machine (env_sharing(); as for memory, children that never
+// ran do not count), at least one.  Published in syspub.slot_share.
+static int slot_share(void)
+{
+  int n = env_sharing();
+  int share = n ? NSLOT / n : NSLOT;
+  share = share < 1 ? 1 : share;
+  syspub.slot_share = share;
+  return share;
+}
+
+// Take one of v's slots away (the highest); its index.  Recorded in v's
+// public record (nslots, slots_taken).
+static int slot_take(struct env *v)
+{
+  int i = slot_hi - 1;
+  while (slots[i] != v)
+    i--;
+  slots[i] = 0;
+  v->nslots--;
+  envpubs[ENVX(v->id)].nslots = v->nslots;
+  envpubs[ENVX(v->id)].slots_taken++;
+  syspub.slots_taken++;
+  return i;
+}
+
+// Give e one more slot.  Its first slot is guaranteed; more only up to its
+// share.  If none is free, one is revoked from the env furthest over its
+// share (for a first slot, from the env holding the most: there is one
+// with two, since NSLOT > NENV - 1).  A slot holds no state, so it is
+// taken at once, with no request and no deadline.  The slot index, or
+// -E_NO_SLOT.
 int slot_acquire(struct env *e)
 {
-  for (int i = 0; i < NSLOT; i++)
-    if (!slots[i]) {
-      slots[i] = e;
-      if (i >= slot_hi)
-        slot_hi = i + 1;
-      e->nslots++;
-      envpubs[ENVX(e->id)].nslots = e->nslots;
-      return i;
-    }
-  return -E_NO_SLOT;
+  int share = slot_share();
+  if (e->nslots >= 1 && e->nslots >= share)
+    return -E_NO_SLOT;
+  int i = 0;
+  while (i < NSLOT && slots[i])
+    i++;
+  if (i == NSLOT) {
+    struct env *v = 0;
+    int over = e->nslots ? share : 1;    // what a victim must hold more than
+    for (int k = 0; k < NENV; k++)
+      if (envs[k].status != ENV_FREE && envs[k].nslots > over && (!v || envs[k].nslots > v->nslots))
+        v = &envs[k];
+    if (!v)
+      return -E_NO_SLOT;
+    i = slot_take(v);
+  }
+  slots[i] = e;
+  if (i >= slot_hi)
+    slot_hi = i + 1;
+  e->nslots++;
+  envpubs[ENVX(e->id)].nslots = e->nslots;
+  return i;
 }
 
 // Take one slot from e; with keep_one never the last.  Without keep_one,
