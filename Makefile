@@ -36,6 +36,10 @@ LDFLAGS = -z max-page-size=4096 --no-relax
 
 KSRCS  = $(wildcard kernel/*.c) $(filter-out kernel/progs.S,$(wildcard kernel/*.S))
 KOBJS  = $(patsubst %.c,%.o,$(patsubst %.S,%.o,$(KSRCS))) kernel/progs.o
+KCOBJS = $(patsubst %.c,%.o,$(wildcard kernel/*.c))
+# The kernel's C files also write their call graphs with frame sizes (.ci),
+# for the stack-depth check (tools/stackcheck.py) when the kernel links.
+$(KCOBJS): CFLAGS += -fcallgraph-info=su
 ULSRCS = $(wildcard ulib/*.c) $(wildcard ulib/*.S)
 ULOBJS = $(patsubst %.c,%.o,$(patsubst %.S,%.o,$(ULSRCS)))
 UPROGS = $(patsubst user/%.c,user/_%,$(wildcard user/*.c))
@@ -101,7 +105,11 @@ kernel/progs.S: $(UBINS) Makefile
 	    echo ".dword name_$$n, start_$$n, end_$$n"; done; \
 	  echo '.dword 0, 0, 0' ) > $@
 
-kernel/kernel: $(KOBJS) kernel/kernel.ld
+kernel/kernel: $(KOBJS) kernel/kernel.ld tools/stackcheck.py
+	@echo "  STACK   $@"
+	$(Q)command -v python3 >/dev/null || tools/deps.sh build
+	$(Q)python3 tools/stackcheck.py $(OBJDUMP) $(KCOBJS) > kernel/stackcheck.txt || \
+	  { cat kernel/stackcheck.txt; exit 1; }
 	@echo "  LD      $@"
 	$(Q)$(LD) $(LDFLAGS) -T kernel/kernel.ld -o $@ $(KOBJS)
 	$(Q)$(OBJDUMP) -S $@ > kernel/kernel.asm
@@ -174,7 +182,8 @@ handout:
 	@tools/handout.py $(LAB)
 
 clean:
-	rm -f kernel/*.o kernel/*.d kernel/kernel kernel/kernel.asm kernel/kernel.sym kernel/progs.S
+	rm -f kernel/*.o kernel/*.d kernel/*.ci kernel/kernel kernel/kernel.asm kernel/kernel.sym kernel/progs.S
+	rm -f kernel/stackcheck.txt
 	rm -f ulib/*.o ulib/*.d ulib/ulib.a user/*.o user/*.d user/_* user/*.asm user/*.sym mkfs/mkfs
 	rm -rf user/bin
 	rm -f .gdbinit results.json bench/*.o bench/*.d bench/baremetal fs.img

@@ -46,8 +46,8 @@ static int slot_take(struct env *v)
 // -E_NO_SLOT.
 int slot_acquire(struct env *e)
 {
-  int share = slot_share();
-  if (e->nslots >= 1 && e->nslots >= share)
+  int share = e->nslots ? slot_share() : 1;   // (exofork need not count the envs)
+  if (e->nslots >= share)
     return -E_NO_SLOT;
   int i = 0;
   while (i < NSLOT && slots[i])

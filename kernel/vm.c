@@ -60,62 +60,77 @@ void kvminit(void)
   kstacks_map();
 }
 
-static int map_internal(struct env *e, uint64 va, uint64 ppn);
-
-// Allocate a page-table page for e and, if it maps user addresses, expose
-// it: a new level-1 table at UVPD, a new level-0 table at UVPT.
-static pagetable_t pt_alloc(struct env *e, uint64 va, int level)
+// The table below root or level-1 entry p, or, if there is none and
+// alloc, a new empty one (charged to e; *made says so).  0 if there is
+// none, memory is out, or p maps a superpage (never one of ours).
+static pagetable_t next_table(struct env *e, pte_t *p, int alloc, int *made)
 {
+  if (*p & PTE_V)
+    return (*p & (PTE_R | PTE_W | PTE_X)) ? 0 : ppn2kva(PTE_PPN(*p));
+  if (!alloc)
+    return 0;
   uint64 ppn = page_alloc(PG_PTABLE, e);
   if (!ppn)
     return 0;
-  if (va < UTOP) {
-    uint64 at = level == 1 ? UVPD + (va >> 30) * PGSIZE : UVPT + (va >> 21) * PGSIZE;
-    if (map_internal(e, at, ppn) < 0) {
-      pt_unlink(e, ppn);
-      page_release(ppn);
-      return 0;
-    }
-    if (level == 0)
-      pflags[ppn - PPN_BASE] = PF_USER_L0;
-  }
+  *p = PPN_PTE(ppn, PTE_TABLE);
+  *made = 1;
   return ppn2kva(ppn);
 }
 
-// Return the address of the leaf PTE for va in e's page table.  With alloc,
-// create missing intermediate tables (charged to e); without, return 0
-// when there is none.
-pte_t *walk(struct env *e, uint64 va, int alloc)
+// The leaf slot for va at or above UTOP (the kernel-reserved regions),
+// allocating tables; these tables are not exposed.  0 when out of memory.
+static pte_t *walk_reserved(struct env *e, uint64 va)
 {
   pagetable_t pt = e->pt;
-  for (int level = 2; level > 0; level--) {
-    pte_t *p = &pt[PX(level, va)];
-    if (*p & PTE_V) {
-      if (*p & (PTE_R | PTE_W | PTE_X))
-        return 0;                 // a superpage: never one of ours
-      pt = ppn2kva(PTE_PPN(*p));
-    } else {
-      if (!alloc)
-        return 0;
-      pagetable_t next = pt_alloc(e, va, level == 2 ? 1 : 0);
-      if (!next)
-        return 0;
-      *p = PPN_PTE(kva2ppn(next), PTE_TABLE);
-      pt = next;
-    }
-  }
-  return &pt[PX(0, va)];
+  int made;
+  for (int level = 2; level > 0 && pt; level--)
+    pt = next_table(e, &pt[PX(level, va)], 1, &made);
+  return pt ? &pt[PX(0, va)] : 0;
 }
 
 // Map a page-table page read-only for the user at a reserved address.
 static int map_internal(struct env *e, uint64 va, uint64 ppn)
 {
-  pte_t *p = walk(e, va, 1);
+  pte_t *p = walk_reserved(e, va);
   if (!p)
     return -E_NO_MEM;
   *p = PPN_PTE(ppn, PTE_RO_USER);
   tlb_shootdown(e, va);
   return 0;
+}
+
+// Expose a new table t of e that maps user address va: a level-1 table at
+// UVPD, a level-0 table at UVPT.  0 or -E_NO_MEM.
+static int expose(struct env *e, uint64 va, int level, pagetable_t t)
+{
+  uint64 at = level == 1 ? UVPD + (va >> 30) * PGSIZE : UVPT + (va >> 21) * PGSIZE;
+  if (map_internal(e, at, kva2ppn(t)) < 0)
+    return -E_NO_MEM;
+  if (level == 0)
+    pflags[kva2ppn(t) - PPN_BASE] = PF_USER_L0;
+  return 0;
+}
+
+// Return the address of the leaf PTE for va in e's page table.  With alloc,
+// create missing intermediate tables (charged to e, and exposed if they
+// map user addresses); without, return 0 when there is none.
+pte_t *walk(struct env *e, uint64 va, int alloc)
+{
+  pagetable_t pt = e->pt;
+  for (int level = 2; level > 0; level--) {
+    pte_t *p = &pt[PX(level, va)];
+    int made = 0;
+    if (!(pt = next_table(e, p, alloc, &made)))
+      return 0;
+    if (made && va < UTOP && expose(e, va, level - 1, pt) < 0) {
+      uint64 ppn = PTE_PPN(*p);             // undo: the new table is empty
+      *p = 0;
+      pt_unlink(e, ppn);
+      page_release(ppn);
+      return 0;
+    }
+  }
+  return &pt[PX(0, va)];
 }
 
 // A new address space for e: the kernel half, the public records and

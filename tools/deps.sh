@@ -12,7 +12,8 @@
 #                                        (GRADE_PYTHON wins if set; installs
 #                                        python3-pytest first if none)
 #
-# build: make, a host C compiler (mkfs), a RISC-V cross gcc
+# build: make, a host C compiler (mkfs), a RISC-V cross gcc, python3 (the
+#        kernel's stack check)
 # qemu:  qemu-system-riscv64 >= 7.2 and OpenSBI firmware for -bios default
 # grade: a python3 with pytest
 #
@@ -97,6 +98,7 @@ problems=""
 
 check_build() {
     command -v make >/dev/null || missing="$missing make"
+    command -v python3 >/dev/null || missing="$missing python3"   # tools/stackcheck.py
     command -v cc >/dev/null || command -v gcc >/dev/null || missing="$missing gcc libc6-dev"
     find_toolprefix >/dev/null || {
         if [ -n "${TOOLPREFIX:-}" ]; then
