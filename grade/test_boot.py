@@ -198,3 +198,40 @@ def test_bench_irq(boot, cpus):
     m = con.expect(r"^bench irq_to_user (\d+) insn/interrupt", timeout=60)
     assert int(m[1]) > 0, "no interrupt reached the console driver (it polls?)"
     con.check_bench({"irq_to_user": 400})
+
+
+def _stackcheck(tmp_path, source):
+    """Compile one kernel-like C file as the Makefile compiles the kernel
+    and run tools/stackcheck.py on it; (exit status, stderr)."""
+    import subprocess
+    prefix = subprocess.run(["tools/deps.sh", "toolprefix"], cwd=console.ROOT,
+                            capture_output=True, text=True).stdout.strip()
+    (tmp_path / "k.c").write_text(source)
+    obj = tmp_path / "k.o"
+    subprocess.run([prefix + "gcc", "-O2", "-mcmodel=medany", "-ffreestanding", "-nostdlib",
+                    "-fcallgraph-info=su", "-c", "-o", str(obj), str(tmp_path / "k.c")],
+                   check=True, cwd=tmp_path)
+    r = subprocess.run(["python3", "tools/stackcheck.py", prefix + "objdump", str(obj)],
+                       cwd=console.ROOT, capture_output=True, text=True)
+    return r.returncode, r.stderr
+
+
+@pytest.mark.points(1)
+@pytest.mark.cpus(1)
+def test_stackcheck_refuses_recursion_and_big_frames(tmp_path, cpus):
+    """The build's stack-depth check (tools/stackcheck.py) must fail on a
+    call cycle and on a chain deeper than the kernel stack; the kernel
+    itself passes it (the build runs it: kernel/stackcheck.txt)."""
+    rc, err = _stackcheck(tmp_path, """
+        __attribute__((noinline)) int g(int);
+        __attribute__((noinline)) int f(int x) { return x ? g(x - 1) + 1 : 0; }
+        __attribute__((noinline)) int g(int x) { return f(x) * 2; }
+        volatile int sink;
+        void usertrap(void) { sink = f(sink); }""")
+    assert rc != 0 and "recursion: " in err and " -> " in err, err
+    rc, err = _stackcheck(tmp_path, """
+        __attribute__((noinline)) void use(volatile char *p) { p[0] = 1; }
+        void usertrap(void) { volatile char big[20000]; use(big); }""")
+    assert rc != 0 and "the kernel stack may need" in err, err
+    with open(f"{console.ROOT}/kernel/stackcheck.txt") as f:
+        assert re.match(r"stackcheck: deepest kernel stack \d+ bytes", f.read())
