@@ -111,7 +111,7 @@ void env_switch_away(struct env *e)
 // with klock held; releases it and does not return, unless the delivery
 // killed e (its exception stack was unusable): then it returns, klock
 // still held, and the caller picks another env.
-static void env_resume(struct env *e)
+static inline __attribute__((always_inline)) void env_resume(struct env *e)
 {
   struct cpu *c = mycpu();
   c->env = e;

@@ -60,20 +60,14 @@ void kvminit(void)
   kstacks_map();
 }
 
-// The table below root or level-1 entry p, or, if there is none and
-// alloc, a new empty one (charged to e; *made says so).  0 if there is
-// none, memory is out, or p maps a superpage (never one of ours).
-static pagetable_t next_table(struct env *e, pte_t *p, int alloc, int *made)
+// A new empty table for e (charged to it) under the empty root or level-1
+// entry p.  0 when out of memory.
+static pagetable_t table_alloc(struct env *e, pte_t *p)
 {
-  if (*p & PTE_V)
-    return (*p & (PTE_R | PTE_W | PTE_X)) ? 0 : ppn2kva(PTE_PPN(*p));
-  if (!alloc)
-    return 0;
   uint64 ppn = page_alloc(PG_PTABLE, e);
   if (!ppn)
     return 0;
   *p = PPN_PTE(ppn, PTE_TABLE);
-  *made = 1;
   return ppn2kva(ppn);
 }
 
@@ -82,9 +76,10 @@ static pagetable_t next_table(struct env *e, pte_t *p, int alloc, int *made)
 static pte_t *walk_reserved(struct env *e, uint64 va)
 {
   pagetable_t pt = e->pt;
-  int made;
-  for (int level = 2; level > 0 && pt; level--)
-    pt = next_table(e, &pt[PX(level, va)], 1, &made);
+  for (int level = 2; level > 0 && pt; level--) {
+    pte_t *p = &pt[PX(level, va)];
+    pt = (*p & PTE_V) ? ppn2kva(PTE_PPN(*p)) : table_alloc(e, p);
+  }
   return pt ? &pt[PX(0, va)] : 0;
 }
 
@@ -111,6 +106,22 @@ static int expose(struct env *e, uint64 va, int level, pagetable_t t)
   return 0;
 }
 
+// A new table under the empty entry p of the given level (2: root, 1) on
+// the way to user address va, exposed at UVPD or UVPT if va < UTOP.  0
+// when out of memory (nothing is left behind).
+static pagetable_t table_new(struct env *e, pte_t *p, uint64 va, int level)
+{
+  pagetable_t t = table_alloc(e, p);
+  if (t && va < UTOP && expose(e, va, level - 1, t) < 0) {
+    uint64 ppn = PTE_PPN(*p);
+    *p = 0;
+    pt_unlink(e, ppn);
+    page_release(ppn);
+    return 0;
+  }
+  return t;
+}
+
 // Return the address of the leaf PTE for va in e's page table.  With alloc,
 // create missing intermediate tables (charged to e, and exposed if they
 // map user addresses); without, return 0 when there is none.
@@ -119,16 +130,12 @@ pte_t *walk(struct env *e, uint64 va, int alloc)
   pagetable_t pt = e->pt;
   for (int level = 2; level > 0; level--) {
     pte_t *p = &pt[PX(level, va)];
-    int made = 0;
-    if (!(pt = next_table(e, p, alloc, &made)))
+    if ((*p & (PTE_V | PTE_R | PTE_W | PTE_X)) == PTE_V)
+      pt = ppn2kva(PTE_PPN(*p));
+    else if ((*p & PTE_V) || !alloc)
+      return 0;                            // a superpage (never one of ours), or none
+    else if (!(pt = table_new(e, p, va, level)))
       return 0;
-    if (made && va < UTOP && expose(e, va, level - 1, pt) < 0) {
-      uint64 ppn = PTE_PPN(*p);             // undo: the new table is empty
-      *p = 0;
-      pt_unlink(e, ppn);
-      page_release(ppn);
-      return 0;
-    }
   }
   return &pt[PX(0, va)];
 }
