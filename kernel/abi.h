@@ -39,6 +39,8 @@
 #define SYS_blk_revoke     20  // (envid, index): take a descendant's extent away
 #define SYS_env_set_tick   21  // (envid, on): a CAUSE_TICK upcall at the start of each
                                //   of envid's time slices (on = 1) or not (on = 0)
+#define SYS_mwake          22  // (va, n): wake up to n (0: all) envs in mwait on the
+                               //   word at va; the number woken
 #define SYS_FIRST_SLOW     32
 #define SYS_exofork        32  // (): new child env; child id, or 0 in the child
 #define SYS_yield          33  // (envid): give the rest of the slice to envid (0: any)
@@ -50,7 +52,11 @@
 #define SYS_blk_io         39  // (op, block, va, n): read or write n blocks
 #define SYS_blk_wait       40  // (tags): wait for asynchronous requests to finish;
                                //   the mask of finished tags (> 0), a1 = failed ones
-#define NSYSCALL           41
+#define SYS_mwait          41  // (va, expected, deadline): sleep while the 64-bit word
+                               //   at va holds expected, until mwake, the time CSR
+                               //   reaches deadline (0: none) or an upcall comes: 0
+                               //   (perhaps spurious), E_AGAIN (it differs), E_TIMEOUT
+#define NSYSCALL           42
 
 // Rights an env may hold (envpub.rights).  The first env holds them all; an
 // env passes some of its own to a descendant with SYS_env_grant.
@@ -127,9 +133,11 @@
 #define E_FBIG       26  // file too large
 #define E_NOEXEC     27  // not an executable (bad ELF)
 #define E_MLINK      28  // too many links
-#define E_AGAIN      29  // memory is being reclaimed from other envs: yield, then retry
+#define E_AGAIN      29  // try again: memory is being reclaimed from other envs (yield,
+                         // then retry); mwait: the word no longer holds the value
 #define E_LOOP       30  // (library) a path follows more than MAXSYMLINKS symbolic links
-#define NERRORS      31
+#define E_TIMEOUT    31  // mwait: the deadline passed
+#define NERRORS      32
 
 // ---- Sv39 page-table entries ----
 #define PTE_V   (1UL << 0)

@@ -40,5 +40,6 @@
 #define IPC_RECV 1                // in pct_recv: waiting for a call, send or IRQ
 #define IPC_CALL 2                // in pct_call: waiting for the reply
 #define IPC_IO   3                // in blk_io: waiting for the disk
+#define IPC_WAIT 4                // in mwait: waiting on a word or a deadline (wait.c)
 
 #endif

@@ -81,7 +81,10 @@ struct env {
   int16 blkcaps[NBLKCAP];          // disk extents it may use (blkcap.c; 0: none)
   uint64 io_busy, io_done, io_err; // asynchronous disk requests, one bit per tag
   uint64 io_wait;                  // tags it waits for in blk_wait (0: a sync request)
-  char pad[1024 - 408 - 2 * NBLKCAP - 32 - 8 - 64 - 8];             // a power of two: trampoline.S indexes envs[]
+  uint64 wait_key;                 // IPC_WAIT: the physical address of the word
+  uint64 wait_deadline;            //   and the time to give up (0: none)
+  struct env *wait_next;           //   next waiter in its bucket (wait.c)
+  char pad[1024 - 408 - 2 * NBLKCAP - 32 - 8 - 64 - 8 - 24];             // a power of two: trampoline.S indexes envs[]
 };
 
 extern struct env envs[NENV];
@@ -221,6 +224,13 @@ void   virtio_disk_intr(void);
 void   blk_io(struct env *e);
 void   blk_wait(struct env *e);
 #define VIRTIO_IRQ 1
+
+// wait.c
+void   mwait(struct env *e);
+uint64 sys_mwake(uint64, uint64, uint64, uint64, uint64, uint64);
+void   wait_cancel(struct env *e);
+void   wait_expire(void);
+uint64 wait_next_deadline(void);
 
 // plic.c
 void   plicinit(void);

@@ -126,6 +126,7 @@ int env_alloc(struct env *parent, struct env **out)
 // Children are handed to the root env.  Requires that no hart runs e.
 static void env_release(struct env *e)
 {
+  wait_cancel(e);
   pct_env_gone(e);
   irq_env_gone(e);
   blkcap_env_gone(e);

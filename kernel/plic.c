@@ -187,6 +187,7 @@ void irq_notify_env(struct env *e, int irq)
   e->irq_notify |= 1U << irq;
   pct_notify(e);
   if (e->irq_notify && e->irq_upcall && e->upcall) {
+    wait_cancel(e);                        // (asleep in mwait: it wakes)
     e->upcall_pending = 1;                 // delivered when it next resumes:
     if (e->hart >= 0 && e->hart != mycpu()->hartid)
       sbi_send_ipi(1UL << e->hart);        // make it trap if it runs elsewhere

@@ -64,6 +64,7 @@ static void publish(struct env *e)
 // pushed on its saved state now.  Blocked in PCT or I/O: when it resumes.
 static void tell_soon(struct env *e)
 {
+  wait_cancel(e);                          // asleep in mwait: it wakes
   if (e->hart >= 0 && e->hart != mycpu()->hartid)
     sbi_send_ipi(1UL << e->hart);
   else if (e->hart < 0 && e->status == ENV_RUNNABLE && e->ipc == IPC_NONE && !e->dying)

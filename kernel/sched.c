@@ -169,8 +169,10 @@ void scheduler(void)
         env_resume(e);                    // returns only if e died on its way in
       }
     }
-    // Nothing to run: leave any env's page table and wait for an interrupt.
+    // Nothing to run: leave any env's page table and wait for an interrupt,
+    // with the timer set for the earliest deadline only (none: no tick).
     idle_harts |= 1UL << c->hartid;
+    w_stimecmp(wait_next_deadline());
     CSR_WRITE(satp, c->kpt);
     sfence_vma_all();
     release(&klock);
@@ -185,5 +187,6 @@ void scheduler(void)
     acquire(&klock);
     syspub.idle_instret += idle;           // (under -icount a wait warps the clock)
     idle_harts &= ~(1UL << c->hartid);
+    timer_next();                          // a slice for whatever runs next
   }
 }

@@ -310,7 +310,8 @@ uint64 (*const fast_syscalls[SYS_FIRST_SLOW])(ARGS) = {
   [SYS_blk_grant] = sys_blk_grant,
   [SYS_blk_revoke] = sys_blk_revoke,
   [SYS_env_set_tick] = sys_env_set_tick,
-  [22 ... SYS_FIRST_SLOW - 1] = sys_nosys,
+  [SYS_mwake] = sys_mwake,
+  [23 ... SYS_FIRST_SLOW - 1] = sys_nosys,
 };
 
 // The system calls that may switch envs.  Called from usertrap() with klock
@@ -347,6 +348,9 @@ void slow_syscall(struct env *e)
     return;
   case SYS_blk_wait:
     blk_wait(e);
+    return;
+  case SYS_mwait:
+    mwait(e);
     return;
   default:
     tf->a0 = -E_NOSYS;

@@ -180,6 +180,7 @@ void usertrap(void)
     uint64 irq = cause & ~SCAUSE_INTR;
     if (irq == IRQ_S_TIMER) {
       timer_next();
+      wait_expire();                      // deadlines of envs asleep in mwait
       e->slices++;                        // a slice used up (revocation deadlines)
       schedule();
     }
@@ -217,8 +218,11 @@ void kstack_overflowed(void)
 void kerneltrap(void)
 {
   uint64 cause = CSR_READ(scause);
-  if (cause == (SCAUSE_INTR | IRQ_S_TIMER)) {
-    timer_next();
+  if (cause == (SCAUSE_INTR | IRQ_S_TIMER)) {   // idle: a deadline came
+    w_stimecmp(~0UL);                     // (the scheduler sets the next one)
+    acquire(&klock);
+    wait_expire();
+    release(&klock);
     return;
   }
   if (cause == (SCAUSE_INTR | IRQ_S_SOFT)) {

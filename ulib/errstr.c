@@ -34,6 +34,7 @@ static const char *const messages[NERRORS] = {
   [E_MLINK]      = "too many links",
   [E_AGAIN]      = "memory is being reclaimed; try again",
   [E_LOOP]       = "too many levels of symbolic links",
+  [E_TIMEOUT]    = "timed out",
 };
 
 // The message for err, which may be E_xxx or a system call's -E_xxx;

@@ -56,6 +56,8 @@ int    sys_blk_io(int op, uint64 block, void *va, uint64 n);   // BLK_READ / BLK
 int    sys_blk_grant(envid_t env, uint64 start, uint64 count, uint32 rights);
 int    sys_blk_revoke(envid_t env, int index);
 int64  sys_blk_wait(uint64 tags, uint64 *failed);   // finished tags (of the mask; 0: any)
+int    sys_mwait(volatile uint64 *word, uint64 expected, uint64 deadline);  // 0, E_AGAIN, E_TIMEOUT
+int    sys_mwake(volatile uint64 *word, int n);      // wake up to n (0: all); how many
 
 // ---- ipc.c: RPC on PCT ----
 int64  rpc_call(envid_t server, uint64 op, uint64 a, uint64 b, struct pct_msg *reply);

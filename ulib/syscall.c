@@ -143,6 +143,11 @@ int sys_blk_grant(envid_t env, uint64 start, uint64 count, uint32 rights)
 }
 int sys_blk_revoke(envid_t env, int index) { return syscall(SYS_blk_revoke, env, index, 0, 0, 0, 0); }
 int sys_env_set_tick(envid_t env, int on) { return syscall(SYS_env_set_tick, env, on, 0, 0, 0, 0); }
+int sys_mwait(volatile uint64 *word, uint64 expected, uint64 deadline)
+{
+  return syscall(SYS_mwait, (uint64)word, expected, deadline, 0, 0, 0);
+}
+int sys_mwake(volatile uint64 *word, int n) { return syscall(SYS_mwake, (uint64)word, n, 0, 0, 0, 0); }
 int64 sys_blk_wait(uint64 tags, uint64 *failed)
 {
   struct pct_msg m;

@@ -10,11 +10,13 @@ int uptime(void)
   return rdtime() / (usys->timebase / TICKS_PER_SEC);
 }
 
-// Give the CPU away until n ticks have passed.
+// Sleep in the kernel until n ticks have passed: a wait on a word nobody
+// wakes, with a deadline (an upcall may end a wait early: wait again).
 int sleep(int n)
 {
+  static volatile uint64 never;
   uint64 until = rdtime() + (uint64)(n < 0 ? 0 : n) * (usys->timebase / TICKS_PER_SEC);
   while (rdtime() < until)
-    sys_yield(0);
+    sys_mwait(&never, 0, until);
   return 0;
 }

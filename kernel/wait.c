@@ -1,0 +1,140 @@
+// Blocking on memory and on time: the mechanism behind every wait in the
+// library OS (pipes, locks, wait, sleep).  An env sleeps in the kernel
+// until a 64-bit word it maps changes (a futex-like pair keyed by the
+// physical word, so envs that share the page meet there), until a
+// deadline, or until an upcall is posted to it.  Wake-ups may be spurious:
+// the library re-reads the word.  The kernel keeps no policy here: which
+// word, when to wake and how long to wait are the library's.
+// All functions need klock.
+#include "defs.h"
+
+#define NWAITQ 64                       // hash buckets of waiters, by word
+
+static struct env *waitq[NWAITQ];       // each a list through wait_next
+static uint64 next_deadline = ~0UL;     // the earliest deadline of a waiter (time CSR)
+
+static inline int bucket(uint64 key) { return (key >> 3) % NWAITQ; }
+
+// The key of user word va in e (its physical address), or 0 if it is not
+// a readable, 8-byte aligned word of e's RAM.
+static uint64 word_key(struct env *e, uint64 va, uint64 **kword)
+{
+  if (va & 7)
+    return 0;
+  uint64 *k = uaddr(e, va, PTE_R);
+  if (!k)
+    return 0;
+  if (kword)
+    *kword = k;
+  return KPA(k);
+}
+
+// Take waiting env e off its bucket and make it runnable with result r.
+static void unblock(struct env *e, int64 r)
+{
+  for (struct env **p = &waitq[bucket(e->wait_key)]; *p; p = &(*p)->wait_next)
+    if (*p == e) {
+      *p = e->wait_next;
+      break;
+    }
+  e->wait_next = 0;
+  e->ipc = IPC_NONE;
+  e->tf.a0 = r;
+}
+
+// SYS_mwait(va, expected, deadline): if the word at va still holds
+// expected, sleep until SYS_mwake on that word, until the time CSR reaches
+// deadline (0: no deadline), or until an upcall is posted to e.  Result:
+// 0 when woken (perhaps spuriously), -E_AGAIN if the word differs already,
+// -E_TIMEOUT at the deadline.  From slow_syscall; returns only to resume e.
+void mwait(struct env *e)
+{
+  struct trapframe *tf = &e->tf;
+  uint64 *k, deadline = tf->a2;
+  uint64 key = word_key(e, tf->a0, &k);
+  if (!key) {
+    tf->a0 = tf->a0 & 7 ? -E_INVAL : -E_FAULT;
+    return;
+  }
+  if (*k != tf->a1) {
+    tf->a0 = -E_AGAIN;
+    return;
+  }
+  if (deadline && deadline <= r_time()) {
+    tf->a0 = -E_TIMEOUT;
+    return;
+  }
+  if (e->upcall_pending || e->dying) {   // let the upcall run first
+    tf->a0 = 0;
+    return;
+  }
+  e->wait_key = key;
+  e->wait_deadline = deadline;
+  e->wait_next = waitq[bucket(key)];
+  waitq[bucket(key)] = e;
+  if (deadline && deadline < next_deadline)
+    next_deadline = deadline;
+  e->ipc = IPC_WAIT;
+  schedule();
+}
+
+// SYS_mwake(va, n): wake up to n envs (n 0: all) sleeping on the word at
+// va; the number woken.  A short system call: the woken run when a hart
+// is free (idle harts are woken).
+uint64 sys_mwake(uint64 va, uint64 n, uint64 a2, uint64 a3, uint64 a4, uint64 a5)
+{
+  (void)a2, (void)a3, (void)a4, (void)a5;
+  struct env *e = mycpu()->env;
+  int64 woken = 0;
+  acquire(&klock);
+  uint64 key = word_key(e, va, 0);
+  if (!key) {
+    release(&klock);
+    return va & 7 ? -E_INVAL : -E_FAULT;
+  }
+  for (struct env *w = waitq[bucket(key)], *next; w && (n == 0 || (uint64)woken < n); w = next) {
+    next = w->wait_next;
+    if (w->wait_key == key) {
+      unblock(w, 0);
+      woken++;
+    }
+  }
+  if (woken)
+    wake_idle();
+  release(&klock);
+  return woken;
+}
+
+// An upcall was posted to e, or it is going away: if it sleeps in mwait,
+// it wakes now (result 0).
+void wait_cancel(struct env *e)
+{
+  if (e->ipc == IPC_WAIT)
+    unblock(e, 0);
+}
+
+// The timer fired: wake the waiters whose deadline has passed, with
+// -E_TIMEOUT.  Cheap unless the earliest deadline has come.
+void wait_expire(void)
+{
+  uint64 now = r_time();
+  if (now < next_deadline)
+    return;
+  next_deadline = ~0UL;
+  int woke = 0;
+  for (int i = 0; i < NENV; i++) {
+    struct env *e = &envs[i];
+    if (e->status == ENV_FREE || e->ipc != IPC_WAIT || !e->wait_deadline)
+      continue;
+    if (e->wait_deadline <= now) {
+      unblock(e, -E_TIMEOUT);
+      woke = 1;
+    } else if (e->wait_deadline < next_deadline)
+      next_deadline = e->wait_deadline;
+  }
+  if (woke)
+    wake_idle();
+}
+
+// When an idle hart must look again: the earliest deadline (~0: none).
+uint64 wait_next_deadline(void) { return next_deadline; }
