@@ -648,6 +648,17 @@ int writei(uint32 inum, const void *src, uint64 off, uint64 n)
 
 // ---- directories ----
 
+// The page holding directory dir's block at off, as readi_block (n bytes
+// of it, 0 at the end), except that a hole is E_CORRUPT: directories
+// never have holes (writei writes no holes), so one means a damaged size
+// or block map, and reading past it as zeros could take forever (a size
+// of 4 GiB).
+static int dir_block(uint32 dir, uint64 off, uint64 *va, uint64 *in)
+{
+  int n = readi_block(dir, off, BSIZE, va, in);
+  return n > 0 && *va == ZEROPAGE ? -E_CORRUPT : n;
+}
+
 // The entry name in directory dir: its inode number (0 if none); *offp is
 // the entry's offset, or of a free slot (the end if none) when missing.
 static uint32 dirlookup(uint32 dir, const char *name, uint64 *offp, int *err)
@@ -659,7 +670,7 @@ static uint32 dirlookup(uint32 dir, const char *name, uint64 *offp, int *err)
   *err = 0;
   for (uint64 off = 0; off < size; off += BSIZE) {
     uint64 va, in;
-    int n = readi_block(dir, off, BSIZE, &va, &in);
+    int n = dir_block(dir, off, &va, &in);
     if (n < 0) {
       *err = n;
       return 0;
@@ -699,15 +710,19 @@ static int dirlink(uint32 dir, const char *name, uint32 inum)
   return n == sizeof de ? 0 : n < 0 ? n : -E_NOSPC;
 }
 
+// 1 if directory dir has no entries but "." and ".." (its first two), 0
+// if it has, or an error.
 static int dir_empty(uint32 dir)
 {
-  struct dirent de;
-  for (uint64 off = 2 * sizeof de;; off += sizeof de) {
-    int n = readi(dir, &de, off, sizeof de);
-    if (n < (int)sizeof de)
+  for (uint64 off = 0;; off += BSIZE) {
+    uint64 va, in;
+    int n = dir_block(dir, off, &va, &in);
+    if (n <= 0)
       return n < 0 ? n : 1;
-    if (de.inum)
-      return 0;
+    struct dirent *de = (struct dirent *)va;
+    for (int i = off ? 0 : 2; i < n / (int)sizeof *de; i++)
+      if (de[i].inum)
+        return 0;
   }
 }
 
