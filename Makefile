@@ -56,7 +56,7 @@ mkfs/mkfs: mkfs/mkfs.c ulib/fsformat.h kernel/types.h
 # images.  With clang (or a gcc with libasan) both are built with
 # AddressSanitizer and UBSan; without, plainly.  `make fsfuzz` runs 1,000
 # cases; FUZZSEED=n and FUZZCASES=n choose others.  `make fsfuzz-lf` builds
-# the libFuzzer target (clang only).
+# the libFuzzer target, fuzz/fsfuzz-lf (clang only).
 FUZZCC   := $(shell command -v clang >/dev/null 2>&1 && echo clang || echo cc)
 FUZZSAN  := $(shell echo 'int main(void){return 0;}' | $(FUZZCC) -fsanitize=address,undefined -x c - -o /dev/null 2>/dev/null && echo -fsanitize=address,undefined -fno-sanitize-recover=undefined)
 FUZZFLAGS = -g -O1 -Wall -Werror $(FUZZSAN)
@@ -70,6 +70,8 @@ fuzz/fsfuzz: fuzz/fsfuzz.c fuzz/fsshim.h ulib/fs.c ulib/fs.h ulib/fsformat.h ker
 fuzz/fsfuzz-lf: fuzz/fsfuzz.c fuzz/fsshim.h ulib/fs.c ulib/fs.h ulib/fsformat.h kernel/abi.h
 	@echo "  HOSTCC  $@"
 	$(Q)clang -g -O1 -DLIBFUZZER -fsanitize=fuzzer,address,undefined -include fuzz/fsshim.h -o $@ fuzz/fsfuzz.c
+
+fsfuzz-lf: fuzz/fsfuzz-lf
 
 fuzz/mkfs-san: mkfs/mkfs.c ulib/fsformat.h kernel/types.h
 	@echo "  HOSTCC  $@"
