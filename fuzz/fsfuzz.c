@@ -290,7 +290,7 @@ static void exercise(void)
 static unsigned char *base;            // the image each case starts from
 
 // Give the image what fs.img lacks: directories, symbolic links and a file
-// with indirect and double-indirect blocks.
+// with indirect and double-indirect blocks.  Exits if it cannot.
 static void enrich(void)
 {
   int err = 0, existed, line;
@@ -313,13 +313,15 @@ static void enrich(void)
     if (finish(writei(inum, chunk, 0, 1000 + i * 5000)) < 0)
       { line = __LINE__; goto bad; }
   }
-  // /big: past the indirect block into the double-indirect range.
+  // /big: past the indirect block into the double-indirect range, and
+  // symbolic links: as far as they go (in a student tree whose lab fs is
+  // not written yet, they stop with E_FBIG or E_NOSYS).
   for (uint64 off = 0; off < (NDIRECT + NINDIRECT + 40) * (uint64)BSIZE; off += sizeof chunk)
     if (finish(writei(inum, chunk, off, sizeof chunk)) != sizeof chunk)
-      { line = __LINE__; goto bad; }
-  if (finish(fs_symlink("/d1/f", "/sl")) < 0 || finish(fs_symlink("d2/g", "/d1/rel")) < 0 ||
-      finish(fs_symlink("/d1/loop", "/d1/loop")) < 0)
-    { line = __LINE__; goto bad; }
+      break;
+  finish(fs_symlink("/d1/f", "/sl"));
+  finish(fs_symlink("d2/g", "/d1/rel"));
+  finish(fs_symlink("/d1/loop", "/d1/loop"));
   return;
 bad:
   fprintf(stderr, "fsfuzz: cannot build the base image (line %d: %d)\n", line, err);

@@ -410,6 +410,12 @@ static int fsck(void)
       bad("inode %u: a symbolic link of %u bytes (1 to %d)", i, d->size, MAXPATH - 1);
     files++;
     used += walk(i);
+    // The file server writes no holes and refuses to read one (E_CORRUPT).
+    for (uint64 fbn = 0; d->type != T_DEVICE && fbn < ((uint64)d->size + BSIZE - 1) / BSIZE; fbn++)
+      if (!bnum(i, fbn)) {
+        bad("inode %u: a hole at block %lu (size %u)", i, fbn, d->size);
+        break;
+      }
   }
   checkdir(ROOTINO, ROOTINO, "/", 0);
   links[ROOTINO]--;                      // root's ".." names itself

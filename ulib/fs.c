@@ -562,9 +562,11 @@ int ifree(uint32 inum)
   return 0;
 }
 
-// Read: the page holding byte off of the file (a cache page, or the zero
-// page for a hole) in *va at offset *inpage, and how many bytes of it (at
-// most n) belong to the file from there; 0 at the end of the file.
+// Read: the page holding byte off of the file (a cache page) in *va at
+// offset *inpage, and how many bytes of it (at most n) belong to the file
+// from there; 0 at the end of the file.  A hole is E_CORRUPT: writei never
+// leaves one, so one means a damaged size or block map (and a size of
+// 4 GiB over holes would otherwise read as gigabytes of zeros).
 int readi_block(uint32 inum, uint64 off, uint64 n, uint64 *va, uint64 *inpage)
 {
   int err;
@@ -582,10 +584,8 @@ int readi_block(uint32 inum, uint64 off, uint64 n, uint64 *va, uint64 *inpage)
   struct buf *bp;
   if (b && (bp = bread(b, &err)))
     *va = bva(bp);
-  else if (!b && err == 0)
-    *va = ZEROPAGE;                             // a hole reads as zeros
   else
-    return err;
+    return err < 0 ? err : -E_CORRUPT;
   *inpage = off % BSIZE;
   return n;
 }
@@ -648,17 +648,6 @@ int writei(uint32 inum, const void *src, uint64 off, uint64 n)
 
 // ---- directories ----
 
-// The page holding directory dir's block at off, as readi_block (n bytes
-// of it, 0 at the end), except that a hole is E_CORRUPT: directories
-// never have holes (writei writes no holes), so one means a damaged size
-// or block map, and reading past it as zeros could take forever (a size
-// of 4 GiB).
-static int dir_block(uint32 dir, uint64 off, uint64 *va, uint64 *in)
-{
-  int n = readi_block(dir, off, BSIZE, va, in);
-  return n > 0 && *va == ZEROPAGE ? -E_CORRUPT : n;
-}
-
 // The entry name in directory dir: its inode number (0 if none); *offp is
 // the entry's offset, or of a free slot (the end if none) when missing.
 static uint32 dirlookup(uint32 dir, const char *name, uint64 *offp, int *err)
@@ -670,7 +659,7 @@ static uint32 dirlookup(uint32 dir, const char *name, uint64 *offp, int *err)
   *err = 0;
   for (uint64 off = 0; off < size; off += BSIZE) {
     uint64 va, in;
-    int n = dir_block(dir, off, &va, &in);
+    int n = readi_block(dir, off, BSIZE, &va, &in);
     if (n < 0) {
       *err = n;
       return 0;
@@ -716,7 +705,7 @@ static int dir_empty(uint32 dir)
 {
   for (uint64 off = 0;; off += BSIZE) {
     uint64 va, in;
-    int n = dir_block(dir, off, &va, &in);
+    int n = readi_block(dir, off, BSIZE, &va, &in);
     if (n <= 0)
       return n < 0 ? n : 1;
     struct dirent *de = (struct dirent *)va;
@@ -1005,7 +994,7 @@ int fs_mount(void)
 {
   for (int i = 0; i < NHASH; i++)
     htab[i] = -1;
-  if (page_map(LOGHDR, PTE_R | PTE_W) < 0 || page_map(ZEROPAGE, PTE_R) < 0)
+  if (page_map(LOGHDR, PTE_R | PTE_W) < 0)
     return -E_NO_MEM;
   int r = sys_blk_io(BLK_READ, 1, lh, 1);
   if (r < 0)
