@@ -181,3 +181,12 @@ def test_fs_unmountable_image_booted(boot, tmp_path, kind):
     con = boot("init", disk=damaged(tmp_path, kind.__name__ + ".img", kind))
     con.expect(r"init: no file system: file system corrupt", timeout=30)
     con.expect(r"init exited with status", timeout=30)
+
+
+# ---- malformed ELF files ----
+
+@pytest.mark.points(3)
+def test_spawn_refuses_malformed_elf(boot):
+    con = boot("init", args="elftest")
+    con.expect(console.ok("elftest"), timeout=60)
+    con.assert_no(r"FAIL|BROKEN")
