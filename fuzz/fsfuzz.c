@@ -477,7 +477,9 @@ static uint32 base_block(uint32 inum, uint64 off)
   return 0;
 }
 
-// One mutation of shim_disk, chosen by the rng.
+// One mutation of shim_disk, chosen by the rng.  (At most one rng call
+// per function argument list: C leaves their order to the compiler, and a
+// case must be the same case whatever compiled it.)
 static void mutate(void)
 {
   uint32 b = interesting[below(ninteresting)];
@@ -489,7 +491,8 @@ static void mutate(void)
     if (b >= bsb.inodestart && b < bsb.bmapstart)
       off = below(IPB * sizeof(struct dinode) / 8);   // the inodes in use are at the front
     for (int i = 0; i < n; i++) {
-      shim_disk[(uint64)b * BSIZE + (off + below(64)) % BSIZE] ^= 1 << below(8);
+      uint32 at = (off + below(64)) % BSIZE;
+      shim_disk[(uint64)b * BSIZE + at] ^= 1 << below(8);
     }
     dirty[b] = 1;
     break;
@@ -510,16 +513,19 @@ static void mutate(void)
     dirty[b] = dirty[c] = 1;
     break;
   }
-  case 3:                              // a superblock field
-    poke32(1, 4 * below(sizeof(struct superblock) / 4), nasty());
+  case 3: {                            // a superblock field
+    uint32 field = below(sizeof(struct superblock) / 4);
+    poke32(1, 4 * field, nasty());
     break;
+  }
   case 4: {                            // an inode field
     uint32 inum = below(4) ? used_inodes[below(nused)] : nasty() % bsb.ninodes;
     io = inode_off(inum, &ib);
-    switch (below(4)) {
-    case 0: poke16(ib, io + 2 * below(4), below(2) ? nasty() : below(6)); break;  // type..nlink
-    case 1: poke32(ib, io + 8, nasty()); break;                                  // size
-    default: poke32(ib, io + 12 + 4 * below(NDIRECT + 2), nasty()); break;       // addrs
+    uint32 field = below(4), k = below(NDIRECT + 2);
+    switch (field) {
+    case 0: poke16(ib, io + 2 * (k % 4), below(2) ? nasty() : below(6)); break;  // type..nlink
+    case 1: poke32(ib, io + 8, nasty()); break;                                 // size
+    default: poke32(ib, io + 12 + 4 * k, nasty()); break;                       // addrs
     }
     break;
   }
@@ -540,8 +546,10 @@ static void mutate(void)
   case 6: {                            // the log header: a committed log of garbage
     uint32 n = below(4) ? 1 + below(LOGSIZE) : nasty();
     poke32(bsb.logstart, 0, n);
-    for (int i = 0, k = 1 + below(4); i < k; i++)
-      poke32(bsb.logstart, 4 + 4 * below(LOGSIZE), below(2) ? nasty() : interesting[below(ninteresting)]);
+    for (int i = 0, k = 1 + below(4); i < k; i++) {
+      uint32 slot = below(LOGSIZE);
+      poke32(bsb.logstart, 4 + 4 * slot, below(2) ? nasty() : interesting[below(ninteresting)]);
+    }
     break;
   }
   case 7: {                            // an entry of an indirect block
@@ -549,8 +557,9 @@ static void mutate(void)
     io = inode_off(inum, &ib);
     struct dinode *d = (struct dinode *)(base + ib * BSIZE + io);
     uint32 ind = d->addrs[NDIRECT + below(2)];
+    uint32 slot = below(2) ? below(4) : below(NINDIRECT);
     if (ind && ind < shim_nblocks)
-      poke32(ind, 4 * (below(2) ? below(4) : below(NINDIRECT)), nasty());
+      poke32(ind, 4 * slot, nasty());
     break;
   }
   case 8: {                            // a symbolic link's size or a directory's
