@@ -54,6 +54,37 @@ mkfs/mkfs: mkfs/mkfs.c ulib/fsformat.h kernel/types.h
 	@echo "  HOSTCC  $@"
 	$(Q)cc -O2 -Wall -Werror -o $@ mkfs/mkfs.c
 
+# ---- the file system on corrupted images, on the host (fuzz/README.md) ----
+# fuzz/fsfuzz runs ulib/fs.c in a host process on seeded corruptions of
+# fs.img, and mkfs -c (built with sanitizers: fuzz/mkfs-san) on the same
+# images.  With clang (or a gcc with libasan) both are built with
+# AddressSanitizer and UBSan; without, plainly.  `make fsfuzz` runs 1,000
+# cases; FUZZSEED=n and FUZZCASES=n choose others.  `make fsfuzz-lf` builds
+# the libFuzzer target, fuzz/fsfuzz-lf (clang only).
+FUZZCC   := $(shell command -v clang >/dev/null 2>&1 && echo clang || echo cc)
+FUZZSAN  := $(shell echo 'int main(void){return 0;}' | $(FUZZCC) -fsanitize=address,undefined -x c - -o /dev/null 2>/dev/null && echo -fsanitize=address,undefined -fno-sanitize-recover=undefined)
+FUZZFLAGS = -g -O1 -Wall -Werror $(FUZZSAN)
+FUZZSEED ?= 1
+FUZZCASES ?= 1000
+
+fuzz/fsfuzz: fuzz/fsfuzz.c fuzz/fsshim.h ulib/fs.c ulib/fs.h ulib/fsformat.h kernel/abi.h
+	@echo "  HOSTCC  $@"
+	$(Q)$(FUZZCC) $(FUZZFLAGS) -include fuzz/fsshim.h -o $@ fuzz/fsfuzz.c
+
+fuzz/fsfuzz-lf: fuzz/fsfuzz.c fuzz/fsshim.h ulib/fs.c ulib/fs.h ulib/fsformat.h kernel/abi.h
+	@echo "  HOSTCC  $@"
+	$(Q)clang -g -O1 -DLIBFUZZER -fsanitize=fuzzer,address,undefined -include fuzz/fsshim.h -o $@ fuzz/fsfuzz.c
+
+fsfuzz-lf: fuzz/fsfuzz-lf
+
+fuzz/mkfs-san: mkfs/mkfs.c ulib/fsformat.h kernel/types.h
+	@echo "  HOSTCC  $@"
+	$(Q)$(FUZZCC) $(FUZZFLAGS) -o $@ mkfs/mkfs.c
+
+fsfuzz: fuzz/fsfuzz fuzz/mkfs-san fs.img
+	ASAN_OPTIONS=exitcode=99:detect_leaks=0 UBSAN_OPTIONS=exitcode=99:print_stacktrace=1 \
+	  fuzz/fsfuzz -s $(FUZZSEED) -n $(FUZZCASES) -m fuzz/mkfs-san fs.img
+
 # The disk image: README.md and every program, in "/".
 fs.img: mkfs/mkfs README.md $(UBINS)
 	@echo "  MKFS    $@"
@@ -185,10 +216,11 @@ clean:
 	rm -f kernel/*.o kernel/*.d kernel/*.ci kernel/kernel kernel/kernel.asm kernel/kernel.sym kernel/progs.S
 	rm -f kernel/stackcheck.txt
 	rm -f ulib/*.o ulib/*.d ulib/ulib.a user/*.o user/*.d user/_* user/*.asm user/*.sym mkfs/mkfs
+	rm -f fuzz/fsfuzz fuzz/fsfuzz-lf fuzz/mkfs-san
 	rm -rf user/bin
 	rm -f .gdbinit results.json bench/*.o bench/*.d bench/baremetal fs.img
 	rm -rf grade/__pycache__ .pytest_cache handout
 
-.PHONY: all qemu qemu-gdb qemu-cmd grade bench clean deps-qemu handout selftest grade-class gradescope
+.PHONY: all qemu qemu-gdb qemu-cmd grade bench clean fsfuzz deps-qemu handout selftest grade-class gradescope
 .SECONDARY:
 -include kernel/*.d ulib/*.d user/*.d bench/*.d

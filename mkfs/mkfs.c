@@ -305,27 +305,33 @@ static uint64 walk(uint32 inum)
   return n;
 }
 
+// The block holding block fbn of inode inum; 0 for a hole, or if an
+// indirect block on the way is outside the image (walk() reports that).
+static uint32 bnum(uint32 inum, uint64 fbn)
+{
+  struct dinode *d = inode(inum);
+  uint32 ib;
+  if (fbn < NDIRECT)
+    return d->addrs[fbn];
+  fbn -= NDIRECT;
+  if (fbn < NINDIRECT)
+    return d->addrs[NDIRECT] && d->addrs[NDIRECT] < nblk ? ((uint32 *)blk(d->addrs[NDIRECT]))[fbn] : 0;
+  fbn -= NINDIRECT;
+  if (fbn >= (uint64)NINDIRECT * NINDIRECT || !d->addrs[NDIRECT + 1] || d->addrs[NDIRECT + 1] >= nblk)
+    return 0;
+  ib = ((uint32 *)blk(d->addrs[NDIRECT + 1]))[fbn / NINDIRECT];
+  return ib && ib < nblk ? ((uint32 *)blk(ib))[fbn % NINDIRECT] : 0;
+}
+
 // Read byte range [off, off+n) of inode inum (holes read as zeros).
 static void iread(uint32 inum, uint64 off, void *dst, uint64 n)
 {
-  struct dinode *d = inode(inum);
   char *p = dst;
   while (n > 0) {
-    uint64 fbn = off / BSIZE, m = BSIZE - off % BSIZE;
+    uint64 m = BSIZE - off % BSIZE;
     if (m > n)
       m = n;
-    uint32 b = 0;
-    if (fbn < NDIRECT)
-      b = d->addrs[fbn];
-    else if (fbn < NDIRECT + NINDIRECT) {
-      if (d->addrs[NDIRECT])
-        b = ((uint32 *)blk(d->addrs[NDIRECT]))[fbn - NDIRECT];
-    } else if (d->addrs[NDIRECT + 1]) {
-      fbn -= NDIRECT + NINDIRECT;
-      uint32 ib = ((uint32 *)blk(d->addrs[NDIRECT + 1]))[fbn / NINDIRECT];
-      if (ib)
-        b = ((uint32 *)blk(ib))[fbn % NINDIRECT];
-    }
+    uint32 b = bnum(inum, off / BSIZE);
     if (b && b < nblk)
       memcpy(p, blk(b) + off % BSIZE, m);
     else
@@ -341,6 +347,13 @@ static void checkdir(uint32 dir, uint32 parent, const char *path, int depth)
     bad("%s: directory size %u not a multiple of %zu", path, d->size, sizeof(struct dirent));
   int sawdot = 0, sawdotdot = 0;
   for (uint64 off = 0; off + sizeof(struct dirent) <= d->size; off += sizeof(struct dirent)) {
+    // A directory has no holes (the file server never writes one); a
+    // hole means a damaged size or block map, and reading on through
+    // it could take 2^27 entries.
+    if (off % BSIZE == 0 && !bnum(dir, off / BSIZE)) {
+      bad("%s: a hole in the directory at byte %lu (of %u)", path, off, d->size);
+      break;
+    }
     struct dirent de;
     iread(dir, off, &de, sizeof de);
     if (de.inum == 0)
@@ -397,6 +410,12 @@ static int fsck(void)
       bad("inode %u: a symbolic link of %u bytes (1 to %d)", i, d->size, MAXPATH - 1);
     files++;
     used += walk(i);
+    // The file server writes no holes and refuses to read one (E_CORRUPT).
+    for (uint64 fbn = 0; d->type != T_DEVICE && fbn < ((uint64)d->size + BSIZE - 1) / BSIZE; fbn++)
+      if (!bnum(i, fbn)) {
+        bad("inode %u: a hole at block %lu (size %u)", i, fbn, d->size);
+        break;
+      }
   }
   checkdir(ROOTINO, ROOTINO, "/", 0);
   links[ROOTINO]--;                      // root's ".." names itself

@@ -562,9 +562,11 @@ int ifree(uint32 inum)
   return 0;
 }
 
-// Read: the page holding byte off of the file (a cache page, or the zero
-// page for a hole) in *va at offset *inpage, and how many bytes of it (at
-// most n) belong to the file from there; 0 at the end of the file.
+// Read: the page holding byte off of the file (a cache page) in *va at
+// offset *inpage, and how many bytes of it (at most n) belong to the file
+// from there; 0 at the end of the file.  A hole is E_CORRUPT: writei never
+// leaves one, so one means a damaged size or block map (and a size of
+// 4 GiB over holes would otherwise read as gigabytes of zeros).
 int readi_block(uint32 inum, uint64 off, uint64 n, uint64 *va, uint64 *inpage)
 {
   int err;
@@ -582,10 +584,8 @@ int readi_block(uint32 inum, uint64 off, uint64 n, uint64 *va, uint64 *inpage)
   struct buf *bp;
   if (b && (bp = bread(b, &err)))
     *va = bva(bp);
-  else if (!b && err == 0)
-    *va = ZEROPAGE;                             // a hole reads as zeros
   else
-    return err;
+    return err < 0 ? err : -E_CORRUPT;
   *inpage = off % BSIZE;
   return n;
 }
@@ -699,15 +699,19 @@ static int dirlink(uint32 dir, const char *name, uint32 inum)
   return n == sizeof de ? 0 : n < 0 ? n : -E_NOSPC;
 }
 
+// 1 if directory dir has no entries but "." and ".." (its first two), 0
+// if it has, or an error.
 static int dir_empty(uint32 dir)
 {
-  struct dirent de;
-  for (uint64 off = 2 * sizeof de;; off += sizeof de) {
-    int n = readi(dir, &de, off, sizeof de);
-    if (n < (int)sizeof de)
+  for (uint64 off = 0;; off += BSIZE) {
+    uint64 va, in;
+    int n = readi_block(dir, off, BSIZE, &va, &in);
+    if (n <= 0)
       return n < 0 ? n : 1;
-    if (de.inum)
-      return 0;
+    struct dirent *de = (struct dirent *)va;
+    for (int i = off ? 0 : 2; i < n / (int)sizeof *de; i++)
+      if (de[i].inum)
+        return 0;
   }
 }
 
@@ -990,7 +994,7 @@ int fs_mount(void)
 {
   for (int i = 0; i < NHASH; i++)
     htab[i] = -1;
-  if (page_map(LOGHDR, PTE_R | PTE_W) < 0 || page_map(ZEROPAGE, PTE_R) < 0)
+  if (page_map(LOGHDR, PTE_R | PTE_W) < 0)
     return -E_NO_MEM;
   int r = sys_blk_io(BLK_READ, 1, lh, 1);
   if (r < 0)

@@ -10,7 +10,6 @@
 #define BCACHE    0x30000000UL        // cache pages: slot i at BCACHE + i*PGSIZE
 #define NBUF      2048                // 8 MiB of cache at most
 #define LOGHDR    0x2F000000UL        // the log header being written
-#define ZEROPAGE  0x2F001000UL        // reads of a hole
 #define SRVRECV   0x2F002000UL        // where a client's page arrives
 #define SRVTMP    0x2F003000UL        // scratch mapping
 #define SRVFD     0x2F100000UL        // open file i's shared page: SRVFD + i*PGSIZE

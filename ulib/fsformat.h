@@ -42,7 +42,9 @@ struct superblock {
 // Inodes: 64 bytes, 64 per block.  addrs[0..NDIRECT-1] are data blocks,
 // addrs[NDIRECT] an indirect block (1024 block numbers), addrs[NDIRECT+1]
 // a double-indirect block (1024 indirect blocks).  A symbolic link keeps
-// its target path (1 to MAXPATH-1 bytes, no NUL) as its contents.
+// its target path (1 to MAXPATH-1 bytes, no NUL) as its contents.  No
+// file has holes: every block below its size is allocated (the server
+// reports E_CORRUPT for a hole, and mkfs -c flags one).
 #define NDIRECT    11
 #define NINDIRECT  (BSIZE / 4)
 #define MAXFILE    ((uint64)NDIRECT + NINDIRECT + (uint64)NINDIRECT * NINDIRECT)

@@ -45,10 +45,12 @@ struct proghdr {
   uint64 off, vaddr, paddr, filesz, memsz, align;
 };
 
+// Read n bytes at off of the file into buf: 0, or E_NOEXEC if the file
+// has fewer there (an offset past the end included), or an error.
 static int pread(int fd, void *buf, uint64 n, uint64 off)
 {
   if (seek(fd, off) < 0)
-    return -E_BADF;
+    return -E_NOEXEC;                      // (fd is open: the offset is bad)
   int r = read(fd, buf, n);
   return r < 0 ? r : (uint64)r == n ? 0 : -E_NOEXEC;
 }
@@ -171,6 +173,27 @@ static int check_segment(struct proghdr *ph, struct proghdr *all, int n)
   return 0;
 }
 
+// The program headers as a whole: every loadable segment checked
+// (check_segment) and inside the file's size, the entry in an executable
+// one, and all of them together smaller than the machine's memory (a
+// bigger program could never load, and trying would first take every free
+// page).  0 or E_NOEXEC.
+static int check_segments(struct elfhdr *eh, struct proghdr *ph, uint64 size)
+{
+  uint64 pages = 0;
+  int entry_ok = 0;
+  for (int i = 0; i < eh->phnum; i++) {
+    if (ph[i].type != PT_LOAD)
+      continue;
+    if (check_segment(&ph[i], ph, eh->phnum) < 0 || ph[i].off + ph[i].filesz > size)
+      return -E_NOEXEC;
+    pages += (ph[i].vaddr % PGSIZE + ph[i].memsz + PGSIZE - 1) / PGSIZE;
+    if ((ph[i].flags & PF_X) && eh->entry >= ph[i].vaddr && eh->entry - ph[i].vaddr < ph[i].memsz)
+      entry_ok = 1;
+  }
+  return entry_ok && pages <= usys->npages ? 0 : -E_NOEXEC;
+}
+
 envid_t spawn(const char *path, char **argv)
 {
   struct elfhdr eh;
@@ -185,11 +208,10 @@ envid_t spawn(const char *path, char **argv)
     close(fd);
     return r == -E_INVAL ? -E_NOEXEC : r;
   }
-  for (int i = 0; i < eh.phnum; i++)
-    if (ph[i].type == PT_LOAD && ((r = check_segment(&ph[i], ph, eh.phnum)) < 0 || ph[i].off + ph[i].filesz > st.size)) {
-      close(fd);
-      return -E_NOEXEC;
-    }
+  if (check_segments(&eh, ph, st.size) < 0) {
+    close(fd);
+    return -E_NOEXEC;
+  }
   envid_t child = sys_exofork();
   if (child <= 0) {                          // (0: never; the child does not run this)
     close(fd);
