@@ -100,6 +100,11 @@
 // the reply words, a4 = permissions of a page mapped at its reply_va.
 #define PCT_SEND     0
 #define PCT_CALL     1
+// a6 of pct_call and pct_send: if the target is not waiting in pct_recv,
+// wait in its queue (first come, first served) until it is, instead of
+// failing with E_NOT_WAITING.  A queued sender whose target dies gets
+// E_BAD_ENV.
+#define PCT_BLOCK    1
 
 #define MAXCPUTS     4096                 // longest SYS_cputs write
 
@@ -230,7 +235,10 @@ struct envpub {                   // at UENVS[ENVX(id)]
   int32   revoke_deadline;        //   within this many of its own slices
   int32   repossessed;            // pages taken by the abort protocol, ever
   int32   slots_taken;            // time slices taken back (over its share), ever
-  int32   pad[3];                 // to 64 bytes: indexing is a shift
+  int32   pad;
+  uint64  child_exits;            // children of it that exited, ever: mwait on this
+                                  // word sleeps until the next one (the kernel wakes it)
+                                  // (to 64 bytes: indexing is a shift)
 };
 
 // Page kind.

@@ -29,8 +29,9 @@
 #define ENV_PEER    324
 #define ENV_IPCVA   328
 #define ENV_NOTIFY  336
-#define ENV_WAITERS 340
-#define ENV_SATP    344
+#define ENV_SENDQN  340
+#define ENV_WAITERS 344
+#define ENV_SATP    352
 
 #define PUB_SHIFT   6             // sizeof(struct envpub) == 1 << PUB_SHIFT
 #define PUB_HART    24
@@ -41,5 +42,6 @@
 #define IPC_CALL 2                // in pct_call: waiting for the reply
 #define IPC_IO   3                // in blk_io: waiting for the disk
 #define IPC_WAIT 4                // in mwait: waiting on a word or a deadline (wait.c)
+#define IPC_SENDQ 5               // queued in pct_call/send (PCT_BLOCK) for ipc_peer's recv
 
 #endif

@@ -53,8 +53,10 @@ struct env {
   envid_t ipc_peer;                // 324: IPC_CALL: the env whose reply we await
   uint64 ipc_va;                   // 328: where a page sent to us goes (0: none)
   uint32 irq_notify;               // 336: IRQs pending and not yet notified
-  int ipc_waiters;                 // 340: envs blocked in pct_call on us
-  uint64 satp;                     // 344: satp value for its page table
+  uint32 sendq_n;                  // 340: senders queued for our pct_recv (with
+                                   //   irq_notify: one load tells the fast path)
+  int ipc_waiters;                 // 344: envs blocked in pct_call on us
+  uint64 satp;                     // 352: satp value for its page table
   envid_t parent;
   int exitcode;
   int npages;                      // pages charged (owned + page tables)
@@ -81,10 +83,12 @@ struct env {
   int16 blkcaps[NBLKCAP];          // disk extents it may use (blkcap.c; 0: none)
   uint64 io_busy, io_done, io_err; // asynchronous disk requests, one bit per tag
   uint64 io_wait;                  // tags it waits for in blk_wait (0: a sync request)
+  struct env *sendq, *sendq_tail;  // envs queued to call or send to us (PCT_BLOCK)
+  struct env *sendq_next;          //   the next one, while we are queued (IPC_SENDQ)
   uint64 wait_key;                 // IPC_WAIT: the physical address of the word
   uint64 wait_deadline;            //   and the time to give up (0: none)
   struct env *wait_next;           //   next waiter in its bucket (wait.c)
-  char pad[1024 - 408 - 2 * NBLKCAP - 32 - 8 - 64 - 8 - 24];             // a power of two: trampoline.S indexes envs[]
+  char pad[1024 - 416 - 2 * NBLKCAP - 32 - 8 - 64 - 8 - 24 - 24];             // a power of two: trampoline.S indexes envs[]
 };
 
 extern struct env envs[NENV];
@@ -125,6 +129,7 @@ void   pt_unlink(struct env *e, uint64 ppn);
 extern int32 pnext[];
 extern uint8 pflags[];
 #define PF_USER_L0 1                 // a level-0 table mapping user addresses
+#define PF_WAITED  2                 // an env may sleep in mwait on a word of this page
 #define PF_VICTIM  0x80                  // (user page) chosen by the abort protocol
 int    page_ref(uint64 ppn);
 void   page_unref(uint64 ppn);
@@ -231,6 +236,7 @@ uint64 sys_mwake(uint64, uint64, uint64, uint64, uint64, uint64);
 void   wait_cancel(struct env *e);
 void   wait_expire(void);
 uint64 wait_next_deadline(void);
+void   wait_page_event(uint64 ppn);
 
 // plic.c
 void   plicinit(void);

@@ -107,6 +107,7 @@ int env_alloc(struct env *parent, struct env **out)
   envpubs[idx].runs = 0;
   envpubs[idx].revoke_want = envpubs[idx].revoke_deadline = envpubs[idx].repossessed = 0;
   envpubs[idx].slots_taken = 0;
+  envpubs[idx].child_exits = 0;
   if (!uvm_create(e)) {
     env_free_record(e);
     return -E_NO_MEM;

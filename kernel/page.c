@@ -16,6 +16,7 @@ uint8 pflags[MAXPAGES];            // PF_* for page-table pages
 static int32 freehead = -1;
 int orphans_maybe;                 // a dead env left pages that others still map
 static uint64 nfree;
+static int32 syspub_ppn;           // the page of syspub, less PPN_BASE
 uint64 npages_total, ram_end;
 extern char kernel_end[];
 
@@ -32,6 +33,8 @@ static void freelist_push(int32 i)
   pnext[i] = freehead;
   freehead = i;
   syspub.nfree = ++nfree;
+  if (pflags[syspub_ppn] & PF_WAITED)      // envs waiting for free memory
+    wait_page_event(PPN_BASE + syspub_ppn);
 }
 
 // Set up the records: every page from the end of the kernel to the end of
@@ -41,6 +44,7 @@ void pageinit(uint64 ramsize)
   if (ramsize > MAXRAM)
     ramsize = MAXRAM;
   ram_end = RAMBASE + ramsize;
+  syspub_ppn = (kpa(&syspub) >> PGSHIFT) - PPN_BASE;
   npages_total = ramsize / PGSIZE;
   syspub.npages = npages_total;
   syspub.slice_ticks = SLICE_TICKS;
@@ -133,6 +137,8 @@ void page_unref(uint64 ppn)
   struct pagepub *p = &pagepubs[ppn - PPN_BASE];
   if (p->refs == 0)
     panic("page_unref %lx: no refs", ppn);
+  if (pflags[ppn - PPN_BASE] & PF_WAITED)
+    wait_page_event(ppn);                  // its waiters see who is left
   if (--p->refs == 0)
     page_idle(ppn);
 }

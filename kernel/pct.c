@@ -80,12 +80,80 @@ static struct env *target(struct env *e, envid_t id, int64 *err)
   return t;
 }
 
-// Block e in pct_recv, taking pages at va.  The caller then switches away.
+// ---- the send queue: callers and senders with PCT_BLOCK wait, in FIFO
+// order, for the receiver's next pct_recv (as on an L4 endpoint) ----
+
+static void enqueue(struct env *t, struct env *s)
+{
+  s->sendq_next = 0;
+  if (t->sendq)
+    t->sendq_tail->sendq_next = s;
+  else
+    t->sendq = s;
+  t->sendq_tail = s;
+  t->sendq_n++;
+  s->ipc = IPC_SENDQ;
+  s->ipc_peer = t->id;
+}
+
+// Take s off the queue of t, whose queue holds it.
+static void dequeue(struct env *t, struct env *s)
+{
+  struct env **p = &t->sendq, *prev = 0;
+  while (*p != s)
+    prev = *p, p = &(*p)->sendq_next;
+  *p = s->sendq_next;
+  if (t->sendq_tail == s)
+    t->sendq_tail = prev;
+  t->sendq_n--;
+  s->sendq_next = 0;
+  s->ipc = IPC_NONE;
+}
+
+static int deliver(struct env *r, uint64 a0, uint64 *w, uint64 ppn, uint64 perm, uint64 kind);
+static int offered(struct env *s, uint64 word, uint64 *ppn, uint64 *perm);
+
+// r enters pct_recv with senders queued: hand it the first whose message
+// can be delivered (the offered page is checked now; a sender whose page
+// is no longer good gets the error).  The sender of a call now waits for
+// the reply; a sender of a send goes on.  1 if r got a message.
+static int take_queued(struct env *r)
+{
+  while (r->sendq) {
+    struct env *s = r->sendq;
+    struct trapframe *tf = &s->tf;
+    uint64 w[3] = { tf->a1, tf->a2, tf->a3 }, ppn, perm;
+    int call = tf->a7 == SYS_pct_call;
+    dequeue(r, s);
+    int64 err = offered(s, tf->a4, &ppn, &perm);
+    if (!err)
+      err = deliver(r, s->id, w, ppn, perm, call ? PCT_CALL : PCT_SEND);
+    wake_idle();
+    if (err) {
+      tf->a0 = err;                       // s runs again with the error
+      continue;
+    }
+    tf->a0 = 0;
+    if (call) {
+      s->ipc = IPC_CALL;                  // now it waits for the reply
+      s->ipc_peer = r->id;
+      s->ipc_va = tf->a5;
+      r->ipc_waiters++;
+    }
+    return 1;
+  }
+  return 0;
+}
+
+// Block e in pct_recv, taking pages at va; a queued sender or a pending
+// interrupt is taken at once instead (e->ipc is then IPC_NONE).  The
+// caller then switches away if e still waits.
 static void block_recv(struct env *e, uint64 va)
 {
   e->ipc = IPC_RECV;
   e->ipc_va = va;
-  take_notify(e);
+  if (!take_notify(e))
+    take_queued(e);
 }
 
 // The PCT calls that may switch envs; from slow_syscall() with klock held.
@@ -100,12 +168,16 @@ void pct_syscall(struct env *e)
   case SYS_pct_call:
   case SYS_pct_send:
     t = target(e, tf->a0, &err);
-    if (!err && t->ipc != IPC_RECV)
-      err = -E_NOT_WAITING;
     if (!err && tf->a7 == SYS_pct_call && !recv_va_ok(tf->a5))
       err = -E_BAD_VA;
     if (!err)
       err = offered(e, tf->a4, &ppn, &perm);
+    if (!err && t->ipc != IPC_RECV && (tf->a6 & PCT_BLOCK)) {
+      enqueue(t, e);                        // wait for its pct_recv
+      schedule();
+    }
+    if (!err && t->ipc != IPC_RECV)
+      err = -E_NOT_WAITING;
     if (!err)
       err = deliver(t, e->id, w, ppn, perm, tf->a7 == SYS_pct_call ? PCT_CALL : PCT_SEND);
     tf->a0 = err;
@@ -169,7 +241,7 @@ void pct_fast(void)
   struct trapframe *tf = &e->tf;
   acquire(&klock);
   tf->pc += 4;
-  if ((tf->a4 | tf->a5 | e->irq_notify) == 0 && (t = env_lookup(tf->a0)) != 0 && t != e) {
+  if ((tf->a4 | tf->a5 | e->irq_notify | e->sendq_n) == 0 && (t = env_lookup(tf->a0)) != 0 && t != e) {
     if (tf->a7 == SYS_pct_call && t->ipc == IPC_RECV) {
       t->tf.a0 = e->id;
       e->ipc = IPC_CALL;
@@ -224,12 +296,23 @@ uint64 sys_pct_reply(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint
   return err;
 }
 
-// e is going away: every env waiting for a reply from it gets -E_BAD_ENV.
+// e is going away: every env waiting for a reply from it, or queued to
+// call or send to it, gets -E_BAD_ENV.
 void pct_env_gone(struct env *e)
 {
   struct env *server = e->ipc == IPC_CALL ? env_lookup(e->ipc_peer) : 0;
   if (server)
     server->ipc_waiters--;                  // e no longer waits for it
+  struct env *q = e->ipc == IPC_SENDQ ? env_lookup(e->ipc_peer) : 0;
+  if (q)
+    dequeue(q, e);                          // nor in its queue
+  if (e->sendq)
+    wake_idle();
+  while (e->sendq) {                        // those queued for e: it is gone
+    struct env *s = e->sendq;
+    dequeue(e, s);
+    s->tf.a0 = -E_BAD_ENV;
+  }
   for (int i = 0; i < NENV && e->ipc_waiters > 0; i++) {
     struct env *c = &envs[i];
     if (c->status != ENV_FREE && c->ipc == IPC_CALL && c->ipc_peer == e->id) {

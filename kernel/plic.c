@@ -194,10 +194,17 @@ void irq_notify_env(struct env *e, int irq)
   }
 }
 
-// A child of p exited: tell p, if it asked, as interrupt IRQ_CHILD.
+// A child of p exited: count it in p's public record (waking whoever
+// waits on that word) and tell p, if it asked, as interrupt IRQ_CHILD.
 void child_exited(struct env *p)
 {
-  if (!p || !p->child_notify || p->status == ENV_EXITED)
+  if (!p)
+    return;
+  uint64 *w = (uint64 *)&envpubs[ENVX(p->id)].child_exits;
+  (*w)++;
+  if (pflags[(kpa(w) >> PGSHIFT) - PPN_BASE] & PF_WAITED)
+    wait_page_event(kpa(w) >> PGSHIFT);
+  if (!p->child_notify || p->status == ENV_EXITED)
     return;
   irq_notify_env(p, IRQ_CHILD);
   wake_idle();

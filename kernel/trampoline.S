@@ -224,8 +224,8 @@ slowcall_or_pct:
         j       4f
 3:      li      t5, IPC_CALL            # reply: the peer waits for our answer
         bne     t4, t5, pct_decline
-        lw      t4, ENV_NOTIFY(t2)
-        bnez    t4, pct_decline         # an interrupt to report before we wait
+        ld      t4, ENV_NOTIFY(t2)      # with ENV_SENDQN: an interrupt to report,
+        bnez    t4, pct_decline         # or a queued sender, before we wait
         lw      t4, ENV_PEER(t3)
         lw      t5, ENV_ID(t2)
         bne     t4, t5, pct_decline

@@ -155,6 +155,8 @@ OFFSET(env, ipc, ENV_IPC);
 OFFSET(env, ipc_peer, ENV_PEER);
 OFFSET(env, ipc_va, ENV_IPCVA);
 OFFSET(env, irq_notify, ENV_NOTIFY);
+OFFSET(env, sendq_n, ENV_SENDQN);
+_Static_assert(ENV_SENDQN == ENV_NOTIFY + 4, "trampoline.S loads both in one ld");
 OFFSET(env, ipc_waiters, ENV_WAITERS);
 OFFSET(env, satp, ENV_SATP);
 OFFSET(envpub, hart, PUB_HART);

@@ -2,7 +2,10 @@
 // library OS (pipes, locks, wait, sleep).  An env sleeps in the kernel
 // until a 64-bit word it maps changes (a futex-like pair keyed by the
 // physical word, so envs that share the page meet there), until a
-// deadline, or until an upcall is posted to it.  Wake-ups may be spurious:
+// deadline, until an upcall is posted to it, or until its word's page
+// loses a mapping or (a public record) is changed by the kernel: the
+// other end of a pipe is gone, a child exited, pages were freed.
+// Wake-ups may be spurious:
 // the library re-reads the word.  The kernel keeps no policy here: which
 // word, when to wake and how long to wait are the library's.
 // All functions need klock.
@@ -68,6 +71,7 @@ void mwait(struct env *e)
     tf->a0 = 0;
     return;
   }
+  pflags[(key >> PGSHIFT) - PPN_BASE] |= PF_WAITED;   // see wait_page_event()
   e->wait_key = key;
   e->wait_deadline = deadline;
   e->wait_next = waitq[bucket(key)];
@@ -132,6 +136,27 @@ void wait_expire(void)
     } else if (e->wait_deadline < next_deadline)
       next_deadline = e->wait_deadline;
   }
+  if (woke)
+    wake_idle();
+}
+
+// Something happened to page ppn that its waiters may be waiting for: it
+// lost a mapping (a pipe's other end closed or died, a lock's holder
+// died), or it is a public record the kernel changed (usys->nfree, an
+// env's child_exits).  Wake every env asleep on a word of it (they
+// re-check: a spurious wake-up is allowed).  Called when PF_WAITED is set.
+void wait_page_event(uint64 ppn)
+{
+  int woke = 0;
+  for (int b = 0; b < NWAITQ; b++)
+    for (struct env *w = waitq[b], *next; w; w = next) {
+      next = w->wait_next;
+      if (w->wait_key >> PGSHIFT == ppn) {
+        unblock(w, 0);
+        woke = 1;
+      }
+    }
+  pflags[ppn - PPN_BASE] &= ~PF_WAITED;
   if (woke)
     wake_idle();
 }

@@ -88,7 +88,7 @@ printf 'fsbench: the whole run (boot, 1,000 creates, 4 MiB written and read, 22 
 # name, target (upper bound, or "1%" of the bare-metal run), xv6-riscv figure
 awk -v base="${base:-0}" '
 BEGIN {
-    n = split("null_syscall:60:1,130 (getpid)|upcall_roundtrip:250:-|pgfault_demand_zero:2500:40,567|cow_fork_exit_wait:50000:518,757|yield_roundtrip:400:-|pct_roundtrip:300:-|pipe_roundtrip:1500:95,804|pipe_throughput:3000:699,427|irq_to_user:400:-|matmul150:1%:27.2 M|fs_create:500000:46,200,000|fs_write:50000:1,040,000|fs_read:3000:34,792|spawn_wait:200000:1,304,158|revoke_roundtrip:report:-|swap_out:report:-|swap_in:report:-|dirty:report:-|prot1:report:-|prot100:report:-|unprot100:report:-|trap:report:-|appel1:report:-|appel2:report:-|kv_put:report:-|fs_put:report:-|kv_get:report:-|fs_get:report:-|kv_recover:report:-", rows, "|")
+    n = split("null_syscall:60:1,130 (getpid)|upcall_roundtrip:250:-|pgfault_demand_zero:2500:40,567|cow_fork_exit_wait:50000:518,757|yield_roundtrip:400:-|pct_roundtrip:300:-|pipe_roundtrip:1500:95,804|pipe_throughput:3000:699,427|irq_to_user:400:-|idle_insn_per_s:50000:-|matmul150:1%:27.2 M|fs_create:500000:46,200,000|fs_write:50000:1,040,000|fs_read:3000:34,792|spawn_wait:200000:1,304,158|revoke_roundtrip:report:-|swap_out:report:-|swap_in:report:-|dirty:report:-|prot1:report:-|prot100:report:-|unprot100:report:-|trap:report:-|appel1:report:-|appel2:report:-|kv_put:report:-|fs_put:report:-|kv_get:report:-|fs_get:report:-|kv_recover:report:-", rows, "|")
     for (i = 1; i <= n; i++) { split(rows[i], f, ":"); order[i] = f[1]; target[f[1]] = f[2]; xv6[f[1]] = f[3] }
 }
 $1 == "bench" && $3 ~ /^[0-9]+$/ { got[$2] = $3; unit[$2] = $4 }

@@ -198,8 +198,8 @@ static void uart_poll(void)
 // The console env's body: take interrupts and client calls forever.
 static void console_main(void)
 {
-  while (!(thisenv->rights & RIGHT_UART))   // init grants the UART right after fork
-    sys_yield(0);
+  while (!(thisenv->rights & RIGHT_UART))   // init grants the UART right just after
+    sys_yield(0);                           // fork: a few yields at boot, no more
   if (sys_dev_map(DEV_UART, UUART) < 0)
     panic("console: cannot take the UART");
   uart[FCR] = 0x07;                         // FIFOs on and cleared
@@ -261,8 +261,7 @@ envid_t console_start(void)
   if (r < 0)
     return r;
   struct pct_msg m;
-  while ((r = sys_pct_call(c, CONS_STATS, 0, 0, 0, 0, &m)) == -E_NOT_WAITING)
-    sys_yield(c);                                    // returns once it serves
+  r = sys_pct_call_wait(c, CONS_STATS, 0, 0, 0, 0, &m);   // returns once it serves
   if (r < 0)
     return r;
   cons_env = c;

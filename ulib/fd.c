@@ -121,10 +121,10 @@ static int cons_read(int fd, struct fdesc *f, void *buf, int n)
   if (n > (int)PGSIZE)
     n = PGSIZE;
   for (;;) {
-    r = sys_pct_call(cons_env, CONS_READ, n, 0, 0, UIPC, &m);
-    if (r == -E_NOT_WAITING || (r == 0 && (int64)m.w[0] == -E_BUSY)) {
-      sys_yield(cons_env);                 // busy with another client
-      continue;
+    r = sys_pct_call_wait(cons_env, CONS_READ, n, 0, 0, UIPC, &m);
+    if (r == 0 && (int64)m.w[0] == -E_BUSY) {
+      nap();                               // its reader queue is full, or it is polled
+      continue;                            // (no interrupts yet): ask again soon
     }
     break;
   }
@@ -149,8 +149,7 @@ static int cons_write(int fd, struct fdesc *f, const void *buf, int n)
     memcpy((void *)UIOBUF, (const char *)buf + done, m);
     struct pct_msg reply;
     int64 r;
-    while ((r = sys_pct_call(cons_env, CONS_WRITE, m, 0, UIOBUF | PTE_R, 0, &reply)) == -E_NOT_WAITING)
-      sys_yield(cons_env);
+    r = sys_pct_call_wait(cons_env, CONS_WRITE, m, 0, UIOBUF | PTE_R, 0, &reply);
     if (r < 0)
       return done ? done : r;
     done += m;

@@ -8,15 +8,13 @@
 envid_t fs_env;
 static char cwd[MAXPATH] = "/";
 
-// One call to the file server, retried while it is busy with another
+// One call to the file server, queued while it is busy with another
 // client.  Returns the server's result word (w0) or a PCT error.
 static int64 fscall(uint64 op, uint64 a, uint64 b, uint64 page, struct pct_msg *m)
 {
   if (!fs_env)
     return -E_NOENT;                       // no file system
-  int64 r;
-  while ((r = sys_pct_call(fs_env, op, a, b, page, UIPC, m)) == -E_NOT_WAITING)
-    sys_yield(fs_env);
+  int64 r = sys_pct_call_wait(fs_env, op, a, b, page, UIPC, m);
   return r < 0 ? r : (int64)m->w[0];
 }
 

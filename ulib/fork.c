@@ -136,7 +136,9 @@ void exit(int status) { sys_exit(status); }
 // has exited yet).
 static int wait1(envid_t child, int *status, int nohang)
 {
+  volatile uint64 *exits = &uenvs[ENVX(thisenv->id)].child_exits;
   for (;;) {
+    uint64 seen = *exits;                    // before looking: an exit after it wakes us
     int found = 0;
     int lo = child ? ENVX(child) : 0, hi = child ? ENVX(child) + 1 : NENV;
     for (int i = lo; i < hi; i++) {
@@ -157,7 +159,7 @@ static int wait1(envid_t child, int *status, int nohang)
       return -1;
     if (nohang)
       return 0;
-    sys_yield(0);
+    sys_mwait(exits, seen, 0);               // until the kernel counts another exit
   }
 }
 
@@ -177,13 +179,9 @@ int kill(envid_t env)
     if (uenvs[i].status != ENV_FREE && uenvs[i].parent == 0)
       init = uenvs[i].id;
   struct pct_msg m;
-  for (int tries = 0; init && tries < 1000; tries++) {   // (a root env that is not init never answers)
-    int64 c = sys_pct_call(init, INIT_KILL, env, 0, 0, 0, &m);
-    if (c == 0)
-      return m.w[0];
-    if (c != -E_NOT_WAITING)
-      break;
-    sys_yield(init);
-  }
+  // Queued until init is back in its pct_recv (a root env that is not
+  // init must serve INIT_KILL too, or this waits for ever).
+  if (init && sys_pct_call_wait(init, INIT_KILL, env, 0, 0, 0, &m) == 0)
+    return m.w[0];
   return r;
 }

@@ -398,8 +398,7 @@ envid_t fs_start(void)
   }
   int64 r = sys_blk_grant(e, 0, fsblocks, BLK_R | BLK_W);
   if (r == 0)
-    while ((r = sys_pct_call(e, 0, 0, 0, 0, 0, &m)) == -E_NOT_WAITING)
-      sys_yield(e);                          // mount: the answer is the result
+    r = sys_pct_call_wait(e, 0, 0, 0, 0, 0, &m);   // mount: the answer is the result
   if (r == 0)
     r = m.w[0];
   if (r < 0) {

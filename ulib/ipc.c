@@ -5,14 +5,11 @@
 #include "lib.h"
 
 // Call server: op and two arguments; the answer is in reply->w[].
-// Retries while the server is busy (not waiting), yielding to it.
+// While the server is busy (not waiting), the call waits in its queue.
 int64 rpc_call(envid_t server, uint64 op, uint64 a, uint64 b, struct pct_msg *reply)
 {
-  // BEGIN LAB ipc: rpc_call: one pct_call; while the server is not waiting, yield to it and try again
-  int64 r;
-  while ((r = sys_pct_call(server, op, a, b, 0, 0, reply)) == -E_NOT_WAITING)
-    sys_yield(server);
-  return r;
+  // BEGIN LAB ipc: rpc_call: one pct_call that queues (PCT_BLOCK) while the server is busy
+  return sys_pct_call_wait(server, op, a, b, 0, 0, reply);
   // END LAB ipc: return lab_todo("ipc", "rpc_call"), (void)server, (void)op, (void)a, (void)b, (void)reply, -E_NOSYS;
 }
 

@@ -45,6 +45,11 @@ struct pct_msg {                     // what arrives: see kernel/abi.h
 int64  sys_pct_call(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page, uint64 reply_va,
                     struct pct_msg *reply);   // 0 or -error; reply->w holds the answer
 int    sys_pct_send(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page);
+// The same, but if the target is not waiting, queue (first come, first
+// served) until it is, rather than failing with E_NOT_WAITING.
+int64  sys_pct_call_wait(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page, uint64 reply_va,
+                         struct pct_msg *reply);
+int    sys_pct_send_wait(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page);
 int64  sys_pct_recv(uint64 recv_va, struct pct_msg *m);   // the sender's id, or -error
 int64  sys_pct_reply_recv(envid_t caller, uint64 w1, uint64 w2, uint64 w3, uint64 page,
                           uint64 recv_va, struct pct_msg *m);
@@ -283,6 +288,7 @@ int    lab_todo_once(const char *lab, const char *what);   // the same, printed 
 // ---- time.c: xv6's clock, in ticks of 1/10 s ----
 int    uptime(void);
 int    sleep(int ticks);
+void   nap(void);                     // sleep about a millisecond (time.c)
 
 // ---- time ----
 static inline uint64 rdinstret(void) { uint64 x; asm volatile("rdinstret %0" : "=r"(x)); return x; }

@@ -3,20 +3,55 @@
 // still at either end is read from the public page records: the buffer
 // page is mapped once per open end, the read descriptor's page once per
 // reader, so writers = refs(buffer) - refs(read end), and the other way.
-// An empty read or a full write yields the CPU instead of spinning.  As in
+// An empty read, a full write and a taken lock sleep in the kernel
+// (SYS_mwait on the position or lock word); the other side wakes them
+// (SYS_mwake) only when the page says someone sleeps there.  When an end
+// closes or its env dies, the buffer page loses a mapping, and the kernel
+// wakes every sleeper on the page, who then sees who is left.  As in
 // Unix, a write of at most PIPEBUF bytes is never split by another writer.
 #include "lib.h"
 #include "fd.h"
 
-#define PIPEBUF (PGSIZE - 48)
+#define PIPEBUF (PGSIZE - 64)
 
 struct pipe {                      // the shared buffer page
   volatile uint64 rpos, wpos;      // free-running positions
   uint64 rfd_ppn, wfd_ppn;         // the pages of the two descriptors
   volatile uint32 lock;            // 1 while a reader or writer is inside
-  volatile int32 holder;           // and which env that is
+  volatile int32 holder;           // and which env that is (one word with lock)
+  volatile uint32 rsleep, wsleep;  // readers, writers asleep on wpos, rpos
+  volatile uint32 lsleep;          // envs asleep on the lock word
+  uint32 pad;
   char buf[PIPEBUF];
 };
+
+// Sleep in the kernel while *w still holds seen, announced in *count so
+// that the other side knows to wake us (it looks after changing *w; we
+// look again after announcing, so no wake-up is lost).  Each wait below
+// first gives the CPU away once instead (sys_yield): in a pipeline the
+// other end usually runs and answers at once, with no sleep and no wake
+// call; only a wait that outlasts that sleeps.
+static void sleep_on(volatile uint64 *w, uint64 seen, volatile uint32 *count)
+{
+  __atomic_fetch_add(count, 1, __ATOMIC_SEQ_CST);
+  if (*w == seen)
+    sys_mwait(w, seen, 0);
+  __atomic_fetch_sub(count, 1, __ATOMIC_SEQ_CST);
+}
+
+// Leave the lock after moving *pos (a position): wake whoever sleeps on
+// the lock, and on *pos those counted in *count.  One fence for both
+// looks (it orders our stores before them: see sleep_on).
+static void unlock_wake(struct pipe *p, volatile uint64 *pos, volatile uint32 *count)
+{
+  p->holder = 0;
+  __sync_lock_release(&p->lock);
+  __sync_synchronize();
+  if (p->lsleep)
+    sys_mwake((volatile uint64 *)&p->lock, 1);
+  if (*count)
+    sys_mwake(pos, 0);
+}
 
 static struct pipe *pipe_of(int fd) { return (struct pipe *)(FDDATA + (uint64)fd * PGSIZE); }
 static uint32 refs(uint64 ppn) { return upages[ppn - PPN_BASE].refs; }
@@ -61,14 +96,19 @@ int pipe(int fds[2])
 // beside it, so a holder that died is noticed and its lock broken.
 static void pipe_lock(struct pipe *p)
 {
+  volatile uint64 *word = (volatile uint64 *)&p->lock;   // lock and holder
+  int tries = 0;
   while (__sync_lock_test_and_set(&p->lock, 1)) {
-    envid_t h = p->holder;
+    uint64 seen = *word;
+    envid_t h = seen >> 32;
     volatile const struct envpub *e = &uenvs[ENVX(h)];
     if (h && (e->id != h || e->status == ENV_EXITED || e->status == ENV_FREE)) {
       p->holder = 0;                       // its holder is gone
       __sync_lock_release(&p->lock);
-    } else {
-      sys_yield(h);
+    } else if (tries++ == 0) {
+      sys_yield(h);                        // (see sleep_on)
+    } else if ((uint32)seen) {
+      sleep_on(word, seen, &p->lsleep);    // (a dead holder's unmapping wakes us)
     }
   }
   p->holder = thisenv->id;
@@ -78,6 +118,9 @@ static void pipe_unlock(struct pipe *p)
 {
   p->holder = 0;
   __sync_lock_release(&p->lock);
+  __sync_synchronize();
+  if (p->lsleep)
+    sys_mwake((volatile uint64 *)&p->lock, 1);
 }
 
 // Copy between the ring and a flat buffer: n bytes at ring position pos.
@@ -100,13 +143,19 @@ static int pipe_read(int fd, struct fdesc *f, void *buf, int n)
 {
   (void)f;
   struct pipe *p = pipe_of(fd);
-  // BEGIN LAB ipc: pipe_read: wait (yielding) for bytes or for every writer to be gone; take up to n bytes under the lock
+  // BEGIN LAB ipc: pipe_read: sleep (sleep_on wpos) until there are bytes or every writer is gone; take up to n bytes under the lock and wake sleeping writers
+  int tries = 0;
   for (;;) {
-    if (p->rpos != p->wpos) {              // (looked at without the lock first)
+    uint64 seen = p->wpos;
+    if (p->rpos != seen) {                 // (looked at without the lock first)
       pipe_lock(p);
       if (p->rpos != p->wpos)
         break;
       pipe_unlock(p);                      // another reader was quicker
+      continue;
+    }
+    if (tries++ == 0) {
+      sys_yield(0);                        // (see sleep_on)
       continue;
     }
     if (others(p, 1) == 0) {
@@ -115,14 +164,14 @@ static int pipe_read(int fd, struct fdesc *f, void *buf, int n)
         return 0;                          // every writer is gone: end of file
       continue;
     }
-    sys_yield(0);
+    sleep_on(&p->wpos, seen, &p->rsleep);  // a write or a writer's going wakes us
   }
   uint64 avail = p->wpos - p->rpos;
   int m = avail < (uint64)n ? (int)avail : n;
   ring_copy(p, p->rpos, buf, m, 0);
   __sync_synchronize();                    // the bytes are out before the space is free
   p->rpos += m;
-  pipe_unlock(p);
+  unlock_wake(p, &p->rpos, &p->wsleep);    // and writers waiting for room
   return m;
   // END LAB ipc: return lab_todo("ipc", "pipe_read"), (void)p, (void)buf, (void)n, -E_NOSYS;
 }
@@ -131,27 +180,30 @@ static int pipe_write(int fd, struct fdesc *f, const void *buf, int n)
 {
   (void)f;
   struct pipe *p = pipe_of(fd);
-  // BEGIN LAB ipc: pipe_write: copy all n bytes into the ring under the lock, yielding while it is full; writes of at most PIPEBUF bytes stay whole; -E_PIPE with no reader
-  int i = 0;
+  // BEGIN LAB ipc: pipe_write: copy all n bytes into the ring under the lock, sleeping (sleep_on rpos) while it is full and waking sleeping readers; writes of at most PIPEBUF bytes stay whole; -E_PIPE with no reader
+  int i = 0, tries = 0;
   while (i < n) {
     if (others(p, 0) == 0)
       return i ? i : -E_PIPE;              // nobody will ever read it
     pipe_lock(p);
-    uint64 room = PIPEBUF - (p->wpos - p->rpos);
+    uint64 seen = p->rpos, room = PIPEBUF - (p->wpos - seen);
     if (room == 0 || (n <= PIPEBUF && room < (uint64)n)) {   // small writes stay whole
       pipe_unlock(p);
-      sys_yield(0);
+      if (tries++ == 0)
+        sys_yield(0);                      // (see sleep_on)
+      else
+        sleep_on(&p->rpos, seen, &p->wsleep);   // a read or a reader's going wakes us
       continue;
     }
     int m = room < (uint64)(n - i) ? (int)room : n - i;
     ring_copy(p, p->wpos, (char *)buf + i, m, 1);
     __sync_synchronize();                  // the bytes are in before they count
     p->wpos += m;
-    pipe_unlock(p);
+    unlock_wake(p, &p->wpos, &p->rsleep);  // and readers waiting for bytes
     i += m;
   }
   return i;
-  // END LAB ipc: return lab_todo("ipc", "pipe_write"), (void)p, (void)buf, (void)n, (void)ring_copy, (void)pipe_lock, (void)pipe_unlock, (void)others, -E_NOSYS;
+  // END LAB ipc: return lab_todo("ipc", "pipe_write"), (void)p, (void)buf, (void)n, (void)ring_copy, (void)pipe_lock, (void)pipe_unlock, (void)others, (void)sleep_on, (void)unlock_wake, -E_NOSYS;
 }
 
 struct dev dev_pipe = { "pipe", pipe_read, pipe_write };

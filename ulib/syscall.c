@@ -3,9 +3,11 @@
 #include "lib.h"
 
 // One system call; a0..a5 all come back, and go to *m when m is given
-// (the PCT calls return a message that way).
-static inline int64 pct(uint64 n, uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5,
-                        struct pct_msg *m)
+// (the PCT calls return a message that way).  a6 is passed only when
+// with_a6 (pct_call and pct_send read it): the other calls save the
+// instruction that would set it (it counts on the PCT round trip).
+static inline int64 ecall(uint64 n, uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5,
+                          int with_a6, uint64 a6, struct pct_msg *m)
 {
   register uint64 r0 asm("a0") = a0;
   register uint64 r1 asm("a1") = a1;
@@ -13,11 +15,18 @@ static inline int64 pct(uint64 n, uint64 a0, uint64 a1, uint64 a2, uint64 a3, ui
   register uint64 r3 asm("a3") = a3;
   register uint64 r4 asm("a4") = a4;
   register uint64 r5 asm("a5") = a5;
+  register uint64 r6 asm("a6") = a6;
   register uint64 r7 asm("a7") = n;
-  asm volatile("ecall"
-               : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r7)
-               :
-               : "a6", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "memory");
+  if (with_a6)
+    asm volatile("ecall"
+                 : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r6), "+r"(r7)
+                 :
+                 : "t0", "t1", "t2", "t3", "t4", "t5", "t6", "memory");
+  else
+    asm volatile("ecall"
+                 : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r7)
+                 :
+                 : "a6", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "memory");
   if (m) {
     m->from = r0;
     m->w[0] = r1;
@@ -27,6 +36,18 @@ static inline int64 pct(uint64 n, uint64 a0, uint64 a1, uint64 a2, uint64 a3, ui
     m->kind = r5;
   }
   return r0;
+}
+
+static inline int64 pct(uint64 n, uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5,
+                        struct pct_msg *m)
+{
+  return ecall(n, a0, a1, a2, a3, a4, a5, 0, 0, m);
+}
+
+static inline int64 pct6(uint64 n, uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4,
+                         uint64 a5, uint64 a6, struct pct_msg *m)
+{
+  return ecall(n, a0, a1, a2, a3, a4, a5, 1, a6, m);
 }
 
 static inline int64 syscall(uint64 n, uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4,
@@ -51,16 +72,20 @@ static inline int64 syscall1(uint64 n, uint64 a0)
 int64 sys_cputs(const char *buf, uint64 len) { return syscall(SYS_cputs, (uint64)buf, len, 0, 0, 0, 0); }
 envid_t sys_getenvid(void) { return syscall1(SYS_getenvid, 0); }
 // E_AGAIN: the kernel is taking memory back from envs over their share
-// (revocation).  Give it time (yield) and ask again, for at most 5 s.
+// (revocation).  Sleep until pages are freed (the kernel wakes waiters on
+// usys->nfree), or 10 ms at most (asking again is what lets the kernel
+// apply the abort protocol once a deadline passes), and ask again, for at
+// most 5 s.
 static int64 again(int64 r, uint64 *t0)
 {
   if (r != -E_AGAIN)
     return 0;
+  uint64 now = rdtime();
   if (!*t0)
-    *t0 = rdtime();
-  else if (rdtime() - *t0 > 5 * usys->timebase)
+    *t0 = now;
+  else if (now - *t0 > 5 * usys->timebase)
     return 0;
-  sys_yield(0);
+  sys_mwait(&usys->nfree, usys->nfree, now + usys->timebase / 100);
   return 1;
 }
 #define RETRY(call)                    \
@@ -116,13 +141,22 @@ int sys_pct_reply(envid_t caller, uint64 w1, uint64 w2, uint64 w3, uint64 page)
 }
 int sys_pct_send(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page)
 {
-  return syscall(SYS_pct_send, to, w1, w2, w3, page, 0);
+  return pct6(SYS_pct_send, to, w1, w2, w3, page, 0, 0, 0);
 }
 
 int64 sys_pct_call(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page, uint64 reply_va,
                    struct pct_msg *reply)
 {
-  return pct(SYS_pct_call, to, w1, w2, w3, page, reply_va, reply);
+  return pct6(SYS_pct_call, to, w1, w2, w3, page, reply_va, 0, reply);
+}
+int64 sys_pct_call_wait(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page, uint64 reply_va,
+                        struct pct_msg *reply)
+{
+  return pct6(SYS_pct_call, to, w1, w2, w3, page, reply_va, PCT_BLOCK, reply);
+}
+int sys_pct_send_wait(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page)
+{
+  return pct6(SYS_pct_send, to, w1, w2, w3, page, 0, PCT_BLOCK, 0);
 }
 
 int64 sys_pct_recv(uint64 recv_va, struct pct_msg *m)

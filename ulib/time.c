@@ -10,6 +10,14 @@ int uptime(void)
   return rdtime() / (usys->timebase / TICKS_PER_SEC);
 }
 
+// Sleep for a millisecond: for the few waits that must poll (a console
+// with no interrupts yet), so that they do not spin.
+void nap(void)
+{
+  static volatile uint64 never;
+  sys_mwait(&never, 0, rdtime() + usys->timebase / 1000);
+}
+
 // Sleep in the kernel until n ticks have passed: a wait on a word nobody
 // wakes, with a deadline (an upcall may end a wait early: wait again).
 int sleep(int n)

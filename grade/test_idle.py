@@ -1,0 +1,41 @@
+"""Waiting never spins: programs that wait (a long sleep, a pipe reader, a
+shell waiting for its job, a console reader) cost the host almost no CPU,
+because envs block in the kernel (SYS_mwait, blocking PCT) and idle harts
+sleep in wfi with the timer set only for the next deadline.
+
+The grader reads QEMU's own CPU time from /proc.  Lab "ipc": it needs the
+shell, `sleep` and pipes.
+"""
+
+import os
+import time
+
+import pytest
+
+LAB = "ipc"
+pytestmark = pytest.mark.lab(LAB)
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time of a process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.points(4)
+def test_waiting_programs_use_no_host_cpu(boot, cpus):
+    con = boot("init", cpus=cpus)
+    con.expect(r"^\$ ", timeout=30)
+    con.run("sleep 1000 &")
+    con.run("sleep 1000 | wc &")
+    con.send("cat\r")                       # the shell waits for cat, cat for a line
+    con.expect(r"cat\n")
+    time.sleep(1.0)                         # let everybody reach its wait
+    pid = con.proc.pid
+    before = cpu_seconds(pid)
+    time.sleep(5.0)
+    used = cpu_seconds(pid) - before
+    con.send("still here\r")
+    con.expect(r"^still here$", timeout=30)
+    assert used < 0.25, f"QEMU used {used:.2f} s of host CPU in 5 s while every program waited"
