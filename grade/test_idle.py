@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+import console
+
 LAB = "ipc"
 pytestmark = pytest.mark.lab(LAB)
 
@@ -39,3 +41,16 @@ def test_waiting_programs_use_no_host_cpu(boot, cpus):
     con.send("still here\r")
     con.expect(r"^still here$", timeout=30)
     assert used < 0.25, f"QEMU used {used:.2f} s of host CPU in 5 s while every program waited"
+
+
+@pytest.mark.points(4)
+def test_no_wakeup_is_lost(boot, cpus):
+    """user/wakestress: three pipes with three writers and three readers
+    each (every record read exactly once), readers killed while asleep on
+    an empty pipe, and wakes racing with deadlines.  A lost wake-up hangs
+    it (the timeout fails the test)."""
+    con = boot("wakestress", cpus=cpus, fail_on=[r"^panic:", r"FAIL"])
+    con.expect(r"^wakestress: 2700 records through 3 pipes", timeout=60)
+    con.expect(r"^wakestress: 20 rounds of killed sleepers", timeout=60)
+    con.expect(r"^wakestress: 60 rounds of wakes against deadlines", timeout=60)
+    con.expect(console.ok("wakestress"), timeout=30)

@@ -12,6 +12,7 @@
 #define NCPU       8               // hart ids 0..7
 #define KSTACKSIZE (KSTACKPAGES * PGSIZE)   // memlayout.h: KSTACKS
 #define SLICE_TICKS 100000         // 10 ms of the 10 MHz time CSR
+#define IDLE_TICKS  100000000      // 10 s: the longest an idle hart sleeps
 
 // Per-hart state; tp points at it in the kernel, sscratch while in user
 // mode.  trampoline.S knows the offsets of the fields up to kscratch.
@@ -187,6 +188,7 @@ void   env_run(struct env *e) __attribute__((noreturn));
 void   env_switch_away(struct env *e);
 void   wake_idle(void);
 void   timer_next(void);
+void   timer_idle(void);
 
 // trap.c
 void   trapinit_hart(void);

@@ -91,6 +91,15 @@ int slot_release(struct env *e, int keep_one)
 
 void timer_next(void) { w_stimecmp(r_time() + SLICE_TICKS); }
 
+// An idle hart's timer: the earliest deadline of an env in mwait, or at
+// most IDLE_TICKS away (a finite value: QEMU's timer arithmetic overflows
+// on a compare value near 2^64 and then spins).
+void timer_idle(void)
+{
+  uint64 d = wait_next_deadline(), far = r_time() + IDLE_TICKS;
+  w_stimecmp(d < far ? d : far);
+}
+
 // Wake harts sleeping in the idle loop: an env became runnable.
 void wake_idle(void)
 {
@@ -172,7 +181,7 @@ void scheduler(void)
     // Nothing to run: leave any env's page table and wait for an interrupt,
     // with the timer set for the earliest deadline only (none: no tick).
     idle_harts |= 1UL << c->hartid;
-    w_stimecmp(wait_next_deadline());
+    timer_idle();
     CSR_WRITE(satp, c->kpt);
     sfence_vma_all();
     release(&klock);

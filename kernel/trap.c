@@ -221,9 +221,9 @@ void kerneltrap(void)
 {
   uint64 cause = CSR_READ(scause);
   if (cause == (SCAUSE_INTR | IRQ_S_TIMER)) {   // idle: a deadline came
-    w_stimecmp(~0UL);                     // (the scheduler sets the next one)
     acquire(&klock);
     wait_expire();
+    timer_idle();                         // (the scheduler sets the next one too)
     release(&klock);
     return;
   }
