@@ -156,27 +156,39 @@ void env_run(struct env *e)
 // this hart's kernel stack, so however many envs die on their way in, the
 // stack does not grow: the loop moves on to the next one.  Called with
 // klock held.
+// The next runnable env after the cursor in the slot vector, or 0.  Envs
+// marked dying while they ran elsewhere are finished off on the way.
+static struct env *pick(void)
+{
+  for (int n = 1; n <= slot_hi; n++) {
+    int i = (cursor + n) % slot_hi;
+    struct env *e = slots[i];
+    if (e && e->dying && e->hart < 0) {    // marked while it ran elsewhere
+      env_kill(e, e->exitcode);
+      continue;
+    }
+    if (e && e->status == ENV_RUNNABLE && e->hart < 0 && e->ipc == IPC_NONE) {
+      cursor = i;
+      return e;
+    }
+  }
+  return 0;
+}
+
 void scheduler(void)
 {
   struct cpu *c = mycpu();
   if (c->env)
     env_switch_away(c->env);
   for (;;) {
-    for (int n = 1; n <= slot_hi; n++) {
-      int i = (cursor + n) % slot_hi;
-      struct env *e = slots[i];
-      if (e && e->dying && e->hart < 0) {  // marked while it ran elsewhere
-        env_kill(e, e->exitcode);
-        continue;
+    struct env *e = pick();
+    if (e) {
+      if (e->tick_upcall) {               // a slice begins: tell its thread scheduler
+        e->tick_posted = 1;
+        e->upcall_pending = 1;
       }
-      if (e && e->status == ENV_RUNNABLE && e->hart < 0 && e->ipc == IPC_NONE) {
-        cursor = i;
-        if (e->tick_upcall) {             // a slice begins: tell its thread scheduler
-          e->tick_posted = 1;
-          e->upcall_pending = 1;
-        }
-        env_resume(e);                    // returns only if e died on its way in
-      }
+      env_resume(e);                      // returns only if e died on its way in
+      continue;
     }
     // Nothing to run: leave any env's page table and wait for an interrupt,
     // with the timer set for the earliest deadline only (none: no tick).
