@@ -107,6 +107,8 @@ int deliver_pending_upcalls(struct env *e)
     if (e->upcall)
       upcall_deliver(e, CAUSE_TICK, 0);
   }
+  if (e->status != ENV_RUNNABLE)
+    return -1;                            // the tick's delivery killed it
   if (e->irq_notify && e->irq_upcall && e->upcall) {
     uint64 mask = e->irq_notify;
     e->irq_notify = 0;
