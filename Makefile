@@ -1,5 +1,8 @@
 # Build, boot, grade and benchmark the exokernel.  `make` builds everything;
-# `make qemu`, `make qemu-gdb`, `make grade`, `make bench`, `make clean`.
+# `make qemu`, `make qemu-gdb`, `make grade`, `make bench`, `make clean`;
+# `make fuzz N=<calls> SEED=<s>` fuzzes the system calls; KCHECK=1 with
+# any of these builds and boots kernel/kernel.kcheck, which checks the
+# kernel's invariants as it runs (kernel/kcheck.c).
 # The course (labs/README.md): `make handout LAB=x`, `make selftest`,
 # `make grade-class LAB=x SUBMISSIONS=dir`, `make gradescope LAB=x`.
 
@@ -34,8 +37,12 @@ CFLAGS += -fno-pie -fno-asynchronous-unwind-tables
 CFLAGS += -Ikernel -Iulib -Iulib/xv6 -MMD -MP   # ulib/xv6: xv6's headers, for xv6 programs
 LDFLAGS = -z max-page-size=4096 --no-relax
 
-KSRCS  = $(wildcard kernel/*.c) $(filter-out kernel/progs.S,$(wildcard kernel/*.S))
+KSRCS  = $(filter-out kernel/kcheck.c,$(wildcard kernel/*.c)) $(filter-out kernel/progs.S,$(wildcard kernel/*.S))
 KOBJS  = $(patsubst %.c,%.o,$(patsubst %.S,%.o,$(KSRCS))) kernel/progs.o
+# The invariant-checking kernel (make KCHECK=1): the same sources and
+# kernel/kcheck.c built with -DKCHECK into objects of their own (*.kc.o),
+# so the normal kernel is not touched.
+KCOBJS = $(patsubst %.c,%.kc.o,$(patsubst %.S,%.kc.o,$(KSRCS) kernel/kcheck.c)) kernel/progs.o
 ULSRCS = $(wildcard ulib/*.c) $(wildcard ulib/*.S)
 ULOBJS = $(patsubst %.c,%.o,$(patsubst %.S,%.o,$(ULSRCS)))
 UPROGS = $(patsubst user/%.c,user/_%,$(wildcard user/*.c))
@@ -43,7 +50,7 @@ UPROGS = $(patsubst user/%.c,user/_%,$(wildcard user/*.c))
 # information.
 UBINS  = $(patsubst user/_%,user/bin/%,$(UPROGS))
 
-all: kernel/kernel fs.img
+all: kernel/kernel fs.img $(if $(KCHECK),kernel/kernel.kcheck)
 
 # mkfs runs on the host.
 mkfs/mkfs: mkfs/mkfs.c ulib/fsformat.h kernel/types.h
@@ -56,7 +63,7 @@ fs.img: mkfs/mkfs README.md $(UBINS)
 	$(Q)mkfs/mkfs $@ README.md $(UBINS)
 
 # Flags live in this file: objects are rebuilt when it changes.
-$(KOBJS) $(ULOBJS) $(patsubst user/_%,user/%.o,$(UPROGS)): Makefile
+$(KOBJS) $(KCOBJS) $(ULOBJS) $(patsubst user/_%,user/%.o,$(UPROGS)): Makefile
 
 # V=1 shows the full commands.
 ifeq ($(V),1)
@@ -71,6 +78,12 @@ endif
 %.o: %.S
 	@echo "  AS      $@"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+kernel/%.kc.o: kernel/%.c
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -DKCHECK -c -o $@ $<
+kernel/%.kc.o: kernel/%.S
+	@echo "  AS      $@"
+	$(Q)$(CC) $(CFLAGS) -DKCHECK -c -o $@ $<
 
 # The library OS is an archive: a program links only the parts it uses.
 ulib/ulib.a: $(ULOBJS)
@@ -107,6 +120,11 @@ kernel/kernel: $(KOBJS) kernel/kernel.ld
 	$(Q)$(OBJDUMP) -S $@ > kernel/kernel.asm
 	$(Q)$(NM) -n $@ > kernel/kernel.sym
 
+kernel/kernel.kcheck: $(KCOBJS) kernel/kernel.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(LDFLAGS) -T kernel/kernel.ld -o $@ $(KCOBJS)
+	$(Q)$(NM) -n $@ > kernel/kernel.kcheck.sym
+
 # The matmul baseline with no OS (make bench compares against it).
 bench/baremetal: bench/start.o bench/baremetal.o bench/baremetal.ld
 	@echo "  LD      $@"
@@ -115,7 +133,8 @@ bench/baremetal: bench/start.o bench/baremetal.o bench/baremetal.ld
 # ---- running ----
 QEMU     = qemu-system-riscv64
 QEMUOPTS = -machine virt -bios default -m 128M -smp $(CPUS) -nographic
-QEMUOPTS += -global virtio-mmio.force-legacy=false -kernel kernel/kernel
+KERNEL   = $(if $(KCHECK),kernel/kernel.kcheck,kernel/kernel)
+QEMUOPTS += -global virtio-mmio.force-legacy=false -kernel $(KERNEL)
 # The disk: changes persist in $(FSIMG), as on a real machine (the grader
 # boots each test on its own copy).
 QEMUOPTS += -drive file=$(FSIMG),if=none,format=raw,id=x0
@@ -128,14 +147,23 @@ GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 deps-qemu:
 	@tools/deps.sh qemu
 
-qemu: deps-qemu kernel/kernel fs.img
+qemu: deps-qemu $(KERNEL) fs.img
 	@echo "*** booting '$(INIT)' on $(CPUS) harts; Ctrl-a x quits"
 	$(QEMU) $(QEMUOPTS) -append "$(INIT)"
+
+# The system-call fuzzer (user/fuzz.c) as the first env: make fuzz N=<calls>
+# SEED=<s> [CPUS=n] [KCHECK=1].  QEMU powers off when it is done; the disk
+# is a snapshot (the fuzzer writes blocks at its end).
+N    ?= 1000000
+SEED ?=
+fuzz: deps-qemu $(KERNEL) fs.img
+	@echo "*** fuzzing: $(N) calls$(if $(SEED), seed $(SEED)) on $(CPUS) harts, $(KERNEL)"
+	$(QEMU) $(QEMUOPTS) -snapshot -append "fuzz n=$(N)$(if $(SEED), seed=$(SEED))"
 
 .gdbinit: tools/gdbinit.tmpl Makefile
 	sed "s/:1234/:$(GDBPORT)/" < $< > $@
 
-qemu-gdb: deps-qemu kernel/kernel fs.img .gdbinit
+qemu-gdb: deps-qemu $(KERNEL) fs.img .gdbinit
 	@echo "*** now run 'gdb-multiarch -x .gdbinit' in this folder (port $(GDBPORT))"
 	$(QEMU) $(QEMUOPTS) -append "$(INIT)" -S -gdb tcp::$(GDBPORT)
 
@@ -143,7 +171,7 @@ qemu-gdb: deps-qemu kernel/kernel fs.img .gdbinit
 qemu-cmd:
 	@echo $(QEMU) $(QEMUOPTS)
 
-grade: deps-qemu kernel/kernel fs.img
+grade: deps-qemu kernel/kernel kernel/kernel.kcheck fs.img
 	@LAB="$(LAB)" LAB_ONLY="$(LAB_ONLY)" VERIFY="$(VERIFY)" CPUS="$(if $(filter command line,$(origin CPUS)),$(CPUS))" tools/grade.sh
 
 bench: deps-qemu kernel/kernel fs.img bench/baremetal
@@ -175,11 +203,12 @@ handout:
 
 clean:
 	rm -f kernel/*.o kernel/*.d kernel/kernel kernel/kernel.asm kernel/kernel.sym kernel/progs.S
+	rm -f kernel/kernel.kcheck kernel/kernel.kcheck.sym
 	rm -f ulib/*.o ulib/*.d ulib/ulib.a user/*.o user/*.d user/_* user/*.asm user/*.sym mkfs/mkfs
 	rm -rf user/bin
 	rm -f .gdbinit results.json bench/*.o bench/*.d bench/baremetal fs.img
 	rm -rf grade/__pycache__ .pytest_cache handout
 
-.PHONY: all qemu qemu-gdb qemu-cmd grade bench clean deps-qemu handout selftest grade-class gradescope
+.PHONY: all qemu fuzz qemu-gdb qemu-cmd grade bench clean deps-qemu handout selftest grade-class gradescope
 .SECONDARY:
 -include kernel/*.d ulib/*.d user/*.d bench/*.d

@@ -170,6 +170,9 @@ void usertrap(void)
   struct env *e = c->env;
   uint64 cause = CSR_READ(scause), tval = CSR_READ(stval);
   acquire(&klock);
+#ifdef KCHECK
+  kcheck_trap(cause == CAUSE_USER_ECALL ? 1000 + e->tf.a7 : cause);
+#endif
   if (e->dying) {
     env_kill(e, e->exitcode);
     schedule();

@@ -577,10 +577,11 @@ static void kid_main(struct kid *k)
 // ---- the parent ----
 
 #define ROUND_TICKS   (usys->timebase / 2)          // a round lasts at most 0.5 s
-#define STALL_TICKS   (usys->timebase / 50)         // ... or 20 ms without progress
+#define STALL_TICKS   (usys->timebase / 200)        // ... or 5 ms without progress
 #define SCRATCH       64                           // disk blocks the children share
 
 static uint64 seed, want = 100000, total, rounds, kills, prng;
+static uint64 ended[3];                    // rounds that ended: all done, stuck, out of time
 static envid_t me, daemons[8], stale[8];
 static int ndaemons, nstale;
 static uint64 scratch_start;
@@ -702,6 +703,20 @@ static void reap_all(void)
   }
 }
 
+// Let the children run a while.  With one hart, yield to them; with more,
+// they run on the others, so wait a little in user mode first (a parent
+// spinning on yields would mostly exercise SYS_yield, and with KCHECK=1 it
+// would trigger most of the invariant checks).
+static void pause(void)
+{
+  if (usys->nharts > 1) {
+    uint64 t = rdtime();
+    while (rdtime() - t < usys->timebase / 5000)
+      ;
+  }
+  sys_yield(0);
+}
+
 static uint64 kid_calls(int nk)
 {
   uint64 n = 0;
@@ -736,7 +751,7 @@ static void round_once(uint64 round)
     sys_env_set_status(kids[i], ENV_RUNNABLE);
   uint64 start = rdtime(), last = start, seen = 0;
   for (;;) {
-    sys_yield(0);
+    pause();
     uint64 now = rdtime(), c = kid_calls(nk);
     int alive = 0;
     for (int i = 0; i < nk; i++)
@@ -744,8 +759,10 @@ static void round_once(uint64 round)
         alive++;
     if (c != seen)
       seen = c, last = now;
-    if (!alive || now - start > ROUND_TICKS || now - last > STALL_TICKS)
+    if (!alive || now - start > ROUND_TICKS || now - last > STALL_TICKS) {
+      ended[!alive ? 0 : now - last > STALL_TICKS ? 1 : 2]++;
       break;
+    }
   }
   for (int i = 0; i < nk; i++) {
     volatile const struct envpub *p = &uenvs[ENVX(kids[i])];
@@ -832,8 +849,9 @@ int main(int argc, char **argv)
   check(free1 + (held1 - held0) == free0,
         "free pages: %lu before, %lu after, and my own hold changed by %ld (a leak of %ld)", free0,
         free1, held1 - held0, (int64)free0 - (int64)free1 - (held1 - held0));
-  printf("fuzz: %lu rounds, %lu children died of a signal or fault, free pages %lu -> %lu, held %ld -> %ld\n",
-         rounds, kills, free0, free1, held0, held1);
+  printf("fuzz: %lu rounds (%lu done, %lu stuck, %lu out of time), %lu children died of a fault, %lu s\n",
+         rounds, ended[0], ended[1], ended[2], kills, (rdtime() - t0) / usys->timebase);
+  printf("fuzz: free pages %lu -> %lu, mine and my daemons' %ld -> %ld\n", free0, free1, held0, held1);
   if (check_failures() == 0)
     printf("fuzz: %lu calls, seed %lu: OK\n", total, seed);
   return check_report();
