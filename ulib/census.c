@@ -128,3 +128,50 @@ void census_print(const struct census *c)
   else
     printf("census: totals add up\n");
 }
+
+// The pages the caller holds, with the servers it started (the console
+// and file servers live on after a test and may grow their own stacks).
+static int64 held(void)
+{
+  int64 n = thisenv->npages;
+  if (cons_env)
+    n += uenvs[ENVX(cons_env)].npages;
+  if (fs_env)
+    n += uenvs[ENVX(fs_env)].npages;
+  return n;
+}
+
+// Remember the free count before a test makes envs and pages.
+void census_mark(struct census_mark *m)
+{
+  m->nfree = usys->nfree;
+  m->held = held();
+}
+
+// After the test (its children reaped): wait for disk requests still using
+// pages, then check that every page is accounted for and that the free
+// count is back where census_mark() saw it, except for what the caller and
+// its servers hold now more (or less) than then.  Failures go through
+// check(); returns 1 if all is well.
+int census_check(const struct census_mark *m)
+{
+  static struct census c;
+  uint64 t0 = rdtime();
+  int bad;
+  for (;;) {
+    bad = census(&c);
+    if (c.pinned == 0 || rdtime() - t0 > 5 * usys->timebase)
+      break;
+    sys_yield(0);
+  }
+  int64 delta = held() - m->held;
+  uint64 now = usys->nfree;
+  int ok = check(bad == 0, "census: %d problems", bad);
+  ok &= check(c.pinned == 0, "census: %lu pages still pinned", c.pinned);
+  ok &= check(now + delta == m->nfree,
+              "census: free pages %lu before, %lu after, my hold changed by %ld: %ld lost", m->nfree,
+              now, delta, (int64)m->nfree - (int64)now - delta);
+  if (!ok)
+    census_print(&c);
+  return ok;
+}

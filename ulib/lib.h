@@ -216,6 +216,9 @@ struct census {
 };
 int    census(struct census *c);        // fill c; the number of problems (0: all add up)
 void   census_print(const struct census *c);   // the table, lines "census: ..."
+struct census_mark { uint64 nfree; int64 held; };
+void   census_mark(struct census_mark *m);        // before a test: the free count
+int    census_check(const struct census_mark *m); // after: back to it? (check()s; 1 if so)
 
 // ---- xv6.c: the rest of xv6's API (programs written for xv6 include
 // ulib/xv6/user/user.h instead of this file) ----
