@@ -31,8 +31,8 @@
 // Found by this fuzzer (seed 1, n=20000, CPUS=1): deliver_pending_upcalls()
 // goes on to push an IRQ upcall after the tick upcall killed the env, and
 // walk() follows the freed (null) page table: a kernel page fault.  While
-// set, children never ask for interrupts as upcalls.
-#define AVOID_IRQ_UPCALL     1
+// set, a child never has tick upcalls and interrupt upcalls on at once.
+#define AVOID_TICK_AND_IRQ_UPCALL 1
 
 #define MAXKIDS   6
 #define NPPN      16
@@ -67,6 +67,7 @@ struct kid {
   uint64 blk_start, blk_count;  // my disk extent (count 0: none)
   uint64 ram_pages;
   uint64 slot_hogs;
+  int irq_upcalls, ticks;       // I asked for interrupt upcalls, for tick upcalls
 };
 
 extern char fuzz_upcall[], fuzz_resume_start[], fuzz_resume_end[];
@@ -284,6 +285,16 @@ static void rand_upcall(struct kid *k)
   call(k, SYS_env_set_upcall, 0, entry, lo, hi, (uint64)fuzz_resume_start, (uint64)fuzz_resume_end);
 }
 
+// SYS_env_set_tick(env, on), remembering whether my own ticks are on.
+static void tick_call(struct kid *k, envid_t env, uint64 on)
+{
+  int me = env == 0 || env == k->self;
+  if (AVOID_TICK_AND_IRQ_UPCALL && me && on && k->irq_upcalls)
+    return;
+  if ((int64)call(k, SYS_env_set_tick, env, on, 0, 0, 0, 0) == 0 && me)
+    k->ticks = on != 0;
+}
+
 // One random system call.
 static void one_call(struct kid *k)
 {
@@ -369,9 +380,10 @@ static void one_call(struct kid *k)
   case SYS_irq_claim: {
     static const uint64 irqs[] = { IRQ_CHILD, IRQ_DISK, IRQ_UART, 2, 31, 32, 63, 64, 1023, -1UL };
     uint64 flags = below(k, 4) ? below(k, 2) : a[1];
-    if (AVOID_IRQ_UPCALL)
+    if (AVOID_TICK_AND_IRQ_UPCALL && k->ticks)
       flags &= ~(uint64)IRQ_UPCALL;
-    call(k, nr, irqs[below(k, 10)], flags, 0, 0, 0, 0);
+    if ((int64)call(k, nr, irqs[below(k, 10)], flags, 0, 0, 0, 0) == 0 && (flags & IRQ_UPCALL))
+      k->irq_upcalls = 1;
     return;
   }
   case SYS_irq_ack:
@@ -398,7 +410,7 @@ static void one_call(struct kid *k)
 #if AVOID_TICK_BAD_STACK
     return;
 #endif
-    call(k, nr, rand_env(k), below(k, 8) ? below(k, 2) : a[1], 0, 0, 0, 0);
+    tick_call(k, rand_env(k), below(k, 8) ? below(k, 2) : a[1]);
     return;
   case SYS_exofork:
     if (k->nmade >= 8 && below(k, 4))
@@ -467,10 +479,10 @@ static void seq_fault(struct kid *k)
     break;
   case 1:
 #if !AVOID_TICK_BAD_STACK
-    call(k, SYS_env_set_tick, 0, 1, 0, 0, 0, 0);
+    tick_call(k, 0, 1);
     for (int i = 0; i < 4; i++)
       call(k, SYS_yield, 0, 0, 0, 0, 0, 0);
-    call(k, SYS_env_set_tick, 0, 0, 0, 0, 0, 0);
+    tick_call(k, 0, 0);
 #endif
     break;
   case 2:
@@ -487,8 +499,9 @@ static void seq_fault(struct kid *k)
 // Interrupt upcalls about my own children and my own disk requests.
 static void seq_irq(struct kid *k)
 {
-  uint64 up = AVOID_IRQ_UPCALL ? 0 : IRQ_UPCALL;
-  call(k, SYS_irq_claim, IRQ_CHILD, up, 0, 0, 0, 0);
+  uint64 up = AVOID_TICK_AND_IRQ_UPCALL && k->ticks ? 0 : IRQ_UPCALL;
+  if ((int64)call(k, SYS_irq_claim, IRQ_CHILD, up, 0, 0, 0, 0) == 0 && up)
+    k->irq_upcalls = 1;
   call(k, SYS_irq_claim, IRQ_DISK, below(k, 2) ? up : 0, 0, 0, 0, 0);
   int64 id = call(k, SYS_exofork, 0, 0, 0, 0, 0, 0);
   if (id > 0) {
@@ -697,6 +710,12 @@ static void reap_all(void)
       return;
     if (rdtime() - t0 > 5 * usys->timebase) {
       printf("fuzz: FAIL: %d envs cannot be reaped\n", left);
+      for (int i = 0; i < NENV; i++) {
+        volatile const struct envpub *p = &uenvs[i];
+        if (p->id && p->status != ENV_FREE && p->parent == me && !is_daemon(p->id))
+          printf("fuzz:   env %08x status %d hart %d runs %d npages %d nslots %d\n", p->id,
+                 p->status, p->hart, p->runs, p->npages, p->nslots);
+      }
       return;
     }
     sys_yield(0);
