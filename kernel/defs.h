@@ -231,7 +231,7 @@ extern char bootargs[256];
 // kcheck.c: the invariant checker (make KCHECK=1), and its hooks elsewhere
 #ifdef KCHECK
 void   kcheck_all(const char *hook, uint64 why);
-void   kcheck_trap(uint64 cause);
+void   kcheck_trap(const char *hook, uint64 why);
 void   kcheck_fast(uint64 nr);
 uint64 kcheck_freelist_len(void);
 struct env *const *kcheck_slots(int *n);

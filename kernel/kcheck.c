@@ -25,7 +25,7 @@ static uint64 checks;             // full checks done
 static const char *where;         // which hook found it (for the message)
 static uint64 what;               //   and the trap cause or system call
 
-#define fail(fmt, ...) panic("kcheck: " fmt " (at %s %ld)", __VA_ARGS__, where, what)
+#define fail(fmt, ...) panic("kcheck: " fmt " (at %s 0x%lx)", __VA_ARGS__, where, what)
 
 static int live(struct env *e) { return e->status == ENV_RUNNABLE || e->status == ENV_NOT_RUNNABLE; }
 
@@ -213,12 +213,12 @@ void kcheck_all(const char *hook, uint64 why)
   check_envs();
 }
 
-// A trap or slow system call on this hart (klock held): every
-// KCHECK_EVERY-th one is checked.
-void kcheck_trap(uint64 cause)
+// A trap on this hart (klock held): every KCHECK_EVERY-th one is checked.
+// hook and why name it in a failure message ("system call", 35).
+void kcheck_trap(const char *hook, uint64 why)
 {
   if (++count[mycpu()->hartid] % KCHECK_EVERY == 0)
-    kcheck_all("trap", cause);
+    kcheck_all(hook, why);
 }
 
 // The short system-call path, after the call (trampoline.S; no lock held).

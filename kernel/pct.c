@@ -169,7 +169,7 @@ void pct_fast(void)
   struct trapframe *tf = &e->tf;
   acquire(&klock);
 #ifdef KCHECK
-  kcheck_trap(1000 + tf->a7);
+  kcheck_trap("system call", tf->a7);
 #endif
   tf->pc += 4;
   if ((tf->a4 | tf->a5 | e->irq_notify) == 0 && (t = env_lookup(tf->a0)) != 0 && t != e) {

@@ -424,7 +424,7 @@ void yield_syscall(void)
   struct env *e = mycpu()->env;
   acquire(&klock);
 #ifdef KCHECK
-  kcheck_trap(1000 + SYS_yield);
+  kcheck_trap("system call", SYS_yield);
 #endif
   e->tf.pc += 4;
   // (a dying env is not checked here: the IPI that marked it will trap it)

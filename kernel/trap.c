@@ -171,7 +171,10 @@ void usertrap(void)
   uint64 cause = CSR_READ(scause), tval = CSR_READ(stval);
   acquire(&klock);
 #ifdef KCHECK
-  kcheck_trap(cause == CAUSE_USER_ECALL ? 1000 + e->tf.a7 : cause);
+  if (cause == CAUSE_USER_ECALL)
+    kcheck_trap("system call", e->tf.a7);
+  else
+    kcheck_trap("trap with scause", cause);
 #endif
   if (e->dying) {
     env_kill(e, e->exitcode);
