@@ -593,7 +593,8 @@ static void kid_main(struct kid *k)
 #define STALL_TICKS   (usys->timebase / 200)        // ... or 5 ms without progress
 #define SCRATCH       64                           // disk blocks the children share
 
-static uint64 seed, want = 100000, total, rounds, kills, prng;
+static uint64 seed, want = 100000, total, rounds, prng;
+static uint64 kills;                       // children that ended with a nonzero status
 static uint64 ended[3];                    // rounds that ended: all done, stuck, out of time
 static envid_t me, daemons[8], stale[8];
 static int ndaemons, nstale;
@@ -843,7 +844,9 @@ int main(int argc, char **argv)
       panic("fuzz: no memory for the state pages");
   for (int i = 0; i < 8; i++)
     stale[i] = (me & ~(NENV - 1)) + NENV + 7 * i;   // made-up ids
-  // (touch the stack and the library's data now, so what I hold is settled)
+  // The baseline: after my own set-up, before any child exists.  What I
+  // and my daemons hold may still change (my stack grows lazily); the
+  // check at the end allows for exactly that change.
   if (census(&before))
     census_print(&before);
   check(before.problems == 0, "census before the run: %d problems", before.problems);
@@ -868,7 +871,7 @@ int main(int argc, char **argv)
   check(free1 + (held1 - held0) == free0,
         "free pages: %lu before, %lu after, and my own hold changed by %ld (a leak of %ld)", free0,
         free1, held1 - held0, (int64)free0 - (int64)free1 - (held1 - held0));
-  printf("fuzz: %lu rounds (%lu done, %lu stuck, %lu out of time), %lu children died of a fault, %lu s\n",
+  printf("fuzz: %lu rounds (%lu done, %lu stuck, %lu out of time), %lu children ended with a nonzero status, %lu s\n",
          rounds, ended[0], ended[1], ended[2], kills, (rdtime() - t0) / usys->timebase);
   printf("fuzz: free pages %lu -> %lu, mine and my daemons' %ld -> %ld\n", free0, free1, held0, held1);
   if (check_failures() == 0)
