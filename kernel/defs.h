@@ -235,6 +235,7 @@ void   kcheck_trap(const char *hook, uint64 why);
 void   kcheck_fast(uint64 nr);
 uint64 kcheck_freelist_len(void);
 struct env *const *kcheck_slots(int *n);
+int    kcheck_disk_pages(uint64 *ppns, int max);
 #endif
 
 // string.c

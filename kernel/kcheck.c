@@ -3,7 +3,10 @@
 // trampoline.S included), with klock held, it recounts from the page
 // tables and the records what the kernel's bookkeeping claims, and panics
 // with the first disagreement ("kcheck: page 0x... refs 2 but 3 PTEs map
-// it").  The hooks elsewhere are under #ifdef KCHECK.
+// it"): user mappings against refs, charges against npages, the slot
+// vector against nslots, pins against the disk's in-flight requests, and
+// the free list against the free count.  The hooks elsewhere are under
+// #ifdef KCHECK.
 #include "defs.h"
 
 // A full check reads every page record and page table (a few hundred
@@ -22,6 +25,8 @@ static int32 pt_walked[NENV];     // page-table pages reached from each env's ro
 static int32 slots_held[NENV];    // time slices each env holds, by the slot vector
 static uint32 count[NCPU];        // entries per hart since the last check
 static uint64 checks;             // full checks done
+static uint64 dma[64 * BLK_MAXPAGES];   // pages of in-flight disk requests
+static int ndma;
 static const char *where;         // which hook found it (for the message)
 static uint64 what;               //   and the trap cause or system call
 
@@ -99,6 +104,28 @@ static void walk_env(struct env *e)
   }
 }
 
+// How many in-flight disk requests use page ppn.
+static int dma_uses(uint64 ppn)
+{
+  int n = 0;
+  for (int i = 0; i < ndma; i++)
+    n += dma[i] == ppn;
+  return n;
+}
+
+// Every page the device may still write is pinned once per request that
+// uses it, and no other page is pinned (the records' pins).
+static void check_dma(void)
+{
+  ndma = kcheck_disk_pages(dma, sizeof dma / sizeof dma[0]);
+  for (int i = 0; i < ndma; i++) {
+    uint64 ppn = dma[i];
+    if (!page_valid(ppn) || pagepubs[ppn - PPN_BASE].pins != dma_uses(ppn))
+      fail("page 0x%lx is in %d disk requests but has %d pins", ppn, dma_uses(ppn),
+           page_valid(ppn) ? pagepubs[ppn - PPN_BASE].pins : -1);
+  }
+}
+
 // The page records against the recount, and every page accounted for.
 static void check_pages(void)
 {
@@ -122,6 +149,8 @@ static void check_pages(void)
     struct env *o = p->owner ? env_lookup(p->owner) : 0;
     if (p->owner && (!o || !live(o)))
       fail("page 0x%lx (kind %d) is owned by %x, which is not a live env", ppn, p->kind, p->owner);
+    if (p->pins && p->pins != dma_uses(ppn))
+      fail("page 0x%lx has %d pins but is in %d disk requests", ppn, p->pins, dma_uses(ppn));
     switch (p->kind) {
     case PG_FREE:
       if (p->owner || p->refs || p->pins)
@@ -209,6 +238,7 @@ void kcheck_all(const char *hook, uint64 why)
   for (int i = 0; i < NENV; i++)
     if (live(&envs[i]) && envs[i].pt)
       walk_env(&envs[i]);
+  check_dma();
   check_pages();
   check_envs();
 }
