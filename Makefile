@@ -1,5 +1,8 @@
 # Build, boot, grade and benchmark the exokernel.  `make` builds everything;
-# `make qemu`, `make qemu-gdb`, `make grade`, `make bench`, `make clean`.
+# `make qemu`, `make qemu-gdb`, `make grade`, `make bench`, `make clean`;
+# `make fuzz N=<calls> SEED=<s>` fuzzes the system calls; KCHECK=1 with
+# any of these builds and boots kernel/kernel.kcheck, which checks the
+# kernel's invariants as it runs (kernel/kcheck.c).
 # The course (labs/README.md): `make handout LAB=x`, `make selftest`,
 # `make grade-class LAB=x SUBMISSIONS=dir`, `make gradescope LAB=x`.
 
@@ -34,12 +37,16 @@ CFLAGS += -fno-pie -fno-asynchronous-unwind-tables
 CFLAGS += -Ikernel -Iulib -Iulib/xv6 -MMD -MP   # ulib/xv6: xv6's headers, for xv6 programs
 LDFLAGS = -z max-page-size=4096 --no-relax
 
-KSRCS  = $(wildcard kernel/*.c) $(filter-out kernel/progs.S,$(wildcard kernel/*.S))
+KSRCS  = $(filter-out kernel/kcheck.c,$(wildcard kernel/*.c)) $(filter-out kernel/progs.S,$(wildcard kernel/*.S))
 KOBJS  = $(patsubst %.c,%.o,$(patsubst %.S,%.o,$(KSRCS))) kernel/progs.o
-KCOBJS = $(patsubst %.c,%.o,$(wildcard kernel/*.c))
+KSTACKOBJS = $(patsubst %.c,%.o,$(filter %.c,$(KSRCS)))
 # The kernel's C files also write their call graphs with frame sizes (.ci),
 # for the stack-depth check (tools/stackcheck.py) when the kernel links.
-$(KCOBJS): CFLAGS += -fcallgraph-info=su
+$(KSTACKOBJS): CFLAGS += -fcallgraph-info=su
+# The invariant-checking kernel (make KCHECK=1): the same sources and
+# kernel/kcheck.c built with -DKCHECK into objects of their own (*.kc.o),
+# so the normal kernel is not touched.
+KCOBJS = $(patsubst %.c,%.kc.o,$(patsubst %.S,%.kc.o,$(KSRCS) kernel/kcheck.c)) kernel/progs.o
 ULSRCS = $(wildcard ulib/*.c) $(wildcard ulib/*.S)
 ULOBJS = $(patsubst %.c,%.o,$(patsubst %.S,%.o,$(ULSRCS)))
 UPROGS = $(patsubst user/%.c,user/_%,$(wildcard user/*.c))
@@ -47,7 +54,7 @@ UPROGS = $(patsubst user/%.c,user/_%,$(wildcard user/*.c))
 # information.
 UBINS  = $(patsubst user/_%,user/bin/%,$(UPROGS))
 
-all: kernel/kernel fs.img
+all: kernel/kernel fs.img $(if $(KCHECK),kernel/kernel.kcheck)
 
 # mkfs runs on the host.
 mkfs/mkfs: mkfs/mkfs.c ulib/fsformat.h kernel/types.h
@@ -91,7 +98,7 @@ fs.img: mkfs/mkfs README.md $(UBINS)
 	$(Q)mkfs/mkfs $@ README.md $(UBINS)
 
 # Flags live in this file: objects are rebuilt when it changes.
-$(KOBJS) $(ULOBJS) $(patsubst user/_%,user/%.o,$(UPROGS)): Makefile
+$(KOBJS) $(KCOBJS) $(ULOBJS) $(patsubst user/_%,user/%.o,$(UPROGS)): Makefile
 
 # V=1 shows the full commands.
 ifeq ($(V),1)
@@ -106,6 +113,12 @@ endif
 %.o: %.S
 	@echo "  AS      $@"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+kernel/%.kc.o: kernel/%.c
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -DKCHECK -c -o $@ $<
+kernel/%.kc.o: kernel/%.S
+	@echo "  AS      $@"
+	$(Q)$(CC) $(CFLAGS) -DKCHECK -c -o $@ $<
 
 # The library OS is an archive: a program links only the parts it uses.
 ulib/ulib.a: $(ULOBJS)
@@ -139,12 +152,17 @@ kernel/progs.S: $(UBINS) Makefile
 kernel/kernel: $(KOBJS) kernel/kernel.ld tools/stackcheck.py
 	@echo "  STACK   $@"
 	$(Q)command -v python3 >/dev/null || tools/deps.sh build
-	$(Q)python3 tools/stackcheck.py $(OBJDUMP) $(KCOBJS) > kernel/stackcheck.txt || \
+	$(Q)python3 tools/stackcheck.py $(OBJDUMP) $(KSTACKOBJS) > kernel/stackcheck.txt || \
 	  { cat kernel/stackcheck.txt; exit 1; }
 	@echo "  LD      $@"
 	$(Q)$(LD) $(LDFLAGS) -T kernel/kernel.ld -o $@ $(KOBJS)
 	$(Q)$(OBJDUMP) -S $@ > kernel/kernel.asm
 	$(Q)$(NM) -n $@ > kernel/kernel.sym
+
+kernel/kernel.kcheck: $(KCOBJS) kernel/kernel.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(LDFLAGS) -T kernel/kernel.ld -o $@ $(KCOBJS)
+	$(Q)$(NM) -n $@ > kernel/kernel.kcheck.sym
 
 # The matmul baseline with no OS (make bench compares against it).
 bench/baremetal: bench/start.o bench/baremetal.o bench/baremetal.ld
@@ -154,7 +172,8 @@ bench/baremetal: bench/start.o bench/baremetal.o bench/baremetal.ld
 # ---- running ----
 QEMU     = qemu-system-riscv64
 QEMUOPTS = -machine virt -bios default -m 128M -smp $(CPUS) -nographic
-QEMUOPTS += -global virtio-mmio.force-legacy=false -kernel kernel/kernel
+KERNEL   = $(if $(KCHECK),kernel/kernel.kcheck,kernel/kernel)
+QEMUOPTS += -global virtio-mmio.force-legacy=false -kernel $(KERNEL)
 # The disk: changes persist in $(FSIMG), as on a real machine (the grader
 # boots each test on its own copy).
 QEMUOPTS += -drive file=$(FSIMG),if=none,format=raw,id=x0
@@ -167,14 +186,23 @@ GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 deps-qemu:
 	@tools/deps.sh qemu
 
-qemu: deps-qemu kernel/kernel fs.img
+qemu: deps-qemu $(KERNEL) fs.img
 	@echo "*** booting '$(INIT)' on $(CPUS) harts; Ctrl-a x quits"
 	$(QEMU) $(QEMUOPTS) -append "$(INIT)"
+
+# The system-call fuzzer (user/fuzz.c) as the first env: make fuzz N=<calls>
+# SEED=<s> [CPUS=n] [KCHECK=1].  QEMU powers off when it is done; the disk
+# is a snapshot (the fuzzer writes blocks at its end).
+N    ?= 1000000
+SEED ?=
+fuzz: deps-qemu $(KERNEL) fs.img
+	@echo "*** fuzzing: $(N) calls$(if $(SEED), seed $(SEED)) on $(CPUS) harts, $(KERNEL)"
+	$(QEMU) $(QEMUOPTS) -snapshot -append "fuzz n=$(N)$(if $(SEED), seed=$(SEED))"
 
 .gdbinit: tools/gdbinit.tmpl Makefile
 	sed "s/:1234/:$(GDBPORT)/" < $< > $@
 
-qemu-gdb: deps-qemu kernel/kernel fs.img .gdbinit
+qemu-gdb: deps-qemu $(KERNEL) fs.img .gdbinit
 	@echo "*** now run 'gdb-multiarch -x .gdbinit' in this folder (port $(GDBPORT))"
 	$(QEMU) $(QEMUOPTS) -append "$(INIT)" -S -gdb tcp::$(GDBPORT)
 
@@ -182,7 +210,7 @@ qemu-gdb: deps-qemu kernel/kernel fs.img .gdbinit
 qemu-cmd:
 	@echo $(QEMU) $(QEMUOPTS)
 
-grade: deps-qemu kernel/kernel fs.img
+grade: deps-qemu kernel/kernel kernel/kernel.kcheck fs.img
 	@LAB="$(LAB)" LAB_ONLY="$(LAB_ONLY)" VERIFY="$(VERIFY)" CPUS="$(if $(filter command line,$(origin CPUS)),$(CPUS))" tools/grade.sh
 
 bench: deps-qemu kernel/kernel fs.img bench/baremetal
@@ -214,13 +242,13 @@ handout:
 
 clean:
 	rm -f kernel/*.o kernel/*.d kernel/*.ci kernel/kernel kernel/kernel.asm kernel/kernel.sym kernel/progs.S
-	rm -f kernel/stackcheck.txt
+	rm -f kernel/stackcheck.txt kernel/kernel.kcheck kernel/kernel.kcheck.sym
 	rm -f ulib/*.o ulib/*.d ulib/ulib.a user/*.o user/*.d user/_* user/*.asm user/*.sym mkfs/mkfs
 	rm -f fuzz/fsfuzz fuzz/fsfuzz-lf fuzz/mkfs-san
 	rm -rf user/bin
 	rm -f .gdbinit results.json bench/*.o bench/*.d bench/baremetal fs.img
 	rm -rf grade/__pycache__ .pytest_cache handout
 
-.PHONY: all qemu qemu-gdb qemu-cmd grade bench clean fsfuzz deps-qemu handout selftest grade-class gradescope
+.PHONY: all qemu fuzz qemu-gdb qemu-cmd grade bench clean fsfuzz deps-qemu handout selftest grade-class gradescope
 .SECONDARY:
 -include kernel/*.d ulib/*.d user/*.d bench/*.d

@@ -93,6 +93,23 @@ def use_disk(argv, image):
     raise AssertionError("no disk in the QEMU command: " + " ".join(argv))
 
 
+# The kernel built with KCHECK=1 (kernel/kcheck.c): it panics as soon as
+# its bookkeeping disagrees with the page tables.  `make grade` builds it.
+KCHECK_KERNEL = "kernel/kernel.kcheck"
+
+
+def use_kernel(argv, kernel):
+    """Point the QEMU argv's -kernel at another image (relative to the
+    tree's root)."""
+    path = os.path.join(console.ROOT, kernel)
+    if not os.path.exists(path):
+        raise console.BootError(f"{kernel} is not built: run `make grade` "
+                                f"(or `make KCHECK=1`)")
+    i = argv.index("-kernel")
+    argv[i + 1] = kernel
+    return argv
+
+
 def fresh_disk(dest):
     """A private copy of the built fs.img at dest (a test may change it).
     Only the file system's part is copied; the swap and app areas after
@@ -128,13 +145,17 @@ def boot(request, tmp_path):
     mem="256M" (another RAM size than the Makefile's), fail_on (regexes
     that fail the test as soon as they appear; default a kernel panic; ()
     to allow anything), disk (the image to boot on; default a fresh copy of
-    fs.img for this boot, so tests never see each other's writes)."""
+    fs.img for this boot, so tests never see each other's writes), kernel
+    (another kernel image, e.g. KCHECK_KERNEL, the invariant-checking
+    kernel that `make grade` builds)."""
     started = []
     request.node.grade_consoles = started
 
     def start(prog, cpus=1, args="", icount=False, mem=None,
-              fail_on=(console.PANIC,), disk=None):
+              fail_on=(console.PANIC,), disk=None, kernel=None):
         argv = console.qemu_command(cpus, icount=icount)
+        if kernel is not None:
+            use_kernel(argv, kernel)
         if disk is None:
             disk = fresh_disk(tmp_path / f"fs{len(started)}.img")
         use_disk(argv, disk)

@@ -255,6 +255,16 @@ void   slow_syscall(struct env *e);
 void   yield_syscall(void) __attribute__((noreturn));
 extern char bootargs[256];
 
+// kcheck.c: the invariant checker (make KCHECK=1), and its hooks elsewhere
+#ifdef KCHECK
+void   kcheck_all(const char *hook, uint64 why);
+void   kcheck_trap(const char *hook, uint64 why);
+void   kcheck_fast(uint64 nr);
+uint64 kcheck_freelist_len(void);
+struct env *const *kcheck_slots(int *n);
+int    kcheck_disk_pages(uint64 *ppns, int max);
+#endif
+
 // string.c
 void  *memset(void *dst, int c, uint64 n);
 void  *memcpy(void *dst, const void *src, uint64 n);

@@ -236,3 +236,14 @@ void page_disown_all(struct env *e)
       orphans_maybe = 1;
   }
 }
+
+#ifdef KCHECK
+// The length of the free list (kcheck.c compares it with the free count).
+uint64 kcheck_freelist_len(void)
+{
+  uint64 n = 0;
+  for (int32 i = freehead; i >= 0 && n <= npages_total; i = pnext[i])
+    n++;
+  return n;
+}
+#endif

@@ -240,6 +240,9 @@ void pct_fast(void)
   struct env *e = mycpu()->env, *t;
   struct trapframe *tf = &e->tf;
   acquire(&klock);
+#ifdef KCHECK
+  kcheck_trap("system call", tf->a7);
+#endif
   tf->pc += 4;
   if ((tf->a4 | tf->a5 | e->irq_notify | e->sendq_n) == 0 && (t = env_lookup(tf->a0)) != 0 && t != e) {
     if (tf->a7 == SYS_pct_call && t->ipc == IPC_RECV) {

@@ -89,6 +89,15 @@ int slot_release(struct env *e, int keep_one)
   return 0;
 }
 
+#ifdef KCHECK
+// The slot vector, for kcheck.c.
+struct env *const *kcheck_slots(int *n)
+{
+  *n = NSLOT;
+  return slots;
+}
+#endif
+
 void timer_next(void) { w_stimecmp(r_time() + SLICE_TICKS); }
 
 // An idle hart's timer: the earliest deadline of an env in mwait, or at

@@ -365,6 +365,9 @@ void yield_syscall(void)
 {
   struct env *e = mycpu()->env;
   acquire(&klock);
+#ifdef KCHECK
+  kcheck_trap("system call", SYS_yield);
+#endif
   e->tf.pc += 4;
   // (a dying env is not checked here: the IPI that marked it will trap it)
   envid_t target = e->tf.a0;

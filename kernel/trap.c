@@ -176,6 +176,12 @@ void usertrap(void)
   struct env *e = c->env;
   uint64 cause = CSR_READ(scause), tval = CSR_READ(stval);
   acquire(&klock);
+#ifdef KCHECK
+  if (cause == CAUSE_USER_ECALL)
+    kcheck_trap("system call", e->tf.a7);
+  else
+    kcheck_trap("trap with scause", cause);
+#endif
   if (e->dying) {
     env_kill(e, e->exitcode);
     schedule();

@@ -267,3 +267,16 @@ void virtio_disk_intr(void)
     r->e = 0;
   }
 }
+
+#ifdef KCHECK
+// The pages of every request the device still has, one entry per page per
+// request (kcheck.c compares them with the pins).  How many, at most max.
+int kcheck_disk_pages(uint64 *ppns, int max)
+{
+  int n = 0;
+  for (int i = 0; i < NDESC; i++)
+    for (int j = 0; reqs[i].e && j < reqs[i].n && n < max; j++)
+      ppns[n++] = reqs[i].ppn[j];
+  return n;
+}
+#endif

@@ -207,6 +207,26 @@ int    expect_err(int64 got, int want, const char *what);  // "prog: BROKEN: ...
 int    check_failures(void);
 int    check_report(void);           // "prog: all OK" or the failure count; exit status
 
+// ---- census.c: every physical page accounted for (kernel/abi.h records) ----
+struct census {
+  uint64 npages, nfree;                 // RAM pages, free pages (syspub)
+  uint64 kinds[4];                      // pages by kind (PG_FREE .. PG_PTABLE)
+  uint64 user_owned;                    // user pages owned by a live env
+  uint64 ownerless_mapped;              // user pages nobody owns that a PTE maps
+  uint64 ownerless_pinned;              //   ... that only the disk still uses
+  uint64 leaked;                        // user pages nobody owns, maps or uses
+  uint64 dead_owner;                    // pages charged to an env that is not live
+  uint64 badkind, pinned;
+  int32  owned[NENV], ptables[NENV];    // by env index: user pages, page tables
+  int32  npages_env[NENV];              // each env's npages as published
+  int    problems;                      // inconsistencies found
+};
+int    census(struct census *c);        // fill c; the number of problems (0: all add up)
+void   census_print(const struct census *c);   // the table, lines "census: ..."
+struct census_mark { uint64 nfree; int64 held; };
+void   census_mark(struct census_mark *m);        // before a test: the free count
+int    census_check(const struct census_mark *m); // after: back to it? (check()s; 1 if so)
+
 // ---- xv6.c: the rest of xv6's API (programs written for xv6 include
 // ulib/xv6/user/user.h instead of this file) ----
 int    getpid(void);                 // my env id

@@ -235,6 +235,8 @@ static void exhaust_envs(void)
 
 int main(int argc, char **argv)
 {
+  struct census_mark start;
+  census_mark(&start);                 // every page must come back (ulib/census.c)
   int64 ppn = sys_page_alloc(0);
   check(ppn > 0, "page_alloc");
   attack_bits(ppn);
@@ -248,5 +250,6 @@ int main(int argc, char **argv)
   exhaust_memory();
   exhaust_envs();
   sys_page_free(ppn);
+  census_check(&start);
   return check_report();
 }

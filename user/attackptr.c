@@ -10,6 +10,8 @@ static char edge[2 * PGSIZE] __attribute__((aligned(PGSIZE)));
 
 int main(int argc, char **argv)
 {
+  struct census_mark start;
+  census_mark(&start);                 // every page must come back (ulib/census.c)
   expect_err(sys_cputs((char *)KADDR, 16), E_FAULT, "cputs from the kernel");
   expect_err(sys_cputs((char *)HOLE, 16), E_FAULT, "cputs from unmapped memory");
   expect_err(sys_cputs((char *)-16L, 32), E_FAULT, "cputs wrapping around the top");
@@ -70,5 +72,6 @@ int main(int argc, char **argv)
     exit(42);
   int status = 0;
   check(waitenv(k, &status) == k && status == 42, "fork after the attacks");
+  census_check(&start);
   return check_report();
 }

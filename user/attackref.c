@@ -135,11 +135,14 @@ static void cputs_bound(void)
 
 int main(int argc, char **argv)
 {
+  struct census_mark start;
+  census_mark(&start);                 // every page must come back (ulib/census.c)
   refcount_wrap();
   exited_child();
   borrowed_upgrade();
   fp_off();
   halt_right();
   cputs_bound();
+  census_check(&start);
   return check_report();
 }
