@@ -144,6 +144,7 @@ def damage_files(img):
 
 
 @pytest.mark.points(2)
+@pytest.mark.lab("fs")                  # (one damaged file is a symbolic link)
 def test_fs_damaged_files_booted(boot, tmp_path):
     con = boot("init", disk=damaged(tmp_path, "files.img", damage_files))
     con.expect(r"^\$ ", timeout=30)

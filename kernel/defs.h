@@ -68,6 +68,7 @@ struct env {
   int32 ptlist;                    // head of the list of its page-table pages, -1
   uint64 nocall_lo, nocall_hi;     // no asynchronous upcall while pc is in here
   int irq_upcall;                  // interrupts come as upcalls when not waiting
+  int irq_owner;                   // it claimed a device's source (plic.c)
   int upcall_pending;              // an interrupt upcall waits for delivery
   int child_notify;                // wants IRQ_CHILD when a child exits
   int disk_notify;                 // wants IRQ_DISK when an async request ends
@@ -89,7 +90,7 @@ struct env {
   uint64 wait_key;                 // IPC_WAIT: the physical address of the word
   uint64 wait_deadline;            //   and the time to give up (0: none)
   struct env *wait_next;           //   next waiter in its bucket (wait.c)
-  char pad[1024 - 416 - 2 * NBLKCAP - 32 - 8 - 64 - 8 - 24 - 24];             // a power of two: trampoline.S indexes envs[]
+  char pad[1024 - 416 - 2 * NBLKCAP - 32 - 8 - 64 - 8 - 24 - 24 - 4];             // a power of two: trampoline.S indexes envs[]
 };
 
 extern struct env envs[NENV];

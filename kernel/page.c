@@ -33,7 +33,7 @@ static void freelist_push(int32 i)
   pnext[i] = freehead;
   freehead = i;
   syspub.nfree = ++nfree;
-  if (pflags[syspub_ppn] & PF_WAITED)      // envs waiting for free memory
+  if (__builtin_expect(pflags[syspub_ppn] & PF_WAITED, 0))   // envs waiting for memory
     wait_page_event(PPN_BASE + syspub_ppn);
 }
 
@@ -137,10 +137,10 @@ void page_unref(uint64 ppn)
   struct pagepub *p = &pagepubs[ppn - PPN_BASE];
   if (p->refs == 0)
     panic("page_unref %lx: no refs", ppn);
-  if (pflags[ppn - PPN_BASE] & PF_WAITED)
-    wait_page_event(ppn);                  // its waiters see who is left
   if (--p->refs == 0)
     page_idle(ppn);
+  else if (__builtin_expect(pflags[ppn - PPN_BASE] & PF_WAITED, 0))
+    wait_page_event(ppn);                  // its waiters see who is left
 }
 
 // The device is going to use ppn: it stays until page_unpin, whatever

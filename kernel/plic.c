@@ -106,6 +106,7 @@ uint64 sys_irq_claim(uint64 irq, uint64 flags, uint64 a2, uint64 a3, uint64 a4, 
     r = -E_BUSY;
   else {
     irqs[irq].owner = e->id;
+    e->irq_owner = 1;
     e->irq_upcall = flags & IRQ_UPCALL;
     irq_enable(irq, 1);
   }
@@ -213,6 +214,8 @@ void child_exited(struct env *p)
 // e is going away: its sources are disabled and completed.
 void irq_env_gone(struct env *e)
 {
+  if (!e->irq_owner)
+    return;                                // it never claimed a device's source
   for (int i = 0; i < NIRQ; i++)
     if (irqs[i].owner == e->id) {
       irq_complete(i);

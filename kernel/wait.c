@@ -11,12 +11,14 @@
 // All functions need klock.
 #include "defs.h"
 
-#define NWAITQ 64                       // hash buckets of waiters, by word
+#define NWAITQ 64                       // hash buckets of waiters, by page
 
 static struct env *waitq[NWAITQ];       // each a list through wait_next
 static uint64 next_deadline = ~0UL;     // the earliest deadline of a waiter (time CSR)
 
-static inline int bucket(uint64 key) { return (key >> 3) % NWAITQ; }
+// The bucket of a word: by its page, so that the waiters on a page (the
+// words of a pipe; the records of 64 envs) are all in one bucket.
+static inline int bucket(uint64 key) { return ((key >> PGSHIFT) ^ (key >> 18)) % NWAITQ; }
 
 // The key of user word va in e (its physical address), or 0 if it is not
 // a readable, 8-byte aligned word of e's RAM.
@@ -148,14 +150,13 @@ void wait_expire(void)
 void wait_page_event(uint64 ppn)
 {
   int woke = 0;
-  for (int b = 0; b < NWAITQ; b++)
-    for (struct env *w = waitq[b], *next; w; w = next) {
-      next = w->wait_next;
-      if (w->wait_key >> PGSHIFT == ppn) {
-        unblock(w, 0);
-        woke = 1;
-      }
+  for (struct env *w = waitq[bucket(ppn << PGSHIFT)], *next; w; w = next) {
+    next = w->wait_next;
+    if (w->wait_key >> PGSHIFT == ppn) {
+      unblock(w, 0);
+      woke = 1;
     }
+  }
   pflags[ppn - PPN_BASE] &= ~PF_WAITED;
   if (woke)
     wake_idle();

@@ -137,6 +137,7 @@ void exit(int status) { sys_exit(status); }
 static int wait1(envid_t child, int *status, int nohang)
 {
   volatile uint64 *exits = &uenvs[ENVX(thisenv->id)].child_exits;
+  int tries = 0;
   for (;;) {
     uint64 seen = *exits;                    // before looking: an exit after it wakes us
     int found = 0;
@@ -159,7 +160,10 @@ static int wait1(envid_t child, int *status, int nohang)
       return -1;
     if (nohang)
       return 0;
-    sys_mwait(exits, seen, 0);               // until the kernel counts another exit
+    if (tries++ == 0)
+      sys_yield(child);                      // a child often exits at once: no sleep
+    else
+      sys_mwait(exits, seen, 0);             // until the kernel counts another exit
   }
 }
 
