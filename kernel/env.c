@@ -2,6 +2,7 @@
 // descendants only.  Env ids carry a generation so a stale id never names
 // a reused slot.  All functions here need klock.
 #include "defs.h"
+#include "elf.h"
 
 struct env envs[NENV];
 struct envpub envpubs[NENV] __attribute__((aligned(4096)));
@@ -199,22 +200,6 @@ void env_reap(struct env *e)
 
 // ---- The first env: the kernel loads one embedded program. ----
 
-#define ELF_MAGIC 0x464C457FU
-#define PT_LOAD   1
-#define PF_X 1
-#define PF_W 2
-#define PF_R 4
-
-struct elfhdr {
-  uint32 magic; uchar elf[12];
-  uint16 type, machine; uint32 version;
-  uint64 entry, phoff, shoff;
-  uint32 flags; uint16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-struct proghdr {
-  uint32 type, flags;
-  uint64 off, vaddr, paddr, filesz, memsz, align;
-};
 
 // Map a fresh page at va in e (owned by e), or add perm to the page
 // already there (two segments may share a page); its kernel address.

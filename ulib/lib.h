@@ -13,6 +13,7 @@
 #define va_end    __builtin_va_end
 
 // ---- syscall.c: one stub per system call ----
+int64  sys_raw(uint64 nr, uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5);
 int64  sys_cputs(const char *buf, uint64 len);
 envid_t sys_getenvid(void);
 int64  sys_page_alloc(envid_t env);

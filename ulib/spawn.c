@@ -18,32 +18,12 @@
 // (The new program has a new env id.)
 #include "lib.h"
 #include "fd.h"
+#include "elf.h"
 
 int spawn_gives_swap;
 
-#define ELF_MAGIC 0x464C457FU
-#define EM_RISCV  243
-#define ET_EXEC   2
-#define PT_LOAD   1
-#define PF_X      1
-#define PF_W      2
 #define MAXPH     16
 #define SPAWNTMP  (UARGS + PGSIZE)            // where I fill the child's pages
-
-struct elfhdr {
-  uint32 magic;
-  uchar  ident[12];
-  uint16 type, machine;
-  uint32 version;
-  uint64 entry, phoff, shoff;
-  uint32 flags;
-  uint16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct proghdr {
-  uint32 type, flags;
-  uint64 off, vaddr, paddr, filesz, memsz, align;
-};
 
 // Read n bytes at off of the file into buf: 0, or E_NOEXEC if the file
 // has fewer there (an offset past the end included), or an error.

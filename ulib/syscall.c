@@ -69,6 +69,12 @@ static inline int64 syscall1(uint64 n, uint64 a0)
   return r0;
 }
 
+// Any system call with any arguments (the fuzzer's; a6 is left as it is).
+int64 sys_raw(uint64 nr, uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5)
+{
+  return syscall(nr, a0, a1, a2, a3, a4, a5);
+}
+
 int64 sys_cputs(const char *buf, uint64 len) { return syscall(SYS_cputs, (uint64)buf, len, 0, 0, 0, 0); }
 envid_t sys_getenvid(void) { return syscall1(SYS_getenvid, 0); }
 // E_AGAIN: the kernel is taking memory back from envs over their share

@@ -5,26 +5,7 @@
 // E_NOEXEC and leave nothing behind: no child env, no page charged to me,
 // the same free page count.  The last line is the verdict (check.c).
 #include "lib.h"
-
-#define ELF_MAGIC 0x464C457FU
-#define PT_LOAD   1
-#define PF_X      1
-#define PF_W      2
-
-struct elfhdr {                        // (as in ulib/spawn.c)
-  uint32 magic;
-  uchar  ident[12];
-  uint16 type, machine;
-  uint32 version;
-  uint64 entry, phoff, shoff;
-  uint32 flags;
-  uint16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct proghdr {
-  uint32 type, flags;
-  uint64 off, vaddr, paddr, filesz, memsz, align;
-};
+#include "elf.h"
 
 static char orig[64 * 1024], img[64 * 1024];
 static uint64 origlen;

@@ -120,23 +120,12 @@ static uint64 rnd(uint64 *s)
 
 // ---- the child ----
 
-// One raw system call, counted.  The kernel clobbers t0-t6 and a1-a7.
+// One raw system call, counted.
 static uint64 call(struct kid *k, uint64 nr, uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4,
                    uint64 a5)
 {
-  register uint64 r0 asm("a0") = a0;
-  register uint64 r1 asm("a1") = a1;
-  register uint64 r2 asm("a2") = a2;
-  register uint64 r3 asm("a3") = a3;
-  register uint64 r4 asm("a4") = a4;
-  register uint64 r5 asm("a5") = a5;
-  register uint64 r7 asm("a7") = nr;
   k->calls++;
-  asm volatile("ecall"
-               : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r7)
-               :
-               : "a6", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "memory");
-  return r0;
+  return sys_raw(nr, a0, a1, a2, a3, a4, a5);
 }
 
 static uint64 R(struct kid *k) { return rnd(&k->rng); }
