@@ -26,7 +26,7 @@ kill "$gpid" 2>/dev/null || true
 wait "$gpid" 2>/dev/null || true
 gpid=
 
-row() { awk -v r="$1" '$1 == "bench" && $2 == r {print $3}' "$2"; }
+row() { awk -v r="$1" '$1 == r && $2 ~ /^[0-9]+$/ {print $2}' "$2"; }   # bench.sh's table
 bad=0
 printf '%-14s %12s %12s %8s\n' row quiet loaded diff
 for r in $ROWS; do
