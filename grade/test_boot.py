@@ -47,6 +47,7 @@ RUNS = [
     ("vmtest", "base", 3, console.ok("vmtest"), r"FAIL"),
     ("tlbtest", "base", 3, console.ok("tlbtest"), r"FAIL"),
     ("attackkern", "base", 4, console.ok("attackkern"), r"BROKEN|FAIL"),
+    ("waittest", "base", 3, console.ok("waittest"), r"BROKEN|FAIL"),
 ]
 
 
