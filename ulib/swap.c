@@ -52,7 +52,10 @@ static int active;                         // pages have been evicted or synced
 static inline uint64 region_hi(void) { return ulib_brk; }
 
 // The map word for va (mapping the map page if need be); 0 if va is
-// outside the region.
+// outside the region.  A missing map page is mapped together with every
+// other one up to the break: older than most heap pages they describe, so
+// that the abort protocol, which takes the newest pages first, reaches
+// them last (a map page taken ends the pager).
 static volatile uint64 *entry(uint64 va, int create)
 {
   if (va < lo || va >= region_hi() || (va - lo) / PGSIZE >= SWAP_MAXPG)
@@ -60,7 +63,14 @@ static volatile uint64 *entry(uint64 va, int create)
   uint64 idx = (va - lo) / PGSIZE;
   uint64 mp = (USWAPMAP + idx * sizeof(uint64)) & ~(PGSIZE - 1);
   if (!(uvpt_pte(mp) & PTE_V)) {
-    if (!create || page_map(mp, PTE_R | PTE_W) < 0)
+    if (!create)
+      return 0;
+    uint64 last = (region_hi() - lo) / PGSIZE;
+    last = last < SWAP_MAXPG ? last : SWAP_MAXPG;
+    for (uint64 m = mp; m < USWAPMAP + last * sizeof(uint64); m += PGSIZE)
+      if (!(uvpt_pte(m) & PTE_V) && page_map(m, PTE_R | PTE_W) < 0)
+        break;
+    if (!(uvpt_pte(mp) & PTE_V))
       return 0;
   }
   return &MAP[idx];
