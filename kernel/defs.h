@@ -12,7 +12,8 @@
 #define NCPU       8               // hart ids 0..7
 #define KSTACKSIZE (KSTACKPAGES * PGSIZE)   // memlayout.h: KSTACKS
 #define SLICE_TICKS 100000         // 10 ms of the 10 MHz time CSR
-#define IDLE_TICKS  100000000      // 10 s: the longest an idle hart sleeps
+#define IDLE_TICKS  1000000        // 100 ms: the longest an idle hart sleeps (a
+                                   // wake-up that sent no IPI waits at most this)
 
 // Per-hart state; tp points at it in the kernel, sscratch while in user
 // mode.  trampoline.S knows the offsets of the fields up to kscratch.

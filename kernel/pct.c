@@ -322,6 +322,7 @@ void pct_env_gone(struct env *e)
       c->tf.a0 = -E_BAD_ENV;
       c->ipc = IPC_NONE;
       e->ipc_waiters--;
+      wake_idle();
     }
   }
   e->ipc = IPC_NONE;

@@ -101,8 +101,8 @@ struct env *const *kcheck_slots(int *n)
 void timer_next(void) { w_stimecmp(r_time() + SLICE_TICKS); }
 
 // An idle hart's timer: the earliest deadline of an env in mwait, or at
-// most IDLE_TICKS away (a finite value: QEMU's timer arithmetic overflows
-// on a compare value near 2^64 and then spins).
+// most IDLE_TICKS away (not none: under -icount QEMU needs a timer to jump
+// to, and a value near 2^64 overflowed its timer arithmetic and spun).
 void timer_idle(void)
 {
   uint64 d = wait_next_deadline(), far = r_time() + IDLE_TICKS;

@@ -115,8 +115,10 @@ uint64 sys_mwake(uint64 va, uint64 n, uint64 a2, uint64 a3, uint64 a4, uint64 a5
 // it wakes now (result 0).
 void wait_cancel(struct env *e)
 {
-  if (e->ipc == IPC_WAIT)
+  if (e->ipc == IPC_WAIT) {
     unblock(e, 0);
+    wake_idle();
+  }
 }
 
 // The timer fired: wake the waiters whose deadline has passed, with
