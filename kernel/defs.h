@@ -12,7 +12,7 @@
 #define NCPU       8               // hart ids 0..7
 #define KSTACKSIZE (KSTACKPAGES * PGSIZE)   // memlayout.h: KSTACKS
 #define SLICE_TICKS 100000         // 10 ms of the 10 MHz time CSR
-#define IDLE_TICKS  1000000        // 100 ms: the longest an idle hart sleeps (a
+#define IDLE_TICKS  10000000       // 1 s: the longest an idle hart sleeps (a
                                    // wake-up that sent no IPI waits at most this)
 
 // Per-hart state; tp points at it in the kernel, sscratch while in user

@@ -34,8 +34,8 @@ struct pipe {                      // the shared buffer page
 static void sleep_on(volatile uint64 *w, uint64 seen, volatile uint32 *count)
 {
   __atomic_fetch_add(count, 1, __ATOMIC_SEQ_CST);
-  if (*w == seen)                          // (50 ms at most: a safety net, see README)
-    sys_mwait(w, seen, rdtime() + usys->timebase / 20);
+  if (*w == seen)                          // (200 ms at most: a safety net, see README)
+    sys_mwait(w, seen, rdtime() + usys->timebase / 5);
   __atomic_fetch_sub(count, 1, __ATOMIC_SEQ_CST);
 }
 
