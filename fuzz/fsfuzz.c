@@ -49,16 +49,22 @@ static long curcase = -1;
 #define WINLO  LOGHDR                  // the server's fixed pages (fs.h)
 #define WINHI  (BCACHE + (uint64)NBUF * PGSIZE)
 
+// Report this case's failure (what, then the message) and stop.
+static void vfail(const char *what, const char *fmt, va_list ap) __attribute__((noreturn));
+static void vfail(const char *what, const char *fmt, va_list ap)
+{
+  fprintf(stderr, "fsfuzz: case %ld: FAIL: %s", curcase, what);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  abort();
+}
+
 static void fail(const char *fmt, ...) __attribute__((noreturn));
 static void fail(const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "fsfuzz: case %ld: FAIL: ", curcase);
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\n");
-  va_end(ap);
-  abort();
+  vfail("", fmt, ap);
 }
 
 pte_t uvpt_pte(uint64 va) { (void)va; return 0; }   // (no page is shared here)
@@ -133,11 +139,7 @@ void shim_panic(const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "fsfuzz: case %ld: FAIL: the server panicked: ", curcase);
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\n");
-  va_end(ap);
-  abort();
+  vfail("the server panicked: ", fmt, ap);
 }
 
 int shim_printf(const char *fmt, ...)
