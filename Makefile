@@ -29,7 +29,7 @@ AR      = $(TOOLPREFIX)ar
 OBJCOPY = $(TOOLPREFIX)objcopy
 
 # Newer binutils want the Zicsr/Zifencei extensions named; older ones refuse them.
-MARCH := $(shell $(CC) -march=rv64imac_zicsr_zifencei -mabi=lp64 -c -x c /dev/null -o /dev/null 2>/dev/null && echo rv64imac_zicsr_zifencei || echo rv64imac)
+MARCH := $(shell t=$$(mktemp) && if echo 'int x;' | $(CC) -march=rv64imac_zicsr_zifencei -mabi=lp64 -c -x c - -o $$t 2>/dev/null; then echo rv64imac_zicsr_zifencei; else echo rv64imac; fi; rm -f $$t)
 
 CFLAGS  = -march=$(MARCH) -mabi=lp64 -mcmodel=medany -mno-relax -O2 -g -Wall -Werror
 CFLAGS += -ffreestanding -fno-builtin -fno-common -nostdlib -fno-stack-protector

@@ -196,11 +196,17 @@ class GradeReporter:
             "execution_time": round(time.time() - self.started),
             "tests": tests,
         }
+        # Write beside and rename, so a reader never sees half a file;
+        # but never rename over something that is not a regular file
+        # (GRADE_RESULTS=/dev/null must stay the null device).
         try:
-            with open(path + ".tmp", "w") as f:
+            atomic = not os.path.exists(path) or os.path.isfile(path)
+            out = path + ".tmp" if atomic else path
+            with open(out, "w") as f:
                 json.dump(data, f, indent=1)
                 f.write("\n")
-            os.replace(path + ".tmp", path)
+            if atomic:
+                os.replace(out, path)
         except OSError as e:
             if self.tr is not None:
                 self.tr.write_line(f"grade: cannot write {path}: {e}", red=True)

@@ -96,7 +96,23 @@ has_opensbi() {
 missing=""
 problems=""
 
+check_devnull() {
+    # Something run as root that replaces its output file (a linker, or a
+    # write-then-rename) can turn /dev/null into a regular file.  Its
+    # leftover bytes then reach QEMU's UART as input and break compiler
+    # probes, so repair it (as root) or say so.
+    [ -c /dev/null ] && return 0
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "deps.sh: /dev/null is not a device; recreating it" >&2
+        rm -f /dev/null && mknod -m 666 /dev/null c 1 3 && return 0
+    fi
+    problems="$problems
+  /dev/null is a regular file, not the null device; as root:
+    rm -f /dev/null && mknod -m 666 /dev/null c 1 3"
+}
+
 check_build() {
+    check_devnull
     command -v make >/dev/null || missing="$missing make"
     command -v python3 >/dev/null || missing="$missing python3"   # tools/stackcheck.py
     command -v cc >/dev/null || command -v gcc >/dev/null || missing="$missing gcc libc6-dev"
