@@ -52,10 +52,12 @@
 #define SYS_blk_io         39  // (op, block, va, n): read or write n blocks
 #define SYS_blk_wait       40  // (tags): wait for asynchronous requests to finish;
                                //   the mask of finished tags (> 0), a1 = failed ones
-#define SYS_mwait          41  // (va, expected, deadline): sleep while the 64-bit word
-                               //   at va holds expected, until mwake, the time CSR
-                               //   reaches deadline (0: none) or an upcall comes: 0
-                               //   (perhaps spurious), E_AGAIN (it differs), E_TIMEOUT
+#define SYS_mwait          41  // (va, expected, deadline, refs): sleep while the 64-bit
+                               //   word at va holds expected (and, if refs, its page
+                               //   has refs mappings), until mwake, the time CSR
+                               //   reaches deadline (0: none), an upcall comes or the
+                               //   page loses a mapping: 0 (perhaps spurious),
+                               //   E_AGAIN (it differs), E_TIMEOUT
 #define NSYSCALL           42
 
 // Rights an env may hold (envpub.rights).  The first env holds them all; an

@@ -47,11 +47,16 @@ static void unblock(struct env *e, int64 r)
   e->tf.a0 = r;
 }
 
-// SYS_mwait(va, expected, deadline): if the word at va still holds
+// SYS_mwait(va, expected, deadline, refs): if the word at va still holds
 // expected, sleep until SYS_mwake on that word, until the time CSR reaches
-// deadline (0: no deadline), or until an upcall is posted to e.  Result:
-// 0 when woken (perhaps spuriously), -E_AGAIN if the word differs already,
-// -E_TIMEOUT at the deadline.  From slow_syscall; returns only to resume e.
+// deadline (0: no deadline), until an upcall is posted to e, or until the
+// word's page loses a mapping.  refs (0: not checked) is the number of
+// mappings the caller saw in the page's public record when it decided to
+// sleep; if it has changed, that wake-up has already happened (a pipe's
+// other end closed between the look and the call), so do not sleep.
+// Result: 0 when woken (perhaps spuriously), -E_AGAIN if the word (or the
+// count) differs already, -E_TIMEOUT at the deadline.  From slow_syscall;
+// returns only to resume e.
 void mwait(struct env *e)
 {
   struct trapframe *tf = &e->tf;
@@ -61,7 +66,7 @@ void mwait(struct env *e)
     tf->a0 = tf->a0 & 7 ? -E_INVAL : -E_FAULT;
     return;
   }
-  if (*k != tf->a1) {
+  if (*k != tf->a1 || (tf->a3 && pagepubs[(key >> PGSHIFT) - PPN_BASE].refs != tf->a3)) {
     tf->a0 = -E_AGAIN;
     return;
   }

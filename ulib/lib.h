@@ -63,6 +63,8 @@ int    sys_blk_grant(envid_t env, uint64 start, uint64 count, uint32 rights);
 int    sys_blk_revoke(envid_t env, int index);
 int64  sys_blk_wait(uint64 tags, uint64 *failed);   // finished tags (of the mask; 0: any)
 int    sys_mwait(volatile uint64 *word, uint64 expected, uint64 deadline);  // 0, E_AGAIN, E_TIMEOUT
+int    sys_mwait_refs(volatile uint64 *word, uint64 expected, uint64 deadline, uint32 refs);  // and
+                             // E_AGAIN if the word's page no longer has refs mappings
 int    sys_mwake(volatile uint64 *word, int n);      // wake up to n (0: all); how many
 
 // ---- ipc.c: RPC on PCT ----

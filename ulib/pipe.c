@@ -27,15 +27,18 @@ struct pipe {                      // the shared buffer page
 
 // Sleep in the kernel while *w still holds seen, announced in *count so
 // that the other side knows to wake us (it looks after changing *w; we
-// look again after announcing, so no wake-up is lost).  Each wait below
-// first gives the CPU away once instead (sys_yield): in a pipeline the
-// other end usually runs and answers at once, with no sleep and no wake
-// call; only a wait that outlasts that sleeps.
-static void sleep_on(volatile uint64 *w, uint64 seen, volatile uint32 *count)
+// look again after announcing, so no wake-up is lost).  The other wake-up,
+// an end closing or dying, comes from the kernel when the buffer page
+// loses a mapping; bufrefs is its mapping count from when we looked at who
+// is left, so if that happened since, the kernel does not let us sleep.
+// Each wait below first gives the CPU away once instead (sys_yield): in a
+// pipeline the other end usually runs and answers at once, with no sleep
+// and no wake call; only a wait that outlasts that sleeps.
+static void sleep_on(volatile uint64 *w, uint64 seen, volatile uint32 *count, uint32 bufrefs)
 {
   __atomic_fetch_add(count, 1, __ATOMIC_SEQ_CST);
-  if (*w == seen)                          // (200 ms at most: a safety net, see README)
-    sys_mwait(w, seen, rdtime() + usys->timebase / 5);
+  if (*w == seen)
+    sys_mwait_refs(w, seen, 0, bufrefs);
   __atomic_fetch_sub(count, 1, __ATOMIC_SEQ_CST);
 }
 
@@ -57,12 +60,14 @@ static struct pipe *pipe_of(int fd) { return (struct pipe *)(FDDATA + (uint64)fd
 static uint32 refs(uint64 ppn) { return upages[ppn - PPN_BASE].refs; }
 
 // How many open descriptors are at the other end (an estimate that may be
-// high for an instant, never low: see close() and the kernel's promise to
-// unmap from the top down).
-static uint32 others(struct pipe *p, int reading)
+// high for an instant, never low: close() unmaps the descriptor's page
+// before the buffer, so the buffer's count is read first).  *bufrefs gets
+// the buffer's count, for sleep_on.
+static uint32 others(struct pipe *p, int reading, uint32 *bufrefs)
 {
-  uint64 buf = PTE_PPN(uvpt_pte((uint64)p));
-  return refs(buf) - refs(reading ? p->rfd_ppn : p->wfd_ppn);
+  *bufrefs = refs(PTE_PPN(uvpt_pte((uint64)p)));
+  __sync_synchronize();
+  return *bufrefs - refs(reading ? p->rfd_ppn : p->wfd_ppn);
 }
 
 int pipe(int fds[2])
@@ -99,6 +104,8 @@ static void pipe_lock(struct pipe *p)
   volatile uint64 *word = (volatile uint64 *)&p->lock;   // lock and holder
   int tries = 0;
   while (__sync_lock_test_and_set(&p->lock, 1)) {
+    uint32 bufrefs = refs(PTE_PPN(uvpt_pte((uint64)p)));  // (before the holder: see sleep_on)
+    __sync_synchronize();
     uint64 seen = *word;
     envid_t h = seen >> 32;
     volatile const struct envpub *e = &uenvs[ENVX(h)];
@@ -108,7 +115,7 @@ static void pipe_lock(struct pipe *p)
     } else if (tries++ == 0) {
       sys_yield(h);                        // (see sleep_on)
     } else if ((uint32)seen) {
-      sleep_on(word, seen, &p->lsleep);    // (a dead holder's unmapping wakes us)
+      sleep_on(word, seen, &p->lsleep, bufrefs);   // (a dead holder's unmapping wakes us)
     }
   }
   p->holder = thisenv->id;
@@ -158,13 +165,14 @@ static int pipe_read(int fd, struct fdesc *f, void *buf, int n)
       sys_yield(0);                        // (see sleep_on)
       continue;
     }
-    if (others(p, 1) == 0) {
+    uint32 bufrefs;
+    if (others(p, 1, &bufrefs) == 0) {
       __sync_synchronize();                // a last write may have come first
       if (p->rpos == p->wpos)
         return 0;                          // every writer is gone: end of file
       continue;
     }
-    sleep_on(&p->wpos, seen, &p->rsleep);  // a write or a writer's going wakes us
+    sleep_on(&p->wpos, seen, &p->rsleep, bufrefs);  // a write or a writer's going wakes us
   }
   uint64 avail = p->wpos - p->rpos;
   int m = avail < (uint64)n ? (int)avail : n;
@@ -183,7 +191,8 @@ static int pipe_write(int fd, struct fdesc *f, const void *buf, int n)
   // BEGIN LAB ipc: pipe_write: copy all n bytes into the ring under the lock, sleeping (sleep_on rpos) while it is full and waking sleeping readers; writes of at most PIPEBUF bytes stay whole; -E_PIPE with no reader
   int i = 0, tries = 0;
   while (i < n) {
-    if (others(p, 0) == 0)
+    uint32 bufrefs;
+    if (others(p, 0, &bufrefs) == 0)
       return i ? i : -E_PIPE;              // nobody will ever read it
     pipe_lock(p);
     uint64 seen = p->rpos, room = PIPEBUF - (p->wpos - seen);
@@ -192,7 +201,7 @@ static int pipe_write(int fd, struct fdesc *f, const void *buf, int n)
       if (tries++ == 0)
         sys_yield(0);                      // (see sleep_on)
       else
-        sleep_on(&p->rpos, seen, &p->wsleep);   // a read or a reader's going wakes us
+        sleep_on(&p->rpos, seen, &p->wsleep, bufrefs);   // a read or a reader's going wakes us
       continue;
     }
     int m = room < (uint64)(n - i) ? (int)room : n - i;

@@ -187,6 +187,10 @@ int sys_mwait(volatile uint64 *word, uint64 expected, uint64 deadline)
 {
   return syscall(SYS_mwait, (uint64)word, expected, deadline, 0, 0, 0);
 }
+int sys_mwait_refs(volatile uint64 *word, uint64 expected, uint64 deadline, uint32 refs)
+{
+  return syscall(SYS_mwait, (uint64)word, expected, deadline, refs, 0, 0);
+}
 int sys_mwake(volatile uint64 *word, int n) { return syscall(SYS_mwake, (uint64)word, n, 0, 0, 0, 0); }
 int64 sys_blk_wait(uint64 tags, uint64 *failed)
 {

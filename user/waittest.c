@@ -1,6 +1,6 @@
 // waittest: the kernel's blocking mechanism (SYS_mwait, SYS_mwake): its
 // checks, deadlines, wakes across envs that share a page, wake counts,
-// waiters killed while asleep, and sleep().
+// waiters killed while asleep, the page-count check, and sleep().
 #include "lib.h"
 
 #define SHARED 0x30000000UL
@@ -81,6 +81,28 @@ static void killed(void)
   check(sys_mwake(&word[0], 0) == 0, "a killed waiter was woken");
 }
 
+// The page-count check that keeps a pipe reader from sleeping through the
+// close of the last writer: the parent looks (two mappings: the other end
+// is there), the child unmaps and exits before the parent sleeps.  Told
+// what it saw, mwait refuses to sleep; a right count sleeps as usual.
+static void closed_before_sleep(void)
+{
+  word[0] = 0;
+  uint64 ppn = PTE_PPN(uvpt_pte(SHARED));
+  expect_err(sys_mwait_refs(&word[0], 0, 1, upages[ppn - PPN_BASE].refs), E_TIMEOUT,
+             "mwait with the page's mapping count");
+  envid_t c = fork();
+  if (c == 0)
+    exit(0);
+  uint32 seen = upages[ppn - PPN_BASE].refs;   // the child may still map it, or not
+  int status;
+  waitenv(c, &status);
+  check(upages[ppn - PPN_BASE].refs == 1, "the child's mapping is gone");
+  if (seen == 2)
+    expect_err(sys_mwait_refs(&word[0], 0, 0, seen), E_AGAIN, "mwait after the other end left");
+  expect_err(sys_mwait_refs(&word[0], 0, 0, 2), E_AGAIN, "mwait with a stale mapping count");
+}
+
 // A deadline and a wake race: whichever comes first, the waiter returns.
 static void races(int rounds)
 {
@@ -111,6 +133,7 @@ int main(int argc, char **argv)
   arguments();
   wakes(10);
   killed();
+  closed_before_sleep();
   races(40);
   return check_report();
 }
