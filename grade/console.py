@@ -324,6 +324,43 @@ class Console:
             with self._cond:
                 self._fail(f"cannot send {text!r}: QEMU closed its input")
 
+    def monitor(self, command, answer=r"\(qemu\) ", timeout=10):
+        """Give QEMU's monitor one command (Ctrl-A c switches the console
+        to the monitor and back), e.g. "block_set_io_throttle x0 0 0 0 1 0 0"
+        to slow the disk to one request a second.  Waits for the regex
+        answer after the command line and returns the re.Match.  Does not
+        move expect()'s cursor."""
+        self.send("")                        # (fails if QEMU has exited)
+        start = len(self._text)
+        pat = _compile(r"(?s)" + re.escape(command) + r".*?" + answer)
+        self.proc.stdin.write(b"\x01c" + command.encode() + b"\r\x01c")
+        self.proc.stdin.flush()
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                m = pat.search(self._text, start)
+                if m:
+                    return m
+                left = deadline - time.monotonic()
+                if left <= 0 or self._eof:
+                    self._fail(f"QEMU's monitor did not answer {command!r} with /{answer}/", at=start)
+                self._cond.wait(min(0.2, left))
+
+    def disk_requests(self):
+        """How many requests the disk has served (reads plus writes), from
+        the monitor's info blockstats."""
+        m = self.monitor("info blockstats",
+                         rf"^{re.escape(self.drive_id())}: .*?rd_operations=(\d+) wr_operations=(\d+)")
+        return int(m.group(1)) + int(m.group(2))
+
+    def drive_id(self):
+        """The id of the disk's -drive (for monitor commands)."""
+        for arg in self.argv:
+            m = re.search(r"(?:^|,)id=([^,]+)", arg)
+            if m and "file=" in arg:
+                return m.group(1)
+        raise AssertionError(f"no -drive with an id in {self.argv}")
+
     # -- the shell --
 
     def run(self, cmd, timeout=None):

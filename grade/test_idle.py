@@ -1,5 +1,6 @@
 """Waiting never spins: programs that wait (a long sleep, a pipe reader, a
-shell waiting for its job, a console reader) cost the host almost no CPU,
+shell waiting for its job, a console reader, clients of a file server that
+waits for the disk) cost the host almost no CPU,
 because envs block in the kernel (SYS_mwait, blocking PCT) and idle harts
 sleep in wfi with the timer set only for the next deadline.
 
@@ -29,29 +30,42 @@ def cpu_seconds(pid):
 @pytest.mark.lab("driver")
 def test_waiting_programs_use_no_host_cpu(boot, cpus):
     """While every program waits, QEMU uses under 0.25 s of host CPU in 5 s
-    and no env runs more than a few times."""
+    and no env runs more than a few times.  The waiters: a long sleep, a
+    pipe reader (wc), a shell in wait for its program, the interactive
+    shell reading the console, and two shells that are clients of the file
+    server (one served, one queued) while the server waits for a disk
+    slowed, through QEMU's monitor, to one request a second."""
     con = boot("init", cpus=cpus)
     con.expect(r"^\$ ", timeout=30)
-    con.run("sleep 1000 &")
+    con.run("echo 'sleep 1000' > job")
+    con.run("sh job &")                     # a parent in wait
     con.run("sleep 1000 | wc &")
-    con.send("cat\r")                       # the shell waits for cat, cat for a line
-    con.expect(r"cat\n")
+    con.run("echo 'echo x > f' > j1")       # 256 small writes: seconds of disk work
+    for n in (2, 4, 8, 16, 32, 64, 128, 256):
+        con.run(f"cat j{n // 2} j{n // 2} > j{n}")
+    con.run("sh j256 &")
+    con.run("sh j256 &")
+    disk = con.drive_id()
+    con.monitor(f"block_set_io_throttle {disk} 0 0 0 1 0 0")
     time.sleep(1.0)                         # let everybody reach its wait
     pid = con.proc.pid
     runs = env_runs(con)
+    requests = con.disk_requests()
     before = cpu_seconds(pid)
     time.sleep(5.0)
     used = cpu_seconds(pid) - before
+    requests = con.disk_requests() - requests
     after = env_runs(con)
-    con.send("still here\r")
-    con.expect(r"^still here$", timeout=30)
+    con.monitor(f"block_set_io_throttle {disk} 0 0 0 0 0 0")
     assert runs and after, "Ctrl-P listed no envs"
-    # (a pipe reader asleep wakes every 200 ms to look again: the safety net
-    # in ulib/pipe.c sleep_on, 25 runs in 5 s; a spinning env runs
-    # thousands of times)
-    busy = {e: after[e] - runs.get(e, 0) for e in after if after[e] - runs.get(e, 0) > 150}
+    # (the file server runs about once per disk request, once a second; a
+    # spinning env runs thousands of times)
+    busy = {e: after[e] - runs.get(e, 0) for e in after if after[e] - runs.get(e, 0) > 50}
     assert not busy, f"envs that ran while everything waited (env: times run in 5 s): {busy}"
     assert used < 0.25, f"QEMU used {used:.2f} s of host CPU in 5 s while every program waited"
+    # The file server was busy with the disk all along.
+    assert requests >= 3, f"the disk served {requests} requests in 5 s: the file server was not busy"
+    assert con.run("echo still here", timeout=60) == "still here\n"
 
 
 @pytest.mark.points(4)
