@@ -269,8 +269,10 @@ struct syspub {                   // at USYS
   uint64  irq_instret;            // instret when the last device interrupt trapped
   uint64  irq_hart;               //   and the hart it trapped on (for benchmarks)
   uint64  disk_blocks;            // size of the disk in blocks (0: no disk)
-  uint64  idle_instret;           // instret that passed while harts sat in wfi,
-                                  // all harts together (benchmarks subtract it)
+  uint64  idle_instret;           // instret that passed while harts had nothing to
+                                  // run (wfi, and the wake-ups and interrupts in
+                                  // between), all harts together (benchmarks, at one
+                                  // hart, subtract it)
   uint64  guarantee;              // pages never revoked from an env (GUARANTEE)
   uint64  share;                  // each live env's share of memory, in pages
   uint64  revocations;            // requests posted, ever

@@ -138,11 +138,18 @@ static void env_release(struct env *e)
   struct env *heir = rootenv && rootenv != e ? rootenv : 0;
   for (int i = 0; i < NENV && e->nchildren > 0; i++)
     if (envs[i].status != ENV_FREE && envs[i].parent == e->id && &envs[i] != e) {
-      envs[i].parent = heir ? heir->id : 0;
-      envpubs[i].parent = envs[i].parent;
+      struct env *c = &envs[i];
+      c->parent = heir ? heir->id : 0;
+      envpubs[i].parent = c->parent;
       e->nchildren--;
       if (heir)
         heir->nchildren++;
+      if (c->status == ENV_EXITED) {      // a zombie: its new parent must hear of it
+        if (heir)
+          child_exited(heir);
+        else
+          env_free_record(c);
+      }
     }
 }
 
