@@ -273,6 +273,8 @@ struct syspub {                   // at USYS
                                   // run (wfi, and the wake-ups and interrupts in
                                   // between), all harts together (benchmarks, at one
                                   // hart, subtract it)
+  uint64  wfi_instret;            // the part of it inside wfi only (under -icount
+                                  // the jumps to the timer; the idle benchmark)
   uint64  guarantee;              // pages never revoked from an env (GUARANTEE)
   uint64  share;                  // each live env's share of memory, in pages
   uint64  revocations;            // requests posted, ever

@@ -219,10 +219,13 @@ void scheduler(void)
     // wfi with interrupts still off: it returns as soon as one is pending
     // (even one that arrived before it), and only then do we take it.
     // Enabling first would lose a wakeup that came between the two.
+    uint64 t0 = rdinstret_k();
     asm volatile("wfi");
+    uint64 slept = rdinstret_k() - t0;
     intr_on();
     intr_off();
     acquire(&klock);
+    syspub.wfi_instret += slept;
     idle_harts &= ~(1UL << c->hartid);
     timer_next();                          // a slice for whatever runs next
   }

@@ -2,8 +2,10 @@
 // the file server is up).  Counted in retired instructions on the one hart,
 // which includes the file server's and the kernel's work.  While the hart
 // waits for the disk in wfi, QEMU -icount moves instret on to the next
-// timer deadline; the kernel adds those jumps up in usys->idle_instret and
-// they are subtracted here, so the figures are instructions executed.
+// timer deadline; the kernel adds up each idle stretch (the jumps and the
+// wake-ups between them) in usys->idle_instret and it is subtracted here,
+// so the figures are instructions executed and do not depend on how long
+// the host took to do the disk's work.
 #include "lib.h"
 
 static uint64 idle0;
