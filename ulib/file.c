@@ -116,27 +116,47 @@ int open(const char *path, int flags)
   return fd;
 }
 
+// The offset is shared by every env that holds the descriptor (the fdesc
+// page is shared across fork), so a read or write first claims its whole
+// range [off, off + n) with one atomic add: envs reading or writing
+// through one descriptor at once get disjoint ranges and lose nothing.
+// What a short transfer did not use is handed back if nobody has claimed
+// more since.
+static uint64 claim(struct fdesc *f, int n)
+{
+  return __atomic_fetch_add(&f->offset, (uint64)n, __ATOMIC_SEQ_CST);
+}
+
+static void unclaim(struct fdesc *f, uint64 off, int n, int done)
+{
+  uint64 end = off + n;
+  if (done < n)
+    __atomic_compare_exchange_n(&f->offset, &end, off + done, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 static int file_read(int fd, struct fdesc *f, void *buf, int n)
 {
   (void)fd;
   struct pct_msg m;
   int done = 0;
+  uint64 off = claim(f, n);
   while (done < n) {
     uint64 want = n - done < (int)PGSIZE ? n - done : PGSIZE;
-    int64 r = fscall(FS_READ, f->handle | want << 16, f->offset, 0, &m);
+    int64 r = fscall(FS_READ, f->handle | want << 16, off + done, 0, &m);
     if (r <= 0) {
       if (r < 0 && done == 0)
-        return r;
+        done = r;
       break;
     }
     if (!m.perm || r > (int64)want || m.w[1] + r > PGSIZE) {
       sys_pte_set(0, UIPC, 0);
-      return -E_INVAL;
+      done = -E_INVAL;
+      break;
     }
     memcpy((char *)buf + done, (char *)UIPC + m.w[1], r);
-    f->offset += r;
     done += r;
   }
+  unclaim(f, off, n, done > 0 ? done : 0);
   if (uvpt_pte(UIPC) & PTE_V)
     sys_pte_set(0, UIPC, 0);               // let go of the server's cache page
   return done;
@@ -149,21 +169,25 @@ static int file_write(int fd, struct fdesc *f, const void *buf, int n)
   int done = 0, r;
   if ((r = iobuf()) < 0)
     return r;
+  uint64 off = f->append ? 0 : claim(f, n);  // (appends: the server picks the place)
   while (done < n) {
     uint64 want = n - done < (int)PGSIZE ? n - done : PGSIZE;
     memcpy((void *)UIOBUF, (const char *)buf + done, want);
-    int64 w = fscall(FS_WRITE, f->handle | want << 16, f->append ? ~0UL : f->offset,
+    int64 w = fscall(FS_WRITE, f->handle | want << 16, f->append ? ~0UL : off + done,
                      UIOBUF | PTE_R, &m);
     if (w <= 0) {
       if (done == 0)
-        return w < 0 ? w : -E_NOSPC;
+        done = w < 0 ? w : -E_NOSPC;
       break;
     }
-    f->offset = m.w[1] + w;
+    if (f->append)
+      f->offset = m.w[1] + w;
     done += w;
     if ((uint64)w < want)
       break;                               // the disk is full
   }
+  if (!f->append)
+    unclaim(f, off, n, done > 0 ? done : 0);
   return done;
 }
 
@@ -230,7 +254,28 @@ static int path_op(uint64 op, const char *p1, const char *p2, uint64 arg)
 }
 
 int mkdir(const char *path) { return path_op(FS_MKDIR, path, 0, 0); }
-int unlink(const char *path) { return path_op(FS_UNLINK, path, 0, 0); }
+// Whether path's last element is "." or ".." (trailing slashes ignored).
+// Those are refused before the path is resolved, where they would vanish:
+// "d/." resolves to "d", and unlink would remove d itself.
+static int ends_in_dots(const char *path)
+{
+  uint64 n = strlen(path);
+  while (n > 1 && path[n - 1] == '/')
+    n--;
+  uint64 s = n;
+  while (s > 0 && path[s - 1] != '/')
+    s--;
+  return (n - s == 1 && path[s] == '.') || (n - s == 2 && path[s] == '.' && path[s + 1] == '.');
+}
+
+int unlink(const char *path)
+{
+  if (!user_str_ok(path, MAXPATH))
+    return -E_FAULT;
+  if (ends_in_dots(path))
+    return -E_INVAL;
+  return path_op(FS_UNLINK, path, 0, 0);
+}
 int link(const char *old, const char *new) { return path_op(FS_LINK, old, new, 0); }
 
 // A symbolic link at path to target.  The target is stored as given (not

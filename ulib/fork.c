@@ -133,9 +133,11 @@ void exit(int status) { sys_exit(status); }
 
 // Wait for child (0: any child) to exit; reap it and store its exit code.
 // Returns its id, or -1 if there is no such child (0 with nohang if none
-// has exited yet).
+// has exited yet), -E_FAULT if status is not writable memory.
 static int wait1(envid_t child, int *status, int nohang)
 {
+  if (status && !user_ok(status, sizeof *status, 1))
+    return -E_FAULT;                         // (before a child is reaped)
   volatile uint64 *exits = &uenvs[ENVX(thisenv->id)].child_exits;
   int tries = 0;
   for (;;) {

@@ -72,6 +72,8 @@ static uint32 others(struct pipe *p, int reading, uint32 *bufrefs)
 
 int pipe(int fds[2])
 {
+  if (!user_ok(fds, 2 * sizeof fds[0], 1))
+    return -E_FAULT;
   int r = fd_alloc(FD_PIPE, O_RDONLY), w;
   if (r < 0)
     return r;

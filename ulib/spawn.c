@@ -174,10 +174,27 @@ static int check_segments(struct elfhdr *eh, struct proghdr *ph, uint64 size)
   return entry_ok && pages <= usys->npages ? 0 : -E_NOEXEC;
 }
 
+// Whether argv is a readable vector of at most MAXARG readable strings
+// (a bad pointer from a program is an error, not a fault in spawn).
+static int args_ok(char **argv)
+{
+  for (int i = 0; argv; i++) {
+    if (!user_ok(&argv[i], sizeof argv[i], 0))
+      return 0;
+    if (!argv[i])
+      return 1;
+    if (i == MAXARG || !user_str_ok(argv[i], PGSIZE))
+      return 0;
+  }
+  return 1;
+}
+
 envid_t spawn(const char *path, char **argv)
 {
   struct elfhdr eh;
   struct proghdr ph[MAXPH];
+  if (!args_ok(argv))
+    return -E_FAULT;
   int fd = open(path, O_RDONLY), r;
   if (fd < 0)
     return fd;

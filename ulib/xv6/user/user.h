@@ -51,6 +51,7 @@ void *memcpy(void *, const void *, uint);
 // xv6's calls report every error as -1; ulib's return -E_xxx (see errstr).
 static inline int xv6_err_(int r) { return r < 0 ? -1 : r; }
 #define fork()            xv6_err_(fork())
+#define wait(status)      xv6_err_(wait(status))
 #define pipe(p)           xv6_err_(pipe(p))
 #define write(fd, p, n)   xv6_err_(write(fd, p, n))
 #define read(fd, p, n)    xv6_err_(read(fd, p, n))

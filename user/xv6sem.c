@@ -1,0 +1,133 @@
+// xv6sem: behaviours that xv6 programs (usertests among them) rely on,
+// written against xv6's headers only.  `xv6sem [test]`, one of:
+//   sharedfd  a parent and a child write through one inherited descriptor
+//             at once: no write is lost or overwritten
+//   dots      unlink of "." and ".." (and "d/.") is refused
+//   badptr    calls given bad pointers return -1 and do not kill the caller
+// With no argument, all of them.
+#include "kernel/types.h"
+#include "kernel/stat.h"
+#include "user/user.h"
+#include "kernel/fcntl.h"
+
+int fails;
+
+void
+expect(int ok, char *what)
+{
+  if(!ok){
+    printf("xv6sem: FAIL: %s\n", what);
+    fails++;
+  }
+}
+
+#define ROUNDS 500
+#define LEN 10
+
+void
+sharedfd(void)
+{
+  char buf[LEN], big[512];
+  int fd, pid, status, i, n, na = 0, nb = 0;
+
+  unlink("sharedfd");
+  fd = open("sharedfd", O_CREATE|O_RDWR);
+  expect(fd >= 0, "create sharedfd");
+  pid = fork();
+  memset(buf, pid == 0 ? 'c' : 'p', LEN);
+  for(i = 0; i < ROUNDS; i++)
+    if(write(fd, buf, LEN) != LEN){
+      expect(0, "a write through the shared descriptor");
+      break;
+    }
+  if(pid == 0)
+    exit(0);
+  wait(&status);
+  close(fd);
+  fd = open("sharedfd", O_RDONLY);
+  while((n = read(fd, big, sizeof(big))) > 0)
+    for(i = 0; i < n; i++){
+      na += big[i] == 'c';
+      nb += big[i] == 'p';
+    }
+  close(fd);
+  unlink("sharedfd");
+  printf("xv6sem: sharedfd: %d bytes from the child, %d from the parent (of %d each)\n",
+         na, nb, ROUNDS * LEN);
+  expect(na == ROUNDS * LEN && nb == ROUNDS * LEN, "writes through a shared offset were lost");
+}
+
+void
+dots(void)
+{
+  struct stat st;
+
+  expect(mkdir("dotdir") == 0, "mkdir dotdir");
+  expect(unlink(".") == -1, "unlink(\".\") is refused");
+  expect(unlink("..") == -1, "unlink(\"..\") is refused");
+  expect(unlink("dotdir/.") == -1, "unlink(\"dotdir/.\") is refused");
+  expect(unlink("dotdir/..") == -1, "unlink(\"dotdir/..\") is refused");
+  expect(unlink("dotdir/./") == -1, "unlink(\"dotdir/./\") is refused");
+  expect(stat("dotdir", &st) == 0 && st.type == T_DIR, "dotdir is still there");
+  expect(stat(".", &st) == 0 && st.type == T_DIR, "the working directory is still there");
+  expect(unlink("dotdir") == 0, "unlink dotdir");
+  printf("xv6sem: dots done\n");
+}
+
+void
+badptr(void)
+{
+  char *bad[] = { (char*)0x10, (char*)0x3ffffff000L, (char*)0xffffffc080200000L, 0 };
+  char *ro = (char*)badptr;                // text: readable, not writable
+  char *argv[3] = { "echo", 0, 0 };
+  int i, fd, status, pid;
+  struct stat st;
+
+  fd = open("xv6sem", O_RDONLY);
+  expect(fd >= 0, "open xv6sem");
+  for(i = 0; bad[i]; i++){
+    expect(pipe((int*)bad[i]) == -1, "pipe with a bad pointer");
+    expect(read(fd, bad[i], 10) == -1, "read into a bad buffer");
+    expect(write(1, bad[i], 10) == -1, "write from a bad buffer");
+    expect(open(bad[i], O_RDONLY) == -1, "open with a bad path");
+    expect(unlink(bad[i]) == -1, "unlink with a bad path");
+    expect(mkdir(bad[i]) == -1, "mkdir with a bad path");
+    expect(chdir(bad[i]) == -1, "chdir with a bad path");
+    expect(link(bad[i], "x") == -1 && link("xv6sem", bad[i]) == -1, "link with a bad path");
+    expect(stat(bad[i], &st) == -1, "stat with a bad path");
+    expect(stat("xv6sem", (struct stat*)bad[i]) == -1, "stat into a bad buffer");
+    expect(fstat(fd, (struct stat*)bad[i]) == -1, "fstat into a bad buffer");
+    expect(exec(bad[i], argv) == -1, "exec with a bad path");
+    expect(exec("echo", (char**)bad[i]) == -1, "exec with a bad argv");
+    argv[1] = bad[i];
+    expect(exec("echo", argv) == -1, "exec with a bad argument string");
+    argv[1] = 0;
+  }
+  expect(pipe((int*)ro) == -1, "pipe into read-only memory");
+  expect(read(fd, ro, 10) == -1, "read into read-only memory");
+  close(fd);
+
+  pid = fork();
+  if(pid == 0)
+    exit(3);
+  expect(wait((int*)bad[0]) == -1, "wait with a bad pointer");
+  expect(wait((int*)ro) == -1, "wait into read-only memory");
+  expect(wait(&status) == pid && status == 3, "the child is still there to be waited for");
+  printf("xv6sem: badptr done\n");
+}
+
+int
+main(int argc, char *argv[])
+{
+  int all = argc < 2;
+
+  if(all || strcmp(argv[1], "sharedfd") == 0)
+    sharedfd();
+  if(all || strcmp(argv[1], "dots") == 0)
+    dots();
+  if(all || strcmp(argv[1], "badptr") == 0)
+    badptr();
+  if(fails == 0)
+    printf("xv6sem: all OK %s\n", grade_token);
+  exit(fails ? 1 : 0);
+}
