@@ -121,9 +121,23 @@ kernel/%.kc.o: kernel/%.S
 	$(Q)$(CC) $(CFLAGS) -DKCHECK -c -o $@ $<
 
 # The library OS is an archive: a program links only the parts it uses.
+# Its functions are made weak, as a C library's are interposable: a program
+# may define its own function with a library name (xv6's sh has its own
+# panic) and its definition is the one used, by the library too, where
+# with strong symbols the link would fail whenever the library's object
+# holding that name came in for another one.  Data stays strong (a program
+# variable with a library variable's name is an error, not shared memory).
+# Two library objects must never define one name: that is checked here.
+# (Each object's own definitions are weakened, not the references to them
+# in other objects: a weak reference would not pull its object in.)
 ulib/ulib.a: $(ULOBJS)
 	@echo "  AR      $@"
-	$(Q)rm -f $@ && $(AR) rcs $@ $(ULOBJS)
+	$(Q)dups=$$($(NM) -g --defined-only $(ULOBJS) | awk 'NF == 3 {print $$3}' | sort | uniq -d); \
+	  if [ -n "$$dups" ]; then echo "ulib: defined twice: $$dups"; exit 1; fi
+	$(Q)rm -rf $@ ulib/weak && mkdir ulib/weak && for o in $(ULOBJS); do \
+	  $(NM) -g --defined-only $$o | awk '$$2 == "T" {print $$3}' > ulib/weak/list && \
+	  $(OBJCOPY) --weaken-symbols=ulib/weak/list $$o ulib/weak/$$(basename $$o) || exit 1; done
+	$(Q)$(AR) rcs $@ $(addprefix ulib/weak/,$(notdir $(ULOBJS))) && rm -rf ulib/weak
 
 # Every user/*.c is a program: linked with the library OS at UTEXT.
 user/_%: user/%.o ulib/ulib.a ulib/user.ld
@@ -243,7 +257,7 @@ handout:
 clean:
 	rm -f kernel/*.o kernel/*.d kernel/*.ci kernel/kernel kernel/kernel.asm kernel/kernel.sym kernel/progs.S
 	rm -f kernel/stackcheck.txt kernel/kernel.kcheck kernel/kernel.kcheck.sym
-	rm -f ulib/*.o ulib/*.d ulib/ulib.a user/*.o user/*.d user/_* user/*.asm user/*.sym mkfs/mkfs
+	rm -rf ulib/*.o ulib/*.d ulib/ulib.a ulib/weak user/*.o user/*.d user/_* user/*.asm user/*.sym mkfs/mkfs
 	rm -f fuzz/fsfuzz fuzz/fsfuzz-lf fuzz/mkfs-san
 	rm -rf user/bin
 	rm -f .gdbinit results.json bench/*.o bench/*.d bench/baremetal fs.img

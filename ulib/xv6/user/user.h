@@ -4,6 +4,7 @@
 // README.md ("Running xv6 programs").
 #ifndef XV6_USER_H
 #define XV6_USER_H
+#define SBRK_ERROR ((char *)-1)
 struct stat;
 
 // system calls (in ulib; the kernel has none of these)
@@ -28,7 +29,10 @@ int dup(int);
 int getpid(void);
 extern char grade_token[16];   // (ours) the grader's run token, printed in the pass line
 char* sbrk(int);
+char* sbrklazy(int);            // (newer xv6)
+char* sys_sbrk(int, int);       // (newer xv6)
 int sleep(int);
+int pause(int);                 // (newer xv6's name for sleep)
 int uptime(void);
 
 // ulib.c
