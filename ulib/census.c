@@ -80,7 +80,7 @@ int census(struct census *c)
     bad = census_pass(c);
     if (usys->nfree == before && bad == 0)
       return 0;
-    sys_yield(0);
+    sys_yield(0);                          // (a few tries for a still picture, not a wait)
   }
   return bad;
 }
@@ -162,7 +162,7 @@ int census_check(const struct census_mark *m)
     bad = census(&c);
     if (c.pinned == 0 || rdtime() - t0 > 5 * usys->timebase)
       break;
-    sys_yield(0);
+    nap();                                 // disk requests still hold pages: 1 ms more
   }
   int64 delta = held() - m->held;
   uint64 now = usys->nfree;
