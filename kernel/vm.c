@@ -60,15 +60,19 @@ void kvminit(void)
   kstacks_map();
 }
 
-// A new empty table for e (charged to it) under the empty root or level-1
-// entry p.  0 when out of memory.
-static pagetable_t table_alloc(struct env *e, pte_t *p)
+// A new empty table for e (charged to it), not yet linked in.  0 when out
+// of memory.
+static pagetable_t table_alloc(struct env *e)
 {
   uint64 ppn = page_alloc(PG_PTABLE, e);
-  if (!ppn)
-    return 0;
-  *p = PPN_PTE(ppn, PTE_TABLE);
-  return ppn2kva(ppn);
+  return ppn ? ppn2kva(ppn) : 0;
+}
+
+// Link table t in under the empty root or level-1 entry p.
+static void table_link(pte_t *p, pagetable_t t)
+{
+  __sync_synchronize();                  // (its contents and its exposure first)
+  *p = PPN_PTE(kva2ppn(t), PTE_TABLE);
 }
 
 // The leaf slot for va at or above UTOP (the kernel-reserved regions),
@@ -78,7 +82,10 @@ static pte_t *walk_reserved(struct env *e, uint64 va)
   pagetable_t pt = e->pt;
   for (int level = 2; level > 0 && pt; level--) {
     pte_t *p = &pt[PX(level, va)];
-    pt = (*p & PTE_V) ? ppn2kva(PTE_PPN(*p)) : table_alloc(e, p);
+    if (*p & PTE_V)
+      pt = ppn2kva(PTE_PPN(*p));
+    else if ((pt = table_alloc(e)))
+      table_link(p, pt);
   }
   return pt ? &pt[PX(0, va)] : 0;
 }
@@ -107,18 +114,22 @@ static int expose(struct env *e, uint64 va, int level, pagetable_t t)
 }
 
 // A new table under the empty entry p of the given level (2: root, 1) on
-// the way to user address va, exposed at UVPD or UVPT if va < UTOP.  0
-// when out of memory (nothing is left behind).
+// the way to user address va, exposed at UVPD or UVPT if va < UTOP.  It is
+// exposed before it is linked in: the env may be reading its tables on
+// another hart, and once UVPD (or UVPR) shows the entry, the table must be
+// readable at UVPT (or UVPD).  0 when out of memory (nothing is left
+// behind).
 static pagetable_t table_new(struct env *e, pte_t *p, uint64 va, int level)
 {
-  pagetable_t t = table_alloc(e, p);
+  pagetable_t t = table_alloc(e);
   if (t && va < UTOP && expose(e, va, level - 1, t) < 0) {
-    uint64 ppn = PTE_PPN(*p);
-    *p = 0;
+    uint64 ppn = kva2ppn(t);
     pt_unlink(e, ppn);
     page_release(ppn);
     return 0;
   }
+  if (t)
+    table_link(p, t);
   return t;
 }
 

@@ -1,6 +1,6 @@
 // attackkern: holes in the kernel's protection found by adversarial
 // testing, kept as regression tests.  Run as the first env (it needs the
-// whole disk): `attackkern sched|blkcap|blkwait|slots|all`.
+// whole disk): `attackkern sched|blkcap|blkwait|slots|uvpt|all`.
 //   sched    many children die while the kernel delivers their first
 //            upcall: the scheduler must not recurse (it used to overflow
 //            its stack and panic)
@@ -10,6 +10,8 @@
 //            like an error
 //   slots    a child that takes every slot it can must not stop others
 //            from being created or from getting their share
+//   uvpt     a page table made while its env reads UVPT on another hart
+//            must be readable there as soon as UVPD shows it
 #include "lib.h"
 
 // Children that die on their way in: a tick upcall is due at the start of
@@ -211,6 +213,45 @@ static void slot_hoard(void)
   printf("attackkern: slots: %d exoforks beside the hog\n", n);
 }
 
+// A child reads its page tables through UVPD and UVPT on one hart while
+// its parent, on another, maps pages into new 2 MiB regions of the child,
+// each needing a new level-0 table.  The kernel used to link the table in
+// (visible at UVPD) before mapping it at UVPT, so a read in between
+// faulted and killed the child (seen once in a flake campaign, in
+// attackref).  Needs several harts to show anything.
+#define FRESH 0x40000000UL                 // 1 GiB up: regions nothing else uses
+#define NFRESH 256
+static void uvpt_race(void)
+{
+  volatile uint64 *shared = (volatile uint64 *)0x30000000UL;
+  check(page_map((uint64)shared, PTE_R | PTE_W | PTE_SHARE) == 0, "map the shared page");
+  shared[0] = 0;
+  envid_t c = fork();
+  if (c == 0) {
+    for (uint64 k = 0; k < NFRESH; k++) {
+      while (!(uvpt_pte(FRESH + k * (2UL << 20)) & PTE_V))
+        ;                                  // (spin: the race is the point)
+      shared[0] = k + 1;
+    }
+    exit(0);
+  }
+  check(c > 0, "fork");
+  int64 ppn = sys_page_alloc(0);
+  check(ppn > 0, "a page to lend");
+  for (uint64 k = 0; k < NFRESH && ppn > 0; k++) {
+    check(sys_pte_set(c, FRESH + k * (2UL << 20), PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_A)) == 0,
+          "lend a page in region %lu", k);
+    for (int i = 0; i < 1000 && shared[0] <= k; i++)
+      sys_yield(c);                        // (at one hart the child must run to see it)
+  }
+  int status = -1;
+  waitenv(c, &status);
+  check(status == 0, "the child reading UVPT died (status %d) after %lu regions", status, shared[0]);
+  if (ppn > 0)
+    sys_page_free(ppn);
+  page_unmap((uint64)shared);
+}
+
 int main(int argc, char **argv)
 {
   const char *mode = argc > 1 ? argv[1] : "all";
@@ -223,5 +264,7 @@ int main(int argc, char **argv)
     blkwait_sign();
   if (all || !strcmp(mode, "slots"))
     slot_hoard();
+  if (all || !strcmp(mode, "uvpt"))
+    uvpt_race();
   return check_report();
 }
