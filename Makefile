@@ -62,23 +62,25 @@ mkfs/mkfs: mkfs/mkfs.c ulib/fsformat.h kernel/types.h
 	$(Q)cc -O2 -Wall -Werror -o $@ mkfs/mkfs.c
 
 # ---- the file system on corrupted images, on the host (fuzz/README.md) ----
-# fuzz/fsfuzz runs ulib/fs.c in a host process on seeded corruptions of
-# fs.img, and mkfs -c (built with sanitizers: fuzz/mkfs-san) on the same
-# images.  With clang (or a gcc with libasan) both are built with
-# AddressSanitizer and UBSan; without, plainly.  `make fsfuzz` runs 1,000
-# cases; FUZZSEED=n and FUZZCASES=n choose others.  `make fsfuzz-lf` builds
-# the libFuzzer target, fuzz/fsfuzz-lf (clang only).
+# fuzz/fsfuzz runs the file server's core (FSCORE) in a host process on
+# seeded corruptions of fs.img, and mkfs -c (built with sanitizers:
+# fuzz/mkfs-san) on the same images.  With clang (or a gcc with libasan)
+# both are built with AddressSanitizer and UBSan; without, plainly.  `make
+# fsfuzz` runs 1,000 cases; FUZZSEED=n and FUZZCASES=n choose others.
+# `make fsfuzz-lf` builds the libFuzzer target, fuzz/fsfuzz-lf (clang only).
 FUZZCC   := $(shell command -v clang >/dev/null 2>&1 && echo clang || echo cc)
 FUZZSAN  := $(shell echo 'int main(void){return 0;}' | $(FUZZCC) -fsanitize=address,undefined -x c - -o /dev/null 2>/dev/null && echo -fsanitize=address,undefined -fno-sanitize-recover=undefined)
 FUZZFLAGS = -g -O1 -Wall -Werror $(FUZZSAN)
 FUZZSEED ?= 1
 FUZZCASES ?= 1000
+# The file server's core, in the order fuzz/fsfuzz.c includes it.
+FSCORE = ulib/bio.c ulib/log.c ulib/inode.c ulib/dir.c ulib/fs.c
 
-fuzz/fsfuzz: fuzz/fsfuzz.c fuzz/fsshim.h ulib/fs.c ulib/fs.h ulib/fsformat.h kernel/abi.h
+fuzz/fsfuzz: fuzz/fsfuzz.c fuzz/fsshim.h $(FSCORE) ulib/fs.h ulib/fsint.h ulib/fsformat.h kernel/abi.h
 	@echo "  HOSTCC  $@"
 	$(Q)$(FUZZCC) $(FUZZFLAGS) -include fuzz/fsshim.h -o $@ fuzz/fsfuzz.c
 
-fuzz/fsfuzz-lf: fuzz/fsfuzz.c fuzz/fsshim.h ulib/fs.c ulib/fs.h ulib/fsformat.h kernel/abi.h
+fuzz/fsfuzz-lf: fuzz/fsfuzz.c fuzz/fsshim.h $(FSCORE) ulib/fs.h ulib/fsint.h ulib/fsformat.h kernel/abi.h
 	@echo "  HOSTCC  $@"
 	$(Q)clang -g -O1 -DLIBFUZZER -fsanitize=fuzzer,address,undefined -include fuzz/fsshim.h -o $@ fuzz/fsfuzz.c
 
@@ -233,7 +235,7 @@ bench: deps-qemu kernel/kernel fs.img bench/baremetal
 # The course's self-test (tools/selftest.py): each listed lab's student
 # tree builds, boots, passes base and the earlier labs, and fails every test
 # of its own lab.
-SELFTEST_LABS ?= util vm upcall cow ipc sched driver fs revoke app
+SELFTEST_LABS ?= util vm upcall cow ckpt ipc sched driver fs revoke app
 selftest: deps-qemu
 	@$$(tools/deps.sh python) tools/selftest.py $(SELFTEST_LABS)
 
@@ -254,6 +256,31 @@ handout:
 	@test -n "$(LAB)" || { echo "make handout LAB=<lab>: the labs are in labs/manifest"; exit 1; }
 	@tools/handout.py $(LAB)
 
+# The course as a git repository, one branch per lab (tools/handout_repo.py).
+handout-repo:
+	@tools/handout_repo.py $(OUT)
+
+# A student's hand-in: the tree is a lab's branch with everything committed
+# (submit-check); then the archive to hand in (zipball).
+submit-check:
+	@tools/submit.sh check
+
+zipball:
+	@tools/submit.sh zip
+
+# Lines each lab's student writes (its reference regions), and whether the
+# course meets its size rule (tools/labstats.py).
+labstats:
+	@tools/labstats.py
+
+comma := ,
+# Mutation testing of a lab's tests (tools/mutate.py): make mutate LAB=ipc
+# [N=20 SEED=1] [CPUS=1] [WRITE=1: the table into labs/README.md].
+mutate: deps-qemu
+	@test -n "$(LAB)" || { echo "make mutate LAB=<lab>|all: the labs are in labs/manifest"; exit 1; }
+	@tools/mutate.py $(subst $(comma), ,$(LAB)) --n $(or $(N),0) --seed $(or $(SEED),1) \
+	    --cpus $(if $(filter command line,$(origin CPUS)),$(CPUS),1) $(if $(WRITE),--write)
+
 clean:
 	rm -f kernel/*.o kernel/*.d kernel/*.ci kernel/kernel kernel/kernel.asm kernel/kernel.sym kernel/progs.S
 	rm -f kernel/stackcheck.txt kernel/kernel.kcheck kernel/kernel.kcheck.sym
@@ -261,8 +288,8 @@ clean:
 	rm -f fuzz/fsfuzz fuzz/fsfuzz-lf fuzz/mkfs-san
 	rm -rf user/bin
 	rm -f .gdbinit results.json bench/*.o bench/*.d bench/baremetal fs.img
-	rm -rf grade/__pycache__ .pytest_cache handout
+	rm -rf grade/__pycache__ .pytest_cache handout handout-repo submit-*.tar.gz
 
-.PHONY: all qemu fuzz qemu-gdb qemu-cmd grade bench clean fsfuzz deps-qemu handout selftest grade-class gradescope
+.PHONY: all qemu fuzz qemu-gdb qemu-cmd grade bench clean fsfuzz deps-qemu handout selftest grade-class gradescope labstats mutate handout-repo submit-check zipball
 .SECONDARY:
 -include kernel/*.d ulib/*.d user/*.d bench/*.d

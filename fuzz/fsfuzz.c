@@ -1,7 +1,7 @@
-// fsfuzz: the file server's core (ulib/fs.c) on corrupted images, on the
-// host.  fs.c is compiled into this file (with fuzz/fsshim.h in place of
-// the library OS), so one process mounts, reads and changes image after
-// image.  See fuzz/README.md.
+// fsfuzz: the file server's core (ulib/bio.c, log.c, inode.c, dir.c, fs.c)
+// on corrupted images, on the host.  The core is compiled into this file
+// (with fuzz/fsshim.h in place of the library OS), so one process mounts,
+// reads and changes image after image.  See fuzz/README.md.
 //
 //   fsfuzz [-s seed] [-n cases] [-k first] [-m mkfs] [-v] fs.img
 //
@@ -32,6 +32,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../ulib/bio.c"
+#include "../ulib/log.c"
+#include "../ulib/inode.c"
+#include "../ulib/dir.c"
 #include "../ulib/fs.c"
 
 #define CASE_SECONDS 3
@@ -98,7 +102,7 @@ int sys_pte_set_from(envid_t env, uint64 va, pte_t pte, uint64 srcva)
 }
 
 // A block request must lie inside the image: one outside is the bug this
-// harness looks for (the guest's kernel would refuse it, but fs.c must
+// harness looks for (the guest's kernel would refuse it, but the core must
 // never ask).
 int sys_blk_io(int op, uint64 block, void *va, uint64 n)
 {
@@ -153,19 +157,24 @@ int shim_printf(const char *fmt, ...)
   return n;
 }
 
-// Forget everything fs.c remembers, as a fresh server env would.  (Every
-// static variable of fs.c must be here.)
+// Forget everything the core remembers, as a fresh server env would.
+// (Every variable of its files, static or not, must be here: bio.c, log.c,
+// inode.c, dir.c, fs.c.  Not lh, which never changes, nor the contents of
+// nopage[] and logged[] past nnopage and nlogged.)
 static void fs_reset(void)
 {
-  memset(&sb, 0, sizeof sb);
-  memset(bufs, 0, sizeof bufs);
+  memset(&sb, 0, sizeof sb);                                  // fs.c
+  memset(bufs, 0, sizeof bufs);                               // bio.c
   memset(htab, 0, sizeof htab);
   lru_head = lru_tail = -1;
   nslots = 0;
-  cache_hits = cache_misses = ncommits = 0;
-  nlogged = 0;
-  bhint = 0;
+  nnopage = 0;
+  cache_hits = cache_misses = 0;
+  nlogged = 0;                                                // log.c
+  ncommits = 0;
+  bhint = 0;                                                  // inode.c
   ihint = 1;
+  walk_start = 0;                                             // dir.c
 }
 
 // ---- driving the file system as fsserv.c does ----
@@ -340,6 +349,7 @@ static void load_base(const char *path)
   }
   shim_nblocks = s.size;               // only the file system's part
   shim_sys.disk_blocks = s.size;
+  shim_sys.nfree = 1UL << 30;
   shim_disk = malloc(shim_nblocks * BSIZE);
   base = malloc(shim_nblocks * BSIZE);
   dirty = calloc(shim_nblocks, 1);

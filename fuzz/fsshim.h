@@ -1,7 +1,8 @@
-// The host's stand-in for ulib/lib.h, so the file-server core (ulib/fs.c)
-// builds and runs in a host process (fuzz/fsfuzz.c).  Forced in with
-// `-include`: it defines ulib/lib.h's guard, so fs.c's own #include
-// "lib.h" adds nothing.  Only what fs.c uses is here.
+// The host's stand-in for ulib/lib.h, so the file-server core (ulib/bio.c,
+// log.c, inode.c, dir.c, fs.c) builds and runs in a host process
+// (fuzz/fsfuzz.c).  Forced in with `-include`: it defines ulib/lib.h's
+// guard, so the core's own #include "lib.h" adds nothing.  Only what the
+// core uses is here.
 //
 // The model: the disk is an in-memory image (shim_disk, shim_nblocks
 // blocks); every block request is checked against it, and one outside it
@@ -19,10 +20,10 @@
 #include "../kernel/abi.h"
 #include "../kernel/memlayout.h"
 
-// Public records fs.c reads: only the disk size matters here.  No page is
-// ever shared with a client on the host, so uvpt_pte() says "not mapped"
-// and fs.c's unshare() has nothing to do.
-struct shim_sys { uint64 disk_blocks; };
+// Public records the core reads: only the disk size matters here.  No page
+// is ever shared with a client on the host, so uvpt_pte() says "not
+// mapped" and bio.c's unshare() has nothing to do.
+struct shim_sys { uint64 disk_blocks, nfree; };   // (nfree: plenty, so the cache grows)
 extern struct shim_sys shim_sys;
 extern struct pagepub shim_pages[1];
 #undef usys

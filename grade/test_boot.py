@@ -41,7 +41,8 @@ RUNS = [
     ("lazytest", "upcall", 3, console.ok("lazytest"), None),
     ("faulttest", "upcall", 3, console.ok("faulttest"), None),
     ("attackpte", "upcall", 2, console.ok("attackpte"), r"BROKEN"),
-    ("attackptr", "base", 2, console.ok("attackptr"), r"BROKEN"),
+    ("attackptr", "vm", 3, console.ok("attackptr"), r"BROKEN"),
+    ("attackpte calls", "vm", 4, console.ok("attackpte"), r"BROKEN"),
     ("attackref", "upcall", 3, console.ok("attackref"), r"BROKEN|FAIL"),
     ("preempttest", "base", 3, console.ok("preempttest"), r"FAIL"),
     ("vmtest", "base", 3, console.ok("vmtest"), r"FAIL"),
@@ -52,7 +53,7 @@ RUNS = [
 
 
 @pytest.mark.parametrize("prog, final, forbid", [
-    pytest.param(prog, final, forbid, id=prog,
+    pytest.param(prog, final, forbid, id=prog.replace(" ", "-"),
                  marks=[pytest.mark.points(pts), pytest.mark.lab(lab)])
     for prog, lab, pts, final, forbid in RUNS])
 def test_run(boot, cpus, prog, final, forbid):
@@ -62,7 +63,8 @@ def test_run(boot, cpus, prog, final, forbid):
     kernel = KCHECK_KERNEL if prog.startswith("attack") else None
     if kernel:
         fail_on.append(r"^census: ")
-    con = boot(prog, cpus=cpus, fail_on=fail_on, kernel=kernel)
+    prog, _, args = prog.partition(" ")
+    con = boot(prog, cpus=cpus, args=args, fail_on=fail_on, kernel=kernel)
     con.expect(final, timeout=60)
     status = expect_exit_status(con)
     assert status == 0, f"{prog} exited with status {status}, expected 0"
@@ -105,9 +107,9 @@ def test_forktree(boot, cpus):
     pytest.param("faultnohandler", r"page fault|no handler",
                  id="faultnohandler", marks=pytest.mark.points(2)),
     pytest.param("faultbadstack", r"bad exception stack",
-                 id="faultbadstack", marks=pytest.mark.points(2)),
+                 id="faultbadstack", marks=[pytest.mark.points(2), pytest.mark.lab("upcall")]),
     pytest.param("faultbadstack ro", r"bad exception stack",
-                 id="faultbadstack-ro", marks=pytest.mark.points(1)),
+                 id="faultbadstack-ro", marks=[pytest.mark.points(1), pytest.mark.lab("upcall")]),
     # the kill must be for the breakpoint itself: a kernel that wrote the
     # frame to the stale page would die later, on the handler's own fault
     pytest.param("faultbadstack unmap", r"breakpoint at .*bad exception stack",
@@ -174,6 +176,7 @@ BENCH_TARGETS = {
     "base": {"null_syscall": 60, "yield_roundtrip": 400, "pct_roundtrip": 300},
     "upcall": {"upcall_roundtrip": 250, "pgfault_demand_zero": 2500},
     "cow": {"cow_fork_exit_wait": 50000},
+    "ckpt": {"ckpt_fault": 4000},
     "ipc": {"pipe_roundtrip": 1500, "pipe_throughput": 3000},
     "idle": {"idle_insn_per_s": 50000},
 }
@@ -185,7 +188,8 @@ BENCH_TARGETS = {
                                  pytest.mark.points(3)])
     for g in BENCH_TARGETS])
 def test_bench_targets(boot, cpus, group):
-    con = boot("bench", cpus=cpus, args=group, icount=True,
+    prog, args = ("ckpttest", "bench") if group == "ckpt" else ("bench", group)
+    con = boot(prog, cpus=cpus, args=args, icount=True,
                fail_on=[r"^panic:", r"FAIL"])
     expect_exit_status(con)
     con.check_bench(BENCH_TARGETS[group])

@@ -13,13 +13,19 @@ LAB = "base"
 pytestmark = pytest.mark.lab(LAB)
 
 
+# Line editing is lab driver's line discipline; its stub passes typed bytes
+# through raw and says so at boot, which fails these tests at once.
+NO_DRIVER = r"^lab driver: .* not written yet"
+
+
 def start_echoin(boot, cpus):
-    con = boot("echoin", cpus=cpus)
+    con = boot("echoin", cpus=cpus, fail_on=[r"^panic:", NO_DRIVER])
     con.expect(r"^echoin: type lines")
     return con
 
 
 @pytest.mark.points(4)
+@pytest.mark.lab("driver")
 def test_typed_lines_and_editing(boot, cpus):
     con = start_echoin(boot, cpus)
     con.send("hello\r")
@@ -43,6 +49,7 @@ def test_typed_lines_and_editing(boot, cpus):
 
 
 @pytest.mark.points(2)
+@pytest.mark.lab("driver")
 def test_ctrl_d_ends_a_partial_line(boot, cpus):
     con = start_echoin(boot, cpus)
     con.send("part\x04")                   # Ctrl-D with text: the line ends
@@ -52,6 +59,7 @@ def test_ctrl_d_ends_a_partial_line(boot, cpus):
 
 
 @pytest.mark.points(2)
+@pytest.mark.lab("driver")
 def test_ctrl_p_lists_envs(boot, cpus):
     con = start_echoin(boot, cpus)
     con.send("\x10")

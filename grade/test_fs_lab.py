@@ -1,9 +1,10 @@
 """Lab "fs": the parts of the library file system a student writes
 (labs/fs.md): files past the single-indirect block (the double-indirect
-block: bmap_dind, free_dind in ulib/fs.c) and symbolic links (fs_symlink,
-follow_link).  Every test here needs one of them; the file system's other
-tests (the shell, persistence, usertests, crash recovery...) are in
-test_fs.py and test_crash.py, in the group "base".
+block: bmap_dind, free_dind in ulib/inode.c) and symbolic links
+(fs_symlink, follow_link in ulib/dir.c).  Every test here needs one of
+them; the file system's other tests (the shell, persistence, usertests,
+crash recovery...) are in test_fs.py and test_crash.py, in the group
+"base".
 """
 
 import os

@@ -30,7 +30,7 @@ def cpu_seconds(pid):
 @pytest.mark.lab("driver")
 def test_waiting_programs_use_no_host_cpu(boot, cpus):
     """While every program waits, QEMU uses under 0.25 s of host CPU in 5 s
-    and no env runs more than a few times.  The waiters: a long sleep, a
+    and no env runs more than a few tens of times.  The waiters: a long sleep, a
     pipe reader (wc), a shell in wait for its program, the interactive
     shell reading the console, and two shells that are clients of the file
     server (one served, one queued) while the server waits for a disk
@@ -58,9 +58,10 @@ def test_waiting_programs_use_no_host_cpu(boot, cpus):
     after = env_runs(con)
     con.monitor(f"block_set_io_throttle {disk} 0 0 0 0 0 0")
     assert runs and after, "Ctrl-P listed no envs"
-    # (the file server runs about once per disk request, once a second; a
-    # spinning env runs thousands of times)
-    busy = {e: after[e] - runs.get(e, 0) for e in after if after[e] - runs.get(e, 0) > 50}
+    # (the file server runs about once per disk request and client call,
+    # some tens of times in 5 s, more if it writes a block per request, as
+    # lab fs's stub log does; a spinning env runs thousands of times)
+    busy = {e: after[e] - runs.get(e, 0) for e in after if after[e] - runs.get(e, 0) > 200}
     assert not busy, f"envs that ran while everything waited (env: times run in 5 s): {busy}"
     assert used < 0.25, f"QEMU used {used:.2f} s of host CPU in 5 s while every program waited"
     # The file server was busy with the disk all along.

@@ -41,6 +41,8 @@
                                //   of envid's time slices (on = 1) or not (on = 0)
 #define SYS_mwake          22  // (va, n): wake up to n (0: all) envs in mwait on the
                                //   word at va; the number woken
+#define SYS_mem_soft       23  // (envid, pages): above this many pages (0: its share)
+                               //   the env is asked back first, even below its share
 #define SYS_FIRST_SLOW     32
 #define SYS_exofork        32  // (): new child env; child id, or 0 in the child
 #define SYS_yield          33  // (envid): give the rest of the slice to envid (0: any)
@@ -162,6 +164,7 @@
 #define PPN_PTE(ppn, flags) (((uint64)(ppn) << 10) | (flags))
 #define PTE_PA(pte)        (PTE_PPN(pte) << 12)
 
+#define PTE_BATCH_MAX 1024       // entries one SYS_pte_batch may apply
 #ifndef __ASSEMBLER__
 struct pte_op {          // one entry of SYS_pte_batch
   uint64 va;
@@ -237,7 +240,7 @@ struct envpub {                   // at UENVS[ENVX(id)]
   int32   revoke_deadline;        //   within this many of its own slices
   int32   repossessed;            // pages taken by the abort protocol, ever
   int32   slots_taken;            // time slices taken back (over its share), ever
-  int32   pad;
+  int32   mem_soft;               // SYS_mem_soft: asked back above this (0: its share)
   uint64  child_exits;            // children of it that exited, ever: mwait on this
                                   // word sleeps until the next one (the kernel wakes it)
                                   // (to 64 bytes: indexing is a shift)
@@ -283,7 +286,7 @@ struct syspub {                   // at USYS
   uint64  slots_taken;            // slices taken back from envs over their share, ever
 };
 
-// Revocation (see README).  An env holding no more than its share is never
+// Revocation (docs/revocation.md).  An env holding no more than its share is never
 // asked; one over it is asked for at most REVOKE_CHUNK pages at a time and
 // has REVOKE_SLICES of its own slices (or, if it does not use them up,
 // REVOKE_TICKS of time) to comply.

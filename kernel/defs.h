@@ -80,6 +80,7 @@ struct env {
   int64 revoke_target;             //   done when npages is down to this
   uint64 revoke_slices, revoke_time; //   deadline: its slices count, or (while it
                                    //   waits for a call) the time CSR
+  uint64 mem_soft;                 // asked back above this many pages (0: its share)
   uint64 repo_posted;              // pages taken, not yet told (CAUSE_REPOSSESS)
   uint64 repo_taken;               // pages taken, ever
   uint64 slices;                   // slices it ran to their end (timer)
@@ -91,7 +92,7 @@ struct env {
   uint64 wait_key;                 // IPC_WAIT: the physical address of the word
   uint64 wait_deadline;            //   and the time to give up (0: none)
   struct env *wait_next;           //   next waiter in its bucket (wait.c)
-  char pad[1024 - 416 - 2 * NBLKCAP - 32 - 8 - 64 - 8 - 24 - 24 - 4];             // a power of two: trampoline.S indexes envs[]
+  char pad[1024 - 416 - 2 * NBLKCAP - 32 - 8 - 64 - 8 - 24 - 24 - 4 - 8];             // a power of two: trampoline.S indexes envs[]
 };
 
 extern struct env envs[NENV];
@@ -104,6 +105,18 @@ void kputc(int c);
 void kwrite(const char *s, uint64 n);
 void kprintf(const char *fmt, ...);
 void panic(const char *fmt, ...) __attribute__((noreturn));
+// What a student tree has in place of a lab's kernel code (tools/handout.py):
+// the system runs on without it.  Each stub leaves a record in the
+// "labtodo" section, and the kernel lists them all at boot (labs_report),
+// before any program runs: a message printed at first use would land in
+// the middle of a program's output.
+struct labtodo { const char *lab, *what; };
+#define LAB_TODO(lab, what)                                                   \
+  do {                                                                        \
+    static const struct labtodo todo_                                         \
+      __attribute__((section("labtodo"), used, aligned(8))) = { lab, what };  \
+  } while (0)
+void labs_report(void);
 
 // sbi.c
 struct sbiret { long error; long value; };
@@ -207,6 +220,7 @@ extern struct repovec repovecs[NENV];
 extern uint64 pages_usable;
 uint64 mem_share(void);
 int64  mem_pressure(struct env *e);
+void   revoke_progress(struct env *e);
 void   revoke_deliver(struct env *e);
 extern int orphans_maybe;
 void   userret(struct trapframe *tf) __attribute__((noreturn));

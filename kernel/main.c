@@ -65,6 +65,7 @@ void kmain(uint64 hartid, uint64 dtb, uint64 is_boot)
     syspub.nharts = nharts;
     kprintf("exokernel: %d harts, %d MiB RAM, %d pages free, %d disk blocks, boot hart %d, init '%s'\n",
             nharts, (int)(ramsize >> 20), (int)pages_free(), (int)disk_blocks, (int)hartid, bootargs);
+    labs_report();
     if (strncmp(bootargs, "kstackoverflow", 14) == 0)
       kstack_overflow_test();
     env_first(bootargs[0] ? bootargs : "hello");

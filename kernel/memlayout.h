@@ -103,7 +103,11 @@
 #define UUART         (ULIBPAGES + 0x42000UL)      //   the console env's UART
 #define UCONSBUF      (ULIBPAGES + 0x43000UL)      //   the console env's reply page
 #define UARGS         (ULIBPAGES + 0x44000UL)      //   a spawned program's arguments
+#define UEXEC         (ULIBPAGES + 0x50000UL)      //   exec's trampoline (2 pages), then
+#define EXECOPS       (UEXEC + 0x2000UL)           //   its PTE updates, up to:
 #define USWAPMAP      (ULIBPAGES + 0x100000UL)     //   the pager's map (ulib/swap.c)
+#define USTAGE        0x2000000000UL               // exec builds a program at va + USTAGE
+#define UCKPT         0x3000000000UL               // ulib/ckpt.c's saved pages
 #define UXSTACKTOP    0x40000000UL
 #define UXSTACKSIZE   (2 * PGSIZE)     // room for nested upcalls and the pager
 #define USTACKTOP     (UXSTACKTOP - UXSTACKSIZE - PGSIZE)

@@ -168,6 +168,8 @@ static void uncharge(int32 i)
       pprev[pnext[i]] = pprev[i];
     e->npages--;
     envpubs[ENVX(e->id)].npages = e->npages;
+    if (e->revoke_want)
+      revoke_progress(e);
   }
   p->owner = 0;
   p->flags = 0;

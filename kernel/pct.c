@@ -13,6 +13,7 @@ static int offered(struct env *s, uint64 word, uint64 *ppn, uint64 *perm)
   *ppn = *perm = 0;
   if (!word)
     return 0;
+  // BEGIN LAB ipc: offered: the permissions a legal leaf's R/W/X and nothing else (-E_INVAL), va below UTOP (-E_BAD_VA), a user RAM page the sender maps there for the user with at least those permissions (-E_PERM); then *ppn and *perm
   uint64 va = word & ~(PGSIZE - 1), p = word & (PGSIZE - 1);
   uint64 rwx = p >> 1;                      // X W R
   if ((p & ~(PTE_R | PTE_W | PTE_X)) || rwx == 0 || rwx == 2 || rwx == 6)
@@ -26,6 +27,7 @@ static int offered(struct env *s, uint64 word, uint64 *ppn, uint64 *perm)
   *ppn = PTE_PPN(*pte);
   *perm = p;
   return 0;
+  // END LAB ipc: LAB_TODO("ipc", "offered (a page is lent as asked)"); pte_t *pte = walk(s, (word & ~(PGSIZE - 1)) % MAXUVA, 0); if (!pte || !(*pte & PTE_V)) return -E_PERM; *ppn = PTE_PPN(*pte); *perm = word & (PTE_R | PTE_W | PTE_X); return 0;
 }
 
 static int recv_va_ok(uint64 va) { return va == 0 || ((va & (PGSIZE - 1)) == 0 && va < UTOP); }

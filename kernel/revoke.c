@@ -61,10 +61,19 @@ static void publish(struct env *e)
 // e has an upcall pending: make it hear soon.  Running elsewhere: an IPI
 // makes it trap.  Runnable but not running (it may have yielded through
 // the short path, which does not look for pending upcalls): the upcall is
-// pushed on its saved state now.  Blocked in PCT or I/O: when it resumes.
+// pushed on its saved state now.  Waiting in pct_recv (a server, idle): it
+// takes the upcall now, and receives again after it (its pc goes back to
+// the ecall, as pct_recv: a pct_reply_recv has replied already).  Blocked
+// in a call or I/O: when it resumes.
 static void tell_soon(struct env *e)
 {
   wait_cancel(e);                          // asleep in mwait: it wakes
+  if (e->hart < 0 && e->status == ENV_RUNNABLE && e->ipc == IPC_RECV && !e->dying) {
+    e->ipc = IPC_NONE;
+    e->tf.pc -= 4;
+    e->tf.a7 = SYS_pct_recv;               // (its receive address is still in a5)
+    wake_idle();
+  }
   if (e->hart >= 0 && e->hart != mycpu()->hartid)
     sbi_send_ipi(1UL << e->hart);
   else if (e->hart < 0 && e->status == ENV_RUNNABLE && e->ipc == IPC_NONE && !e->dying)
@@ -85,31 +94,30 @@ static void post(struct env *e, uint64 want)
   tell_soon(e);
 }
 
-// Has e answered (or no longer needs to)?
+// Where e is asked to come down to: its share, or the lower mark it set
+// for its cache (SYS_mem_soft), never below the guarantee.
+static int64 mark(struct env *e, uint64 share)
+{
+  int64 m = e->mem_soft && e->mem_soft < share ? e->mem_soft : share;
+  return m < GUARANTEE ? GUARANTEE : m;
+}
+
+// Has e answered (or no longer needs to: it raised its cache mark)?
 static int satisfied(struct env *e)
 {
   int64 u = usage(e);
-  return u <= e->revoke_target || u <= GUARANTEE;
+  return u <= e->revoke_target || u <= GUARANTEE || (e->mem_soft && u <= mark(e, syspub.share));
 }
 
-static void record(struct env *e, uint64 va, uint64 ppn, uint32 reason)
+// e gave a page back: if that answers its request, the request ends now
+// (were it left standing, pages e took later would count against it and
+// its old deadline would abort it).
+void revoke_progress(struct env *e)
 {
-  struct repovec *v = &repovecs[ENVX(e->id)];
-  struct repo *r = &v->log[v->count % REPO_N];
-  r->va = va;
-  r->ppn = ppn;
-  r->reason = reason;
-  r->seq = v->count;
-  v->count++;
-}
-
-// Take one page from e for the abort protocol (already unmapped
-// everywhere): record it and free it.
-static void take(struct env *e, uint64 va, uint64 ppn)
-{
-  record(e, va, ppn, REPO_ABORT);
-  page_disown(ppn);
-  e->repo_taken++;
+  if (e->revoke_want && satisfied(e)) {
+    e->revoke_want = 0;
+    publish(e);
+  }
 }
 
 static int live(struct env *x)
@@ -157,6 +165,27 @@ static void adopt_orphans(void)
 }
 
 // ---- the abort protocol ----
+
+// BEGIN LAB revoke: the abort protocol: abort_protocol(e) brings e (its own pages and those of its children that never ran) down to its target, never below GUARANTEE; it takes unpinned pages it owns, most recently allocated first, unmaps each from every env that maps it (sharing does not shield a page; the exception stack of a registered handler is spared), frees it, records each (va where e mapped it, ppn, REPO_ABORT) in e's repossession vector, ends the request, and posts a CAUSE_REPOSSESS upcall saying how many went
+static void record(struct env *e, uint64 va, uint64 ppn, uint32 reason)
+{
+  struct repovec *v = &repovecs[ENVX(e->id)];
+  struct repo *r = &v->log[v->count % REPO_N];
+  r->va = va;
+  r->ppn = ppn;
+  r->reason = reason;
+  r->seq = v->count;
+  v->count++;
+}
+
+// Take one page from e for the abort protocol (already unmapped
+// everywhere): record it and free it.
+static void take(struct env *e, uint64 va, uint64 ppn)
+{
+  record(e, va, ppn, REPO_ABORT);
+  page_disown(ppn);
+  e->repo_taken++;
+}
 
 struct victims {
   struct env *e;
@@ -242,37 +271,41 @@ static void abort_protocol(struct env *e)
     tell_soon(e);
   }
 }
+// END LAB revoke: static void abort_protocol(struct env *e) { LAB_TODO("revoke", "the abort protocol (an env that does not answer keeps its pages)"); e->revoke_want = 0; publish(e); }
 
 // An allocation for caller failed for want of free pages.  Ask, or take,
-// pages from the envs over their share.  -E_AGAIN if memory is being reclaimed (try again soon),
-// -E_NO_MEM if not (or caller is over its own share).
+// pages from the envs over their share, or over the lower mark they set
+// themselves for a cache (SYS_mem_soft).  -E_AGAIN if memory is being
+// reclaimed (try again soon), -E_NO_MEM if not.  A caller over its own
+// share must page itself: only pages others hold above their soft mark
+// (below their share) may come to it.
 int64 mem_pressure(struct env *caller)
 {
   if (orphans_maybe)
     adopt_orphans();                       // charge them before judging shares
   uint64 share = mem_share(), now = CSR_READ(time);
-  int reclaiming = 0;
+  int reclaiming = 0, soft = 0;
   for (int i = 0; i < NENV; i++) {
     struct env *e = &envs[i];
     if ((e->status != ENV_RUNNABLE && e->status != ENV_NOT_RUNNABLE) || e == caller || e->dying)
       continue;
+    int64 u = usage(e);
     if (e->revoke_want) {
       if (satisfied(e)) {
         e->revoke_want = 0;                // it answered
         publish(e);
-        reclaiming = 1;
-      } else if (e->slices >= e->revoke_slices || (now >= e->revoke_time && e->ipc != IPC_IO)) {
+      } else if (e->slices >= e->revoke_slices || (now >= e->revoke_time && e->ipc != IPC_IO))
         abort_protocol(e);
-        reclaiming = 1;
-      } else
-        reclaiming = 1;                    // still has time
-    } else if (usage(e) > (int64)share) {
-      uint64 over = usage(e) - share;
+      reclaiming = 1;                      // (it answered, was made to, or still has time)
+      soft |= u <= (int64)share;
+    } else if (u > mark(e, share)) {
+      uint64 over = u - mark(e, share);
       post(e, over < REVOKE_CHUNK ? over : REVOKE_CHUNK);
       reclaiming = 1;
+      soft |= u <= (int64)share;
     }
   }
-  if (caller && caller->npages >= share)
+  if (caller && caller->npages >= share && !soft)
     return -E_NO_MEM;                      // page yourself
   return reclaiming ? -E_AGAIN : -E_NO_MEM;
 }

@@ -66,6 +66,7 @@ static uint64 sys_page_free(ARGS)
   struct env *o;
   int64 r = 0;
   acquire(&klock);
+  // BEGIN LAB vm: sys_page_free: ppn a RAM page (else -E_INVAL), a user page owned by the caller or a descendant (else -E_PERM); then page_disown
   if (!page_valid(ppn))
     r = -E_INVAL;
   else if (pagepubs[ppn - PPN_BASE].kind != PG_USER || !pagepubs[ppn - PPN_BASE].owner ||
@@ -73,6 +74,8 @@ static uint64 sys_page_free(ARGS)
     r = -E_PERM;
   else
     page_disown(ppn);
+  // END LAB vm: LAB_TODO("vm", "sys_page_free's checks (only a page's validity is)"); (void)o; if (!page_valid(ppn)) r = -E_INVAL; else page_disown(ppn);
+
   release(&klock);
   return r;
 }
@@ -91,7 +94,6 @@ static uint64 sys_pte_set(ARGS)
   return r;
 }
 
-#define MAXBATCH 1024
 
 // Apply n PTE updates in order; stop at the first error and return it (the
 // entries before it have taken effect).
@@ -100,7 +102,7 @@ static uint64 sys_pte_batch(ARGS)
   UNUSED;
   struct env *e;
   int64 r;
-  if (a2 > MAXBATCH)
+  if (a2 > PTE_BATCH_MAX)
     return -E_INVAL;
   acquire(&klock);
   if ((r = env_get(cur(), a0, &e)) == 0) {
@@ -125,8 +127,10 @@ static uint64 sys_env_set_upcall(ARGS)
   // The range is checked whatever the entry (the abort protocol spares it
   // while a handler is registered, so it is capped at MAXXSTACK); 0, 0
   // means none.
+  // BEGIN LAB upcall: sys_env_set_upcall's checks: the entry below UTOP; a range other than (0, 0) non-empty, 16-byte aligned, below UTOP and at most MAXXSTACK bytes (the abort protocol spares it); else -E_BAD_VA
   if (entry >= UTOP || ((lo | hi) && (lo >= hi || hi > UTOP || (lo | hi) & 15 || hi - lo > MAXXSTACK)))
     return -E_BAD_VA;
+  // END LAB upcall: LAB_TODO("upcall", "sys_env_set_upcall's checks (any entry and stack are taken)");
   acquire(&klock);
   if ((r = env_get(cur(), a0, &e)) == 0) {
     e->upcall = entry;
@@ -285,6 +289,25 @@ static uint64 sys_env_set_tick(ARGS)
   return r;
 }
 
+// SYS_mem_soft(envid, pages): envid holds pages it can give back cheaply
+// (a cache): when memory runs short it is asked for those above pages as
+// if that were its share, and envs over their own share may have them.
+static uint64 sys_mem_soft(ARGS)
+{
+  UNUSED;
+  struct env *e;
+  int64 r;
+  if (a1 > 0x7FFFFFFF)
+    return -E_INVAL;
+  acquire(&klock);
+  if ((r = env_get(cur(), a0, &e)) == 0) {
+    e->mem_soft = a1;
+    envpubs[ENVX(e->id)].mem_soft = a1;
+  }
+  release(&klock);
+  return r;
+}
+
 static uint64 sys_nosys(ARGS) { UNUSED; return -E_NOSYS; }
 
 uint64 (*const fast_syscalls[SYS_FIRST_SLOW])(ARGS) = {
@@ -311,7 +334,8 @@ uint64 (*const fast_syscalls[SYS_FIRST_SLOW])(ARGS) = {
   [SYS_blk_revoke] = sys_blk_revoke,
   [SYS_env_set_tick] = sys_env_set_tick,
   [SYS_mwake] = sys_mwake,
-  [23 ... SYS_FIRST_SLOW - 1] = sys_nosys,
+  [SYS_mem_soft] = sys_mem_soft,
+  [24 ... SYS_FIRST_SLOW - 1] = sys_nosys,
 };
 
 // The system calls that may switch envs.  Called from usertrap() with klock

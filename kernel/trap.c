@@ -59,6 +59,7 @@ void upcall_deliver(struct env *e, uint64 cause, uint64 tval)
     kill_for(e, cause, tval, "no handler");
     return;
   }
+  // BEGIN LAB upcall: upcall_deliver: place a struct uframe (e's registers, cause, tval) on e's exception stack [xlo, xhi), below the interrupted handler's sp if e is already on it, 16-byte aligned; kill (kill_for, "bad exception stack (...)") if it does not fit or cannot be written; bind the short path for a first-level frame that lies in one page; resume e at its entry with sp and a0 the frame
   uint64 sp = e->tf.sp;
   uint64 top = (sp > e->xlo && sp <= e->xhi) ? sp : e->xhi;   // nested: below sp
   uint64 f = (top - sizeof(struct uframe)) & ~15UL;
@@ -86,6 +87,7 @@ void upcall_deliver(struct env *e, uint64 cause, uint64 tval)
   e->tf.sp = f;
   e->tf.a0 = f;
   e->tf.pc = e->upcall;
+  // END LAB upcall: LAB_TODO("upcall", "upcall_deliver (an env that faults is killed)"); kill_for(e, cause, tval, "upcall delivery is not written yet");
 }
 
 // Deliver pending asynchronous upcalls to e (a slice's tick, an

@@ -17,6 +17,9 @@ stubs), and NO test of L passes (each must be able to fail: one that
 passes on the stubs tests nothing the student writes).  The reference
 tree's own full grade (make grade) is the other half: it must score full.
 
+SELFTEST_REPO=<dir> checks the branches of a repository made by `make
+handout-repo` instead of fresh handouts (each lab's branch is cloned).
+
 Runs JOBS (default 2) trees at once.  Prints one line per lab and exits
 non-zero if any lab breaks a rule.
 """
@@ -48,7 +51,11 @@ def check_lab(lab, order, scratch):
     tree = os.path.join(scratch, lab)
     log = os.path.join(scratch, f"{lab}.log")
     problems = []
-    if run([sys.executable, os.path.join(ROOT, "tools", "handout.py"), lab, tree], ROOT, log):
+    repo = os.environ.get("SELFTEST_REPO")
+    if repo:                          # make handout-repo's branch instead of the handout
+        if run(["git", "clone", "-q", "-b", lab, os.path.abspath(repo), tree], ROOT, log):
+            return lab, [f"no branch {lab} in {repo}"], time.time() - t0, log
+    elif run([sys.executable, os.path.join(ROOT, "tools", "handout.py"), lab, tree], ROOT, log):
         return lab, ["the handout generator failed"], time.time() - t0, log
     if run(["make", "-s", "-j2"], tree, log):
         return lab, ["the student tree does not build"], time.time() - t0, log

@@ -16,7 +16,12 @@ struct fdesc {                     // the shared page of an open descriptor
   uint64 handle;                   // FD_FILE: the file server's open file (id | secret<<32; 0: none)
   uint32 inum;                     //   and the inode
   int append;                      //   O_APPEND: every write at the end
+  volatile uint32 lock, holder;    // FD_FILE: held while a transfer uses the offset
+  volatile uint32 lsleep;          //   (shared_lock) and envs asleep on it
 };
+
+void shared_lock(volatile uint32 *lock, volatile uint32 *sleepers);   // (pipe.c)
+void shared_unlock(volatile uint32 *lock, volatile uint32 *sleepers);
 
 // Requests to the file server (fsserv.c); paths go in a page offered with
 // the call (a second path at +MAXPATH).  Reply: w0 = result or -error.

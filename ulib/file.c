@@ -1,12 +1,14 @@
 // Files: the client side of the file server (fsserv.c), behind the
-// file-descriptor layer.  Path names are made absolute here (the working
-// directory is the library's, per env, inherited by fork and spawn); the
-// server sees only absolute paths.
+// file-descriptor layer.  The working directory is the library's, per env,
+// inherited by fork and spawn: the inode number of the directory, not its
+// path, so it may be as deep as the file system allows.  Paths go to the
+// server as written, with that number; the server walks a relative path
+// from it, and ".." through each directory's own ".." entry.
 #include "lib.h"
 #include "fd.h"
 
 envid_t fs_env;
-static char cwd[MAXPATH] = "/";
+static uint32 cwd;                         // the working directory's inode (0: the root)
 
 // One call to the file server, queued while it is busy with another
 // client.  Returns the server's result word (w0) or a PCT error.
@@ -25,60 +27,28 @@ static int iobuf(void)
   return 0;
 }
 
-// Resolve path against the working directory into out (MAXPATH bytes):
-// absolute, no "." or ".." elements, no repeated '/'.
-int abspath(const char *path, char *out)
+// Put a path from the program in the I/O page at off.
+static int put_path(const char *path, uint64 off)
 {
-  char tmp[2 * MAXPATH];
   if (!user_str_ok(path, MAXPATH))
     return -E_FAULT;
   uint64 n = strlen(path);
   if (n >= MAXPATH)
     return -E_NAMETOOLONG;
-  if (path[0] == '/')
-    strcpy(tmp, path);
-  else {
-    strcpy(tmp, cwd);
-    strcpy(tmp + strlen(tmp), "/");
-    strcpy(tmp + strlen(tmp), path);
-  }
-  int len = 0;                             // out[0..len) is the result so far
-  for (char *p = tmp; *p;) {
-    while (*p == '/')
-      p++;
-    char *s = p;
-    while (*p && *p != '/')
-      p++;
-    int el = p - s;
-    if (el == 0 || (el == 1 && s[0] == '.'))
-      continue;
-    if (el == 2 && s[0] == '.' && s[1] == '.') {
-      while (len > 0 && out[len - 1] != '/')
-        len--;
-      if (len > 0)
-        len--;                             // drop the '/' too
-      continue;
-    }
-    if (len + 1 + el >= MAXPATH)
-      return -E_NAMETOOLONG;
-    out[len++] = '/';
-    memcpy(out + len, s, el);
-    len += el;
-  }
-  if (len == 0)
-    out[len++] = '/';
-  out[len] = 0;
+  memcpy((char *)UIOBUF + off, path, n + 1);
   return 0;
 }
 
-// Put one or two resolved paths in the I/O page.
+// Put one or two paths in the I/O page, and after them the working
+// directory they are relative to.
 static int path_page(const char *p1, const char *p2)
 {
   int r;
-  if ((r = iobuf()) < 0 || (r = abspath(p1, (char *)UIOBUF)) < 0)
+  if ((r = iobuf()) < 0 || (r = put_path(p1, 0)) < 0)
     return r;
-  if (p2 && (r = abspath(p2, (char *)UIOBUF + MAXPATH)) < 0)
+  if (p2 && (r = put_path(p2, MAXPATH)) < 0)
     return r;
+  memcpy((char *)UIOBUF + 2 * MAXPATH, &cwd, sizeof cwd);
   return 0;
 }
 
@@ -117,46 +87,35 @@ int open(const char *path, int flags)
 }
 
 // The offset is shared by every env that holds the descriptor (the fdesc
-// page is shared across fork), so a read or write first claims its whole
-// range [off, off + n) with one atomic add: envs reading or writing
-// through one descriptor at once get disjoint ranges and lose nothing.
-// What a short transfer did not use is handed back if nobody has claimed
-// more since.
-static uint64 claim(struct fdesc *f, int n)
-{
-  return __atomic_fetch_add(&f->offset, (uint64)n, __ATOMIC_SEQ_CST);
-}
-
-static void unclaim(struct fdesc *f, uint64 off, int n, int done)
-{
-  uint64 end = off + n;
-  if (done < n)
-    __atomic_compare_exchange_n(&f->offset, &end, off + done, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-}
-
+// page is shared across fork), so each transfer of a page at most takes
+// the descriptor's lock, reads the offset, calls the server and moves the
+// offset on, as xv6 does under the inode's lock: envs reading or writing
+// through one descriptor at once lose nothing and never leave a gap for a
+// later write to land beyond the end of the file.
 static int file_read(int fd, struct fdesc *f, void *buf, int n)
 {
   (void)fd;
   struct pct_msg m;
   int done = 0;
-  uint64 off = claim(f, n);
   while (done < n) {
     uint64 want = n - done < (int)PGSIZE ? n - done : PGSIZE;
-    int64 r = fscall(FS_READ, f->handle | want << 16, off + done, 0, &m);
+    shared_lock(&f->lock, &f->lsleep);
+    int64 r = fscall(FS_READ, f->handle | want << 16, f->offset, 0, &m);
+    if (r > 0 && (!m.perm || r > (int64)want || m.w[1] + r > PGSIZE))
+      r = -E_INVAL;
+    if (r > 0)
+      f->offset += r;
+    shared_unlock(&f->lock, &f->lsleep);
     if (r <= 0) {
+      if (uvpt_pte(UIPC) & PTE_V)
+        sys_pte_set(0, UIPC, 0);
       if (r < 0 && done == 0)
         done = r;
-      break;
-    }
-    if (!m.perm || r > (int64)want || m.w[1] + r > PGSIZE) {
-      sys_pte_set(0, UIPC, 0);
-      done = -E_INVAL;
       break;
     }
     memcpy((char *)buf + done, (char *)UIPC + m.w[1], r);
     done += r;
   }
-  unclaim(f, off, n, done > 0 ? done : 0);
   if (uvpt_pte(UIPC) & PTE_V)
     sys_pte_set(0, UIPC, 0);               // let go of the server's cache page
   return done;
@@ -169,25 +128,24 @@ static int file_write(int fd, struct fdesc *f, const void *buf, int n)
   int done = 0, r;
   if ((r = iobuf()) < 0)
     return r;
-  uint64 off = f->append ? 0 : claim(f, n);  // (appends: the server picks the place)
   while (done < n) {
     uint64 want = n - done < (int)PGSIZE ? n - done : PGSIZE;
     memcpy((void *)UIOBUF, (const char *)buf + done, want);
-    int64 w = fscall(FS_WRITE, f->handle | want << 16, f->append ? ~0UL : off + done,
+    shared_lock(&f->lock, &f->lsleep);
+    int64 w = fscall(FS_WRITE, f->handle | want << 16, f->append ? ~0UL : f->offset,
                      UIOBUF | PTE_R, &m);
+    if (w > 0)
+      f->offset = m.w[1] + w;              // (appends: the server picked the place)
+    shared_unlock(&f->lock, &f->lsleep);
     if (w <= 0) {
       if (done == 0)
         done = w < 0 ? w : -E_NOSPC;
       break;
     }
-    if (f->append)
-      f->offset = m.w[1] + w;
     done += w;
     if ((uint64)w < want)
       break;                               // the disk is full
   }
-  if (!f->append)
-    unclaim(f, off, n, done > 0 ? done : 0);
   return done;
 }
 
@@ -327,18 +285,54 @@ int mknod(const char *path, short major, short minor)
 
 int chdir(const char *path)
 {
-  char abs[MAXPATH];
   struct stat st;
-  int r = abspath(path, abs);
-  if (r < 0 || (r = stat(abs, &st)) < 0)
+  int r = stat(path, &st);
+  if (r < 0)
     return r;
   if (st.type != T_DIR)
     return -E_NOTDIR;
-  strcpy(cwd, abs);
+  cwd = st.ino;
   return 0;
 }
 
-const char *getcwd(void) { return cwd; }
+// The working directory's path, found by walking up through ".." and
+// looking for each directory's name in its parent (into a static buffer;
+// 0 if it is longer than MAXPATH or a directory on the way is gone).
+const char *getcwd(void)
+{
+  static char path[MAXPATH];
+  char up[MAXPATH] = "..";                 // from the working directory to the parent
+  uint64 at = MAXPATH - 1;                 // path[at..] is the answer so far
+  path[at] = 0;
+  struct stat st;
+  if (stat(".", &st) < 0)
+    return 0;
+  for (uint32 here = st.ino; here != ROOTINO;) {
+    struct dirent de;
+    int fd = open(up, O_RDONLY), found = 0;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+      if (fd >= 0)
+        close(fd);
+      return 0;
+    }
+    while (!found && readdir(fd, &de) == 1)
+      found = de.inum == here && strncmp(de.name, ".", DIRSIZ) && strncmp(de.name, "..", DIRSIZ);
+    close(fd);
+    if (!found)
+      return 0;
+    uint64 n = 0;
+    while (n < DIRSIZ && de.name[n])
+      n++;
+    if (n + 1 > at || strlen(up) + 3 >= MAXPATH)
+      return 0;
+    at -= n;
+    memcpy(path + at, de.name, n);
+    path[--at] = '/';
+    here = st.ino;
+    strcpy(up + strlen(up), "/..");
+  }
+  return at == MAXPATH - 1 ? "/" : path + at;
+}
 
 // The next entry of the directory open at fd, skipping free slots: 1 and
 // *de filled in, 0 at the end, or an error.
@@ -352,8 +346,5 @@ int readdir(int fd, struct dirent *de)
 }
 
 // For spawn: the working directory goes to the child.
-void cwd_set(const char *dir)
-{
-  if (strlen(dir) < MAXPATH)
-    strcpy(cwd, dir);
-}
+uint32 cwd_get(void) { return cwd; }
+void cwd_set(uint32 dir) { cwd = dir; }

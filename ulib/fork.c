@@ -48,8 +48,10 @@ static int share_pages(envid_t child)
           continue;                            // own exception stack; device registers
         pte &= ~(PTE_A | PTE_D);
         if ((pte & (PTE_W | PTE_COW)) && !(pte & PTE_SHARE)) {
+          int was_writable = pte & PTE_W;
           pte = (pte & ~PTE_W) | PTE_COW;
-          pops[np++] = (struct pte_op){ va, pte | PTE_A };
+          if (was_writable)                    // (already copy-on-write: nothing to change)
+            pops[np++] = (struct pte_op){ va, pte | PTE_A };
         }
         cops[nc++] = (struct pte_op){ va, pte | PTE_A };
         if (nc == BATCH && (r = flush(child, cops, &nc)) < 0)

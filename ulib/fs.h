@@ -1,5 +1,6 @@
-// The file server's private interface: the file system core (fs.c) used by
-// the request loop (fsserv.c).  Programs use the client calls in lib.h.
+// The file server's private interface: the file system core (bio.c, log.c,
+// inode.c, dir.c, fs.c) used by the request loop (fsserv.c).  Programs use
+// the client calls in lib.h.
 #ifndef ULIB_FS_H
 #define ULIB_FS_H
 #include "lib.h"
@@ -9,6 +10,8 @@
 // program's heap in practice).
 #define BCACHE    0x30000000UL        // cache pages: slot i at BCACHE + i*PGSIZE
 #define NBUF      2048                // 8 MiB of cache at most
+#define CACHE_SPARE 256               // grow only while more pages than this are free
+#define CACHE_KEEP  1                 // pages kept when asked back (the most recent, which a reply may lend)
 #define LOGHDR    0x2F000000UL        // the log header being written
 #define SRVRECV   0x2F002000UL        // where a client's page arrives
 #define SRVTMP    0x2F003000UL        // scratch mapping
@@ -21,6 +24,8 @@ struct buf;
 void  *bdata(struct buf *b);
 uint64 bva(struct buf *b);
 struct buf *bread(uint32 blockno, int *err);
+int    cache_shrink(int n);                 // give back up to n cache pages; how many
+int    cache_pages(void);                   // pages the cache holds
 int    log_write(struct buf *b);
 int    fs_commit(void);
 void   fs_abort(void);
@@ -35,6 +40,7 @@ int    readi_block(uint32 inum, uint64 off, uint64 n, uint64 *va, uint64 *inpage
 int    readi(uint32 inum, void *dst, uint64 off, uint64 n);
 int    writei(uint32 inum, const void *src, uint64 off, uint64 n);
 uint32 namei(const char *path, int follow, int *err);
+extern uint32 walk_start;                      // where relative paths start (0: the root)
 uint32 fs_create(const char *path, int type, int major, int minor, int follow, int *existed,
                  int *err);
 int    fs_symlink(const char *target, const char *path);

@@ -1,5 +1,6 @@
 // The on-disk format of the library file system.  Shared by mkfs/ (on the
-// host) and the file server in ulib/fs.c; the kernel knows nothing of it.
+// host) and the file server's core in ulib/ (bio.c, log.c, inode.c, dir.c,
+// fs.c); the kernel knows nothing of it.
 //
 // The disk is an array of 4096-byte blocks:
 //

@@ -124,12 +124,16 @@ static struct open *lookup_open(uint64 w1)
 
 // The path in the client's page, copied out first (another env sharing
 // that page could change it under us): NUL-terminated within MAXPATH.
+// Relative paths start at the client's working directory, an inode
+// number it sends after the two paths (any number: there are no
+// permissions, and a walk checks that each step is a directory).
 static char pathbuf[2][MAXPATH];
 static const char *path_arg(struct pct_msg *m, int second)
 {
   if (!(m->perm & PTE_R))
     return 0;
   memcpy(pathbuf[second], (const char *)SRVRECV + (second ? MAXPATH : 0), MAXPATH);
+  memcpy(&walk_start, (const char *)SRVRECV + 2 * MAXPATH, sizeof walk_start);
   for (int i = 0; i < MAXPATH; i++)
     if (pathbuf[second][i] == 0)
       return pathbuf[second];
@@ -330,10 +334,56 @@ static int64 handle(struct pct_msg *m, envid_t from, struct reply *rp)
   return -E_INVAL;
 }
 
+// The cache gives memory back when the kernel asks (CAUSE_REVOKE).  The
+// server tells the kernel that what it holds above its other pages plus
+// CACHE_KEEP is a cache (sys_mem_soft: set at start and after each
+// shrink, as its other pages change), so it is asked first, by any env
+// short of memory, even while it is below its share.  A request comes as
+// an upcall, also while the server waits for a call (the kernel restarts
+// its pct_recv after it).  In the middle of a request the cache is in use:
+// the upcall only notes how much is wanted, and the serve loop gives it
+// when the request is done.  busy is also what keeps a second upcall from
+// shrinking inside the first.
+static volatile int busy = 1, shrink_want;
+
+static void set_mark(void)
+{
+  sys_mem_soft(0, uenvs[ENVX(thisenv->id)].npages - cache_pages() + CACHE_KEEP);
+}
+
+static void shrink_pending(void)
+{
+  for (;;) {
+    while (shrink_want) {
+      int n = shrink_want;
+      shrink_want = 0;
+      cache_shrink(n);
+      set_mark();
+    }
+    busy = 0;
+    if (!shrink_want)
+      return;
+    busy = 1;
+  }
+}
+
+static int on_revoke(struct uframe *f)
+{
+  shrink_want += f->tval;
+  if (!busy) {
+    busy = 1;
+    shrink_pending();
+  }
+  return 1;
+}
+
 // Serve forever; the first thing to do is to answer caller.
 static void serve(envid_t caller)
 {
   struct pct_msg m;
+  set_handler(CAUSE_REVOKE, on_revoke);
+  set_mark();
+  shrink_pending();                         // (busy until now)
   int64 from = sys_pct_reply_recv(caller, 0, 0, 0, 0, SRVRECV, &m);
   if (from < 0)
     from = sys_pct_recv(SRVRECV, &m);
@@ -347,9 +397,11 @@ static void serve(envid_t caller)
       from = sys_pct_recv(SRVRECV, &m);
       continue;
     }
+    busy = 1;
     int64 r = handle(&m, from, &rp);
     if (m.perm)
       sys_pte_set(0, SRVRECV, 0);           // the client's page: done with it
+    shrink_pending();
     envid_t caller = from;
     from = sys_pct_reply_recv(caller, r, rp.w[1], rp.w[2], rp.page, SRVRECV, &m);
     if (from < 0 && from != -E_BAD_ENV && rp.page)  // it takes no page there

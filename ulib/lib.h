@@ -32,6 +32,7 @@ int    sys_halt(void);                // powers off; returns only on error
 int64  sys_getbootarg(char *buf, uint64 len);
 int    sys_env_grant(envid_t env, uint32 rights);
 int    sys_env_set_tick(envid_t env, int on);   // CAUSE_TICK at each slice start (on = 1)
+int    sys_mem_soft(envid_t env, uint64 pages);  // pages above this are a cache: asked back first
 envid_t sys_exofork(void);
 int    sys_yield(envid_t env);
 void   sys_exit(int status) __attribute__((noreturn));
@@ -122,7 +123,6 @@ int    chdir(const char *path);
 const char *getcwd(void);
 int    readdir(int fd, struct dirent *de);   // next entry of a directory: 1, 0 at the end
 int64  seek(int fd, int64 off);        // set the offset of a file; the new offset
-int    abspath(const char *path, char *out);   // cwd + path, "." and ".." resolved
 
 // ---- spawn.c: programs from the file system ----
 envid_t spawn(const char *path, char **argv);  // start a program; its env id
@@ -163,6 +163,9 @@ void  *calloc(uint64 n, uint64 size);
 
 // ---- mem.c: heap and lazy (demand-zero) memory ----
 void  *sbrk(int64 n);                // grow the heap; pages appear on first touch
+                                     // ((void *)-1 if they could not be had now)
+uint64 mem_avail(void);              // pages I could have now: free, and caches' spare
+void   out_of_memory(uint64 va) __attribute__((noreturn));  // end with a message
 void   vmprint(void);               // print my page table (vmprint.c)
 int    page_map(uint64 va, uint64 perm);      // allocate a zeroed page at va
 int    page_unmap(uint64 va);
@@ -189,6 +192,16 @@ typedef int (*upcall_handler_t)(struct uframe *f);  // 1: handled, resume; 0: no
 void   set_handler(int cause, upcall_handler_t h);  // per-cause registry
 int    upcall_init(envid_t env);     // map an exception stack, register the entry
 int    upcall_stack_grow(void);      // map all of my exception stack (for deep nesting)
+
+// ---- ckpt.c: checkpoints of a memory region through page protection ----
+#define CKPT_MAXPAGES 4096
+struct ckpt_stats { uint64 faults, restored, commits, rollbacks; };
+int    ckpt_begin(void *start, uint64 len);  // track [start, start+len); now is the checkpoint
+int    ckpt_commit(void);            // the current contents become the checkpoint
+int    ckpt_rollback(void);          // back to the checkpoint
+int    ckpt_end(void);               // stop tracking (contents stay)
+int    ckpt_dirty(void *va);         // written since the checkpoint?
+void   ckpt_get_stats(struct ckpt_stats *s);
 
 // ---- fork.c and process control ----
 envid_t fork(void);                  // copy-on-write fork
@@ -252,6 +265,8 @@ int    swap_out(int n);                 // evict n of my pages now; how many wen
 void   swap_get_stats(struct swap_stats *s);
 void   swap_init(void);
 void   swap_attach(uint64 start, uint64 count);   // page on this extent (a capability I hold)
+void   swap_heap_shrunk(uint64 from, uint64 to);  // (sbrk) the heap lost [from, to)
+uint64 swap_room(void);                          // heap pages my swap extent could take
 void   swap_before_fork(void);
 void   swap_after_fork_child(void);
 
@@ -327,12 +342,13 @@ struct spawnargs {
   envid_t cons_env, fs_env;            // the servers, as the parent knew them
   uint64 swap_start, swap_count;       // a swap extent the parent granted me
   uint64 app_start, app_count;         // and the app extent (raw blocks: ulib/kv.c)
-  char cwd[MAXPATH];
+  uint32 cwd;                          // the working directory's inode (0: the root)
   char token[16];                      // the grader's run token (see check.c)
   int argc;
   char *argv[MAXARG + 1];              // pointers into strings[], at UARGS
   char strings[];
 };
-void cwd_set(const char *dir);
+uint32 cwd_get(void);
+void cwd_set(uint32 dir);
 
 #endif

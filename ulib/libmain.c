@@ -7,11 +7,23 @@ uint64 app_start, app_count;            // the app extent I was given (blocks), 
 extern int main(int argc, char **argv);
 void mem_init(void);
 
+// In a program exec started (exec.c): its trampoline and list of PTE
+// updates go.
+static void exec_cleanup(void)
+{
+  page_unmap(UEXEC);
+  page_unmap(UEXEC + PGSIZE);
+  for (uint64 va = EXECOPS; va < USWAPMAP && (uvpt_pte(va) & PTE_V); va += PGSIZE)
+    page_unmap(va);
+}
+
 static char argbuf[256];
 
 void libmain(void)
 {
   thisenv = &uenvs[ENVX(sys_getenvid())];
+  if (uvpt_pte(UEXEC) & PTE_V)
+    exec_cleanup();                       // exec brought me here (spawn.c)
   if (upcall_init(0) < 0)
     panic("cannot set up the exception stack");
   mem_init();

@@ -50,10 +50,47 @@ int page_unmap(uint64 va)
   return r;
 }
 
+// The pages I could have now: the free ones, and those other envs hold
+// above the mark they set for a cache (sys_mem_soft), up to their share:
+// the kernel asks those back for anyone.  (Pages of programs over their
+// share, which the kernel takes back only for envs under theirs, are not
+// counted.)
+uint64 mem_avail(void)
+{
+  uint64 n = usys->nfree, share = usys->share;
+  for (int i = 0; i < NENV; i++) {
+    volatile struct envpub *p = &uenvs[i];
+    uint64 held = p->npages < 0 ? 0 : (uint64)p->npages, mark = p->mem_soft;
+    mark = mark && mark < GUARANTEE ? GUARANTEE : mark;   // (never asked below it)
+    if (p->id && p->id != thisenv->id && mark && (held < share ? held : share) > mark)
+      n += (held < share ? held : share) - mark;
+  }
+  return n;
+}
+
 // Grow (or shrink) the heap by n bytes; return the old break, or
 // (void *)-1.  New pages are mapped, zeroed, now, or (demand_paging: demand
-// paging) when first touched.
+// paging) when first touched.  With demand paging, growth is refused if
+// the pages (and their page tables) could not be had now, in memory or on
+// my swap extent: a check, not a reservation, so a page may still be
+// missing when touched, if other envs took memory in between (pgfault
+// then ends the program).
+static void *move_break(int64 n);
+
 void *sbrk(int64 n)
+{
+  uint64 want = n > 0 ? ((uint64)n + PGSIZE - 1) / PGSIZE : 0;
+  if (demand_paging && want && want + want / 512 + 2 > mem_avail() + swap_room())
+    return (void *)-1;
+  uint64 top = (ulib_brk + PGSIZE - 1) & ~(PGSIZE - 1);
+  void *r = move_break(n);
+  if (n < 0 && r != (void *)-1)              // the pager forgets what went
+    swap_heap_shrunk((ulib_brk + PGSIZE - 1) & ~(PGSIZE - 1), top);
+  return r;
+}
+
+// sbrk's work: move the break, and map or unmap pages.
+static void *move_break(int64 n)
 {
   // BEGIN LAB vm: sbrk: move the break by n bytes; map new pages (page_map) unless demand_paging, unmap freed ones (page_unmap)
   uint64 old = ulib_brk, nb = ulib_brk + n;
@@ -103,21 +140,58 @@ static int cow_fault(uint64 va, pte_t pte)
   // END LAB cow: return lab_todo("cow", "cow_fault"), (void)va, (void)pte, -1;
 }
 
+// A fault that needed a page: r is how the first try went (cow_fault's
+// result with pte, page_map's for a demand-zero page).  Short of memory,
+// a pager with a swap extent may make room among my own pages (swap_out)
+// before each new try; a page that cannot be had ends the program (out_of_memory).  1 if
+// the fault is resolved.
+__attribute__((noinline)) static int with_room(int r, uint64 va, pte_t pte)
+{
+  for (int tries = 0; r == -E_NO_MEM && tries < 8 && swap_count && swap_out(16) > 0; tries++)
+    r = pte ? cow_fault(va, pte) : page_map(va, PTE_R | PTE_W);
+  if (r == -E_NO_MEM)
+    out_of_memory(va);
+  return r == 0;
+}
+
 // Page-fault handler: copy-on-write, then demand-zero heap and stack pages.
 static int pgfault(struct uframe *f)
 {
   uint64 va = f->tval & ~(PGSIZE - 1);
   pte_t pte = uvpt_pte(va);
-  if (f->cause == CAUSE_STORE_PAGE && (pte & PTE_V) && (pte & PTE_COW))
-    return cow_fault(va, pte) == 0;
+  if (f->cause == CAUSE_STORE_PAGE && (pte & PTE_V) && (pte & PTE_COW)) {
+    int r = cow_fault(va, pte);
+    return r == 0 || with_room(r, va, pte);
+  }
   if (pte & PTE_V)
     return 0;                                    // a real protection fault
   // BEGIN LAB upcall: demand paging: a read or write fault in the heap (below the break) or the stack gets a zeroed page
   int lazy = (heap_start && va >= heap_start && va < ulib_brk) || (va >= STACKBOT && va < USTACKTOP);
   if (!lazy || f->cause == CAUSE_FETCH_PAGE)
     return 0;
-  return page_map(va, PTE_R | PTE_W) == 0;
+  return with_room(page_map(va, PTE_R | PTE_W), va, 0);
   // END LAB upcall: return lab_todo("upcall", "demand paging in pgfault"), 0;
+}
+
+// A page the program was promised (heap below the break, stack, a private
+// copy of a copy-on-write page) cannot be had: end it with a message.  On
+// the exception stack, so a plain formatter with no big buffers, written
+// by the kernel's debug console (the console client may itself need a
+// page), and no return.  Its status is -1, as
+// for a program killed.
+void out_of_memory(uint64 va)
+{
+  char msg[96] = "out of memory: no page for va 0x";
+  int n = strlen(msg);
+  for (int s = 36; s >= 0; s -= 4)
+    msg[n++] = "0123456789abcdef"[(va >> s) & 15];
+  strcpy(msg + n, " (env ");
+  n += 6;
+  for (int s = 28; s >= 0; s -= 4)
+    msg[n++] = "0123456789abcdef"[(sys_getenvid() >> s) & 15];
+  strcpy(msg + n, ")\n");
+  sys_cputs(msg, strlen(msg));                   // (the console client may need a page, or a copy)
+  exit(-1);
 }
 
 // user_ok() (lib.h) for buffers outside the stack and the program's image

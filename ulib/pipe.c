@@ -18,7 +18,7 @@ struct pipe {                      // the shared buffer page
   volatile uint64 rpos, wpos;      // free-running positions
   uint64 rfd_ppn, wfd_ppn;         // the pages of the two descriptors
   volatile uint32 lock;            // 1 while a reader or writer is inside
-  volatile int32 holder;           // and which env that is (one word with lock)
+  volatile int32 holder;           // and which env that is (one word with lock: shared_lock)
   volatile uint32 rsleep, wsleep;  // readers, writers asleep on wpos, rpos
   volatile uint32 lsleep;          // envs asleep on the lock word
   uint32 pad;
@@ -98,39 +98,46 @@ int pipe(int fds[2])
   return 0;
 }
 
-// Several envs may read (or write) one pipe at once: each copy-and-advance
-// happens under a lock in the shared page.  The holder's env id is kept
-// beside it, so a holder that died is noticed and its lock broken.
-static void pipe_lock(struct pipe *p)
+// A lock in a page several envs share (a pipe's buffer, a descriptor's
+// page): lock[0] is 1 while held, lock[1] the holder's env id (one 64-bit
+// word, 8-aligned), *sleepers counts envs asleep on it.  A holder that
+// died is noticed and its lock broken; the page losing its mapping wakes
+// those asleep.
+void shared_lock(volatile uint32 *lock, volatile uint32 *sleepers)
 {
-  volatile uint64 *word = (volatile uint64 *)&p->lock;   // lock and holder
+  volatile uint64 *word = (volatile uint64 *)lock;   // lock and holder
   int tries = 0;
-  while (__sync_lock_test_and_set(&p->lock, 1)) {
-    uint32 bufrefs = refs(PTE_PPN(uvpt_pte((uint64)p)));  // (before the holder: see sleep_on)
+  while (__sync_lock_test_and_set(lock, 1)) {
+    uint32 pagerefs = refs(PTE_PPN(uvpt_pte((uint64)lock)));  // (before the holder: see sleep_on)
     __sync_synchronize();
     uint64 seen = *word;
     envid_t h = seen >> 32;
     volatile const struct envpub *e = &uenvs[ENVX(h)];
     if (h && (e->id != h || e->status == ENV_EXITED || e->status == ENV_FREE)) {
-      p->holder = 0;                       // its holder is gone
-      __sync_lock_release(&p->lock);
+      lock[1] = 0;                         // its holder is gone
+      __sync_lock_release(lock);
     } else if (tries++ == 0) {
       sys_yield(h);                        // (see sleep_on)
     } else if ((uint32)seen) {
-      sleep_on(word, seen, &p->lsleep, bufrefs);   // (a dead holder's unmapping wakes us)
+      sleep_on(word, seen, sleepers, pagerefs);   // (a dead holder's unmapping wakes us)
     }
   }
-  p->holder = thisenv->id;
+  lock[1] = thisenv->id;
 }
 
-static void pipe_unlock(struct pipe *p)
+void shared_unlock(volatile uint32 *lock, volatile uint32 *sleepers)
 {
-  p->holder = 0;
-  __sync_lock_release(&p->lock);
+  lock[1] = 0;
+  __sync_lock_release(lock);
   __sync_synchronize();
-  if (p->lsleep)
-    sys_mwake((volatile uint64 *)&p->lock, 1);
+  if (*sleepers)
+    sys_mwake((volatile uint64 *)lock, 1);
 }
+
+// Several envs may read (or write) one pipe at once: each copy-and-advance
+// happens under a lock in the shared page.
+static void pipe_lock(struct pipe *p) { shared_lock(&p->lock, &p->lsleep); }
+static void pipe_unlock(struct pipe *p) { shared_unlock(&p->lock, &p->lsleep); }
 
 // Copy between the ring and a flat buffer: n bytes at ring position pos.
 static void ring_copy(struct pipe *p, uint64 pos, char *flat, int n, int into_ring)

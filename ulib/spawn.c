@@ -12,17 +12,15 @@
 //   5. my shared pages (open file descriptors) are mapped in the child
 //   6. registers: pc = the ELF entry, sp = USTACKTOP; then it may run
 //
-// exec(path, argv) is spawn plus an identity hand-over done by the library:
-// the caller closes its descriptors, waits for the new program and exits
-// with its status, so its parent's wait() sees the program's exit status.
-// (The new program has a new env id.)
+// exec(path, argv) (exec.c) loads the same way into the caller's own
+// address space, then replaces the old program with it: the env, its id
+// and its descriptors stay.
 #include "lib.h"
 #include "fd.h"
-#include "elf.h"
+#include "spawn.h"
 
 int spawn_gives_swap;
 
-#define MAXPH     16
 #define SPAWNTMP  (UARGS + PGSIZE)            // where I fill the child's pages
 
 // Read n bytes at off of the file into buf: 0, or E_NOEXEC if the file
@@ -35,13 +33,14 @@ static int pread(int fd, void *buf, uint64 n, uint64 off)
   return r < 0 ? r : (uint64)r == n ? 0 : -E_NOEXEC;
 }
 
-// Load one segment into child.
-static int load_segment(envid_t child, int fd, struct proghdr *ph)
+// Load one segment for env at base + its addresses: into a new child
+// (base 0), or (exec) into my own staging area (env 0, base USTAGE).
+static int load_segment(envid_t env, uint64 base, int fd, struct proghdr *ph)
 {
   uint64 perm = PTE_R | (ph->flags & PF_W ? PTE_W : 0) | (ph->flags & PF_X ? PTE_X : 0);
   uint64 start = ph->vaddr & ~(PGSIZE - 1);
   for (uint64 va = start; va < ph->vaddr + ph->memsz; va += PGSIZE) {
-    int64 ppn = sys_page_alloc(child);
+    int64 ppn = sys_page_alloc(env);
     if (ppn < 0)
       return ppn;
     int r = sys_pte_set(0, SPAWNTMP, PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D));
@@ -52,16 +51,21 @@ static int load_segment(envid_t child, int fd, struct proghdr *ph)
     if (r == 0 && lo < hi)
       r = pread(fd, (char *)SPAWNTMP + (lo - va), hi - lo, ph->off + (lo - ph->vaddr));
     if (r == 0)
-      r = sys_pte_set(child, va, PPN_PTE(ppn, perm | PTE_V | PTE_U | PTE_A | PTE_D));
+      r = sys_pte_set(env, base + va, PPN_PTE(ppn, perm | PTE_V | PTE_U | PTE_A | PTE_D));
     sys_pte_set(0, SPAWNTMP, 0);
-    if (r < 0)
+    if (r < 0) {
+      if (env == 0)
+        sys_page_free(ppn);                  // (a child's pages go with it)
       return r;
+    }
   }
   return 0;
 }
 
-// The argument page, built at SPAWNTMP for the child's UARGS.
-static int build_args(envid_t child, char **argv)
+// The argument page, built at SPAWNTMP for env's UARGS (at base + UARGS,
+// as load_segment).  A child is granted my swap and app extents if
+// spawn_gives_swap; exec's program keeps mine.
+static int build_args(envid_t child, uint64 base, char **argv)
 {
   int64 ppn = sys_page_alloc(child);
   if (ppn < 0)
@@ -73,15 +77,23 @@ static int build_args(envid_t child, char **argv)
   a->magic = SPAWN_MAGIC;
   a->cons_env = cons_env;
   a->fs_env = fs_env;
-  if (spawn_gives_swap && swap_count && sys_blk_grant(child, swap_start, swap_count, BLK_R | BLK_W) >= 0) {
+  if (child == 0 && swap_count) {
+    a->swap_start = swap_start;
+    a->swap_count = swap_count;
+  }
+  if (child == 0 && app_count) {
+    a->app_start = app_start;
+    a->app_count = app_count;
+  }
+  if (child && spawn_gives_swap && swap_count && sys_blk_grant(child, swap_start, swap_count, BLK_R | BLK_W) >= 0) {
     a->swap_start = swap_start;          // (the child pages on my extent: I must not)
     a->swap_count = swap_count;
   }
-  if (spawn_gives_swap && app_count && sys_blk_grant(child, app_start, app_count, BLK_R | BLK_W) >= 0) {
+  if (child && spawn_gives_swap && app_count && sys_blk_grant(child, app_start, app_count, BLK_R | BLK_W) >= 0) {
     a->app_start = app_start;            // the app area goes with it (one user at a time)
     a->app_count = app_count;
   }
-  strcpy(a->cwd, getcwd());
+  a->cwd = cwd_get();
   strcpy(a->token, grade_token);
   char *s = a->strings, *end = (char *)SPAWNTMP + PGSIZE;
   int argc;
@@ -98,8 +110,10 @@ static int build_args(envid_t child, char **argv)
   a->argc = argc;
   a->argv[argc] = 0;
   if (r == 0)
-    r = sys_pte_set(child, UARGS, PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D));
+    r = sys_pte_set(child, base + UARGS, PPN_PTE(ppn, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D));
   sys_pte_set(0, SPAWNTMP, 0);
+  if (r < 0 && child == 0)
+    sys_page_free(ppn);
   return r;
 }
 
@@ -189,10 +203,10 @@ static int args_ok(char **argv)
   return 1;
 }
 
-envid_t spawn(const char *path, char **argv)
+// Open the program at path and read and check its headers: the open fd,
+// or an error (E_NOEXEC for a malformed ELF).
+int elf_open(const char *path, char **argv, struct elfhdr *eh, struct proghdr *ph)
 {
-  struct elfhdr eh;
-  struct proghdr ph[MAXPH];
   if (!args_ok(argv))
     return -E_FAULT;
   int fd = open(path, O_RDONLY), r;
@@ -200,31 +214,50 @@ envid_t spawn(const char *path, char **argv)
     return fd;
   struct stat st;
   if ((r = fstat(fd, &st)) < 0 || (r = st.type == T_DIR ? -E_ISDIR : 0) < 0 ||
-      (r = pread(fd, &eh, sizeof eh, 0)) < 0 || (r = check_elf(&eh)) < 0 ||
-      (r = pread(fd, ph, eh.phnum * sizeof ph[0], eh.phoff)) < 0) {
+      (r = pread(fd, eh, sizeof *eh, 0)) < 0 || (r = check_elf(eh)) < 0 ||
+      (r = pread(fd, ph, eh->phnum * sizeof ph[0], eh->phoff)) < 0 ||
+      (r = check_segments(eh, ph, st.size)) < 0) {
     close(fd);
     return r == -E_INVAL ? -E_NOEXEC : r;
   }
-  if (check_segments(&eh, ph, st.size) < 0) {
-    close(fd);
-    return -E_NOEXEC;
-  }
+  return fd;
+}
+
+// The program's pages, its first stack page and its argument page, for
+// env at base (see load_segment).  fd is closed.
+int elf_load(envid_t env, uint64 base, int fd, struct elfhdr *eh, struct proghdr *ph,
+                    char **argv)
+{
+  int r = 0;
+  for (int i = 0; r == 0 && i < eh->phnum; i++)
+    if (ph[i].type == PT_LOAD)
+      r = load_segment(env, base, fd, &ph[i]);
+  close(fd);
+  int64 stack = r == 0 ? sys_page_alloc(env) : 0;   // the first stack page
+  if (stack < 0)
+    r = stack;
+  else if (r == 0 && (r = sys_pte_set(env, base + USTACKTOP - PGSIZE,
+                                      PPN_PTE(stack, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D))) < 0 &&
+           env == 0)
+    sys_page_free(stack);
+  if (r == 0)
+    r = build_args(env, base, argv);
+  return r;
+}
+
+envid_t spawn(const char *path, char **argv)
+{
+  struct elfhdr eh;
+  struct proghdr ph[MAXPH];
+  int fd = elf_open(path, argv, &eh, ph), r;
+  if (fd < 0)
+    return fd;
   envid_t child = sys_exofork();
   if (child <= 0) {                          // (0: never; the child does not run this)
     close(fd);
     return child < 0 ? child : -E_INVAL;
   }
-  for (int i = 0; r == 0 && i < eh.phnum; i++)
-    if (ph[i].type == PT_LOAD)
-      r = load_segment(child, fd, &ph[i]);
-  close(fd);
-  int64 stack = r == 0 ? sys_page_alloc(child) : 0;   // the first stack page
-  if (stack < 0)
-    r = stack;
-  else if (r == 0)
-    r = sys_pte_set(child, USTACKTOP - PGSIZE, PPN_PTE(stack, PTE_V | PTE_U | PTE_R | PTE_W | PTE_A | PTE_D));
-  if (r == 0)
-    r = build_args(child, argv);
+  r = elf_load(child, 0, fd, &eh, ph, argv);
   if (r == 0)
     r = share_fds(child);
   struct trapframe tf;
@@ -243,16 +276,4 @@ envid_t spawn(const char *path, char **argv)
     return r == -E_INVAL ? -E_NOEXEC : r;
   }
   return child;
-}
-
-int exec(const char *path, char **argv)
-{
-  envid_t child = spawn(path, argv);
-  if (child < 0)
-    return child;
-  for (int fd = 0; fd < NFD; fd++)
-    close(fd);                               // the program holds them now
-  int status = 0;
-  waitenv(child, &status);
-  exit(status);
 }

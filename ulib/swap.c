@@ -102,16 +102,22 @@ static int64 slot_alloc(void)
 }
 
 // Is the page at va one I may evict?  Resident, private to me.
+// Is the copy of va on swap current (so no write is needed)?
+static int in_sync(volatile uint64 *e, pte_t pte) { return (*e & E_SYNC) && !(pte & PTE_W); }
+
+// May va go?  With every swap slot taken (each page keeps its slot while
+// it is in), only a page whose copy there is current: a dirty one would
+// have nowhere to go.
 static int evictable(uint64 va, pte_t pte)
 {
   if (!(pte & PTE_V) || (pte & (PTE_SHARE | PTE_COW)))
     return 0;
   volatile struct pagepub *p = &upages[PTE_PPN(pte) - PPN_BASE];
-  return p->owner == thisenv->id && p->refs == 1 && p->pins == 0;
+  if (p->owner != thisenv->id || p->refs != 1 || p->pins != 0)
+    return 0;
+  volatile uint64 *e;
+  return swap_room() > 0 || ((e = entry(va, 0)) && in_sync(e, pte));
 }
-
-// Is the copy of va on swap current (so no write is needed)?
-static int in_sync(volatile uint64 *e, pte_t pte) { return (*e & E_SYNC) && !(pte & PTE_W); }
 
 // After its contents are safe: unmap and free the page at va.
 static int drop(uint64 va, volatile uint64 *e)
@@ -434,16 +440,67 @@ void swap_after_fork_child(void)
 // The page-fault handlers, registered once there is paging to do (a swap
 // extent, or pages the kernel took): they run before the library's
 // demand-zero and copy-on-write handler.
+// Make the pager's own variables this env's private pages now.  After a
+// fork they sit on pages shared copy-on-write with the parent, and the
+// pager's first write to one would need a page copy: under memory pressure,
+// in the middle of answering a revocation request, that copy could only be
+// had by paging, which writes them again (a recursion that overflowed the
+// exception stack once the variables' layout changed).
+static void pager_private(void)
+{
+  volatile uint64 *words[] = { &swap_start, &swap_count, &lo, &hand, &seq, &nslots_used, &repo_seen,
+                               &lost_elsewhere[0], &lost_elsewhere[NLOST - 1],
+                               (volatile uint64 *)&stats, (volatile uint64 *)&hint };
+  for (uint64 i = 0; i < sizeof words / sizeof words[0]; i++)
+    *words[i] = *words[i];
+  volatile int *ints[] = { &policy, &nlost, &active };
+  for (uint64 i = 0; i < sizeof ints / sizeof ints[0]; i++)
+    *ints[i] = *ints[i];
+  volatile uint8 **p = (volatile uint8 **)&slotused;
+  *p = *p;
+}
+
 static void faults_on(void)
 {
   static int on;
+  pager_private();
+  // The pager nests upcalls: all of the exception stack must be mapped.
+  // (Checked each time, not only the first: a child forked after this ran
+  // inherits `on` but has a fresh exception stack of one page.)
+  if (!(uvpt_pte(UXSTACKTOP - UXSTACKSIZE) & PTE_V))
+    upcall_stack_grow();
   if (on)
     return;
   on = 1;
-  upcall_stack_grow();                     // the pager nests upcalls
   set_handler(CAUSE_LOAD_PAGE, swap_fault);
   set_handler(CAUSE_STORE_PAGE, swap_fault);
   set_handler(CAUSE_FETCH_PAGE, swap_fault);
+}
+
+// The heap shrank (sbrk) from hi to lo: forget those pages (their map
+// words and swap slots), so that when the heap grows back they start as
+// new pages, not as pages the kernel took.
+void swap_heap_shrunk(uint64 from, uint64 to)
+{
+  for (uint64 va = from < lo ? lo : from; va < to && (va - lo) / PGSIZE < SWAP_MAXPG; va += PGSIZE) {
+    uint64 idx = (va - lo) / PGSIZE;
+    if (!(uvpt_pte((USWAPMAP + idx * sizeof(uint64)) & ~(PGSIZE - 1)) & PTE_V))
+      continue;                            // (no map page: nothing recorded)
+    uint64 w = MAP[idx];
+    if ((w & E_SLOT) && slotused) {
+      uint64 s = (w & E_SLOT) - 1;
+      slotused[s / 8] &= ~(1 << (s % 8));
+      nslots_used--;
+    }
+    MAP[idx] = 0;
+  }
+}
+
+// Heap pages my swap extent could still hold (sbrk may promise those too).
+uint64 swap_room(void)
+{
+  uint64 slots = swap_count < 2 * PGSIZE * 8 ? swap_count : 2 * PGSIZE * 8;   // (slot_alloc_init)
+  return slots > nslots_used ? slots - nslots_used : 0;
 }
 
 // Page on the extent [start, start+count) (a block capability I hold).

@@ -183,6 +183,7 @@ int sys_blk_grant(envid_t env, uint64 start, uint64 count, uint32 rights)
 }
 int sys_blk_revoke(envid_t env, int index) { return syscall(SYS_blk_revoke, env, index, 0, 0, 0, 0); }
 int sys_env_set_tick(envid_t env, int on) { return syscall(SYS_env_set_tick, env, on, 0, 0, 0, 0); }
+int sys_mem_soft(envid_t env, uint64 pages) { return syscall(SYS_mem_soft, env, pages, 0, 0, 0, 0); }
 int sys_mwait(volatile uint64 *word, uint64 expected, uint64 deadline)
 {
   return syscall(SYS_mwait, (uint64)word, expected, deadline, 0, 0, 0);

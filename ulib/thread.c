@@ -26,7 +26,7 @@ struct thread {
 static struct thread threads[NTHREAD]; // threads[0] is main()'s thread
 static int current;                    // the running thread
 static int started;                    // the handlers are in, ticks are on
-static int resched;                    // a tick came while preemption was off
+static int resched __attribute__((unused));   // a tick came while preemption was off
 static struct thread_stats stats;
 
 extern char thread_yield_trap[];       // the ebreak in thread_yield()
@@ -37,6 +37,7 @@ extern char thread_yield_trap[];       // the ebreak in thread_yield()
 // its stack and the outer frame stay on the exception stack, which is one
 // per env: the next upcall in the next thread starts at the top again and
 // writes over them.
+__attribute__((unused))                // (in a student tree, until the handlers use it)
 static int in_handler(struct uframe *f)
 {
   return f->tf.sp > UXSTACKTOP - UXSTACKSIZE && f->tf.sp <= UXSTACKTOP;
@@ -48,6 +49,7 @@ static int in_handler(struct uframe *f)
 // and load its registers into f.  When the upcall returns, the chosen
 // thread runs.  If no thread is runnable (all have exited), the env exits
 // with status 0.
+__attribute__((unused))                // (likewise)
 static void thread_switch(struct uframe *f)
 {
   // BEGIN LAB sched: save f->tf in the current thread, pick the next runnable one round robin, load it into f->tf
@@ -73,6 +75,7 @@ static void thread_switch(struct uframe *f)
 static int tick_upcall(struct uframe *f)
 {
   stats.ticks++;
+  // BEGIN LAB sched: tick_upcall: switch threads, unless the tick interrupted another handler (count it in stats.nested) or the running thread has preemption off (count stats.deferred, remember to yield later); count real switches in stats.preemptions
   if (in_handler(f)) {
     stats.nested++;
     return 1;
@@ -88,6 +91,7 @@ static int tick_upcall(struct uframe *f)
   if (current != was)
     stats.preemptions++;
   return 1;
+  // END LAB sched: return lab_todo_once("sched", "tick_upcall"), (void)f, 1;
 }
 
 // CAUSE_BREAKPOINT: thread_yield()'s ebreak (others' breakpoints are not
@@ -197,6 +201,7 @@ int thread_join(int tid, void **ret)
 {
   if (tid < 0 || tid >= NTHREAD || tid == current)
     return -E_INVAL;
+  // BEGIN LAB sched: thread_join: wait (yielding) until tid has exited, hand over its value, free its stack and its slot; -E_INVAL if there is no such thread (or another joiner took it)
   for (;;) {
     thread_preempt_off();
     struct thread *t = &threads[tid];
@@ -216,6 +221,7 @@ int thread_join(int tid, void **ret)
     thread_preempt_on();
     thread_yield();
   }
+  // END LAB sched: return lab_todo("sched", "thread_join"), (void)ret, -E_NOSYS;
 }
 
 int thread_self(void) { return current; }
@@ -229,11 +235,13 @@ void thread_preempt_off(void) { threads[current].nopreempt++; }
 
 void thread_preempt_on(void)
 {
+  // BEGIN LAB sched: thread_preempt_on: undo one thread_preempt_off; when preemption comes back on and a tick was deferred meanwhile, yield for it
   struct thread *t = &threads[current];
   if (t->nopreempt > 0 && --t->nopreempt == 0 && resched) {
     resched = 0;
     thread_yield();
   }
+  // END LAB sched: lab_todo_once("sched", "thread_preempt_on");
 }
 
 void thread_get_stats(struct thread_stats *s) { *s = stats; }
@@ -252,18 +260,22 @@ void mutex_init(struct mutex *m)
 
 void mutex_lock(struct mutex *m)
 {
+  // BEGIN LAB sched: mutex_lock: a ticket lock (fair: first come, first served) whose waiters yield; record the owner
   uint32 ticket = __atomic_fetch_add(&m->next, 1, __ATOMIC_ACQUIRE);
   while (m->serving != ticket)
     thread_yield();
   m->owner = current;
+  // END LAB sched: lab_todo_once("sched", "mutex_lock"), (void)m;
 }
 
 void mutex_unlock(struct mutex *m)
 {
+  // BEGIN LAB sched: mutex_unlock: panic unless the caller holds it; serve the next ticket
   if (m->owner != current)
     panic("mutex_unlock: thread %d does not hold it (owner %d)", current, m->owner);
   m->owner = -1;
   __atomic_store_n(&m->serving, m->serving + 1, __ATOMIC_RELEASE);
+  // END LAB sched: lab_todo_once("sched", "mutex_unlock"), (void)m;
 }
 
 int mutex_held(struct mutex *m) { return m->next != m->serving; }

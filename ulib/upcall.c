@@ -12,6 +12,7 @@ extern char upcall_restore_start[], upcall_restore_end[];
 // same handler is moved to the front.
 void set_handler(int cause, upcall_handler_t h)
 {
+  // BEGIN LAB upcall: set_handler: a bad cause is a panic; h goes to the front of cause's list (at most NHANDLER, the oldest falls off), and a handler already there moves to the front instead of appearing twice
   if (cause < 0 || cause >= NCAUSE)
     panic("set_handler: bad cause %d", cause);
   upcall_handler_t *list = handlers[cause];
@@ -21,6 +22,7 @@ void set_handler(int cause, upcall_handler_t h)
   for (; i > 0; i--)
     list[i] = list[i - 1];
   list[0] = h;
+  // END LAB upcall: if (cause >= 0 && cause < NCAUSE) { handlers[cause][0] = h; }
 }
 
 static const char *causes[NCAUSE] = {
@@ -35,6 +37,7 @@ static const char *causes[NCAUSE] = {
 // exception nobody handles ends the env with a message.
 void upcall_dispatch(struct uframe *f)
 {
+  // BEGIN LAB upcall: upcall_dispatch: run cause's handlers newest first until one returns 1; a revocation request, a repossession notice or a tick that nobody takes is ignored; any other unhandled exception ends the env (status -1) with the line "env <id>: unhandled <cause> at va <tval>, pc <pc>"
   if (f->cause < NCAUSE)
     for (int i = 0; i < NHANDLER && handlers[f->cause][i]; i++)
       if (handlers[f->cause][i](f))
@@ -46,6 +49,7 @@ void upcall_dispatch(struct uframe *f)
   printf("env %08x: unhandled %s at va %p, pc %p\n", sys_getenvid(),
          f->cause < NCAUSE ? causes[f->cause] : "exception", (void *)f->tval, (void *)f->tf.pc);
   exit(-1);
+  // END LAB upcall: lab_todo("upcall", "upcall_dispatch"), (void)f; exit(-1);
 }
 
 // What ulib/upentry.S calls, after the handlers ran, until the upcall lab's

@@ -70,9 +70,23 @@ int main(int argc, char **argv)
   expect_err(raw(FS_OPEN, O_RDONLY, 0, 0, UIPC), E_NAMETOOLONG, "open with no path page");
   strcpy(page, "/README.md");
   expect_err(raw(FS_OPEN, 3, 0, UIOBUF | PTE_R, UIPC), E_INVAL, "open mode 3");
+  // a relative path starts at the inode number the client sends after the
+  // two paths: the server must not trust it to be a directory
   strcpy(page, "relative");
-  r = raw(FS_STAT, 0, 0, UIOBUF | PTE_R, UIPC);
-  check(r < 0, "a relative path reached the server: %ld", r);
+  expect_err(raw(FS_STAT, 0, 0, UIOBUF | PTE_R, UIPC), E_INVAL, "a relative path from a nonsense inode");
+  struct stat vst;
+  check(stat("/README.md", &vst) == 0, "stat /README.md");
+  memcpy(page + 2 * MAXPATH, &vst.ino, sizeof(uint32));
+  strcpy(page, ".");
+  expect_err(raw(FS_STAT, 0, 0, UIOBUF | PTE_R, UIPC), E_NOTDIR, "a relative path from a file");
+  uint32 unused = 0;
+  for (uint32 i = ROOTINO + 1; i < 10000 && !unused; i++) {  // a free inode: no name stats to it
+    memcpy(page + 2 * MAXPATH, &i, sizeof i);
+    if (raw(FS_STAT, 0, 0, UIOBUF | PTE_R, UIPC) == -E_NOENT)
+      unused = i;
+  }
+  check(unused != 0, "a relative path from a free inode is refused (E_NOENT)");
+  memset(page + 2 * MAXPATH, 'a', 4);
   strcpy(page, "/");
   check(raw(FS_UNLINK, 0, 0, UIOBUF | PTE_R, UIPC) < 0, "unlink /");
   strcpy(page, "/README.md");

@@ -281,7 +281,7 @@ static void one_call(struct kid *k)
     SYS_pte_batch, SYS_pte_batch, SYS_env_set_upcall, SYS_env_set_status, SYS_env_set_regs,
     SYS_slot_acquire, SYS_slot_release, SYS_env_destroy, SYS_env_destroy, SYS_halt,
     SYS_getbootarg, SYS_env_grant, SYS_irq_claim, SYS_irq_ack, SYS_dev_map, SYS_pct_reply,
-    SYS_blk_grant, SYS_blk_revoke, SYS_env_set_tick, 22, 31, SYS_exofork, SYS_yield, SYS_yield,
+    SYS_blk_grant, SYS_blk_revoke, SYS_env_set_tick, 22, SYS_mem_soft, 31, SYS_exofork, SYS_yield, SYS_yield,
     SYS_pct_call, SYS_pct_send, SYS_pct_send, SYS_pct_recv, SYS_pct_reply_recv, SYS_blk_io,
     SYS_blk_io, SYS_blk_wait, NSYSCALL, NSYSCALL + 1, NSYSCALL + 2, NSYSCALL + 3,
   };

@@ -63,7 +63,7 @@ static void hog(void)
     printf("revattack: hog: npages %d, repossessed %d\n", thisenv->npages, thisenv->repossessed);
     exit(0);
   }
-  uint64 max = 20000;
+  uint64 max = mem_avail() < 20000 ? mem_avail() - 64 : 20000;   // (sbrk checks)
   volatile char *d = sbrk(max * PGSIZE);
   uint64 n = 0;
   for (; n < max && usys->nfree > 300; n++)
@@ -92,6 +92,11 @@ static void hog(void)
       for (;;)
         sys_pct_recv(0, &(struct pct_msg){0});
     }
+    // The trick needs copy-on-write fork (lab cow): a fork that copies
+    // shares nothing to shield.
+    pte_t first = uvpt_pte((uint64)d);
+    printf("revattack: fork %s my pages\n",
+           (first & PTE_V) && upages[PTE_PPN(first) - PPN_BASE].refs >= 2 ? "shares" : "copied");
     if (!strcmp(mode, "orphan")) {
       snprintf(buf, sizeof buf, "%lu %d", n, c);
       write(st[1], buf, strlen(buf) + 1);

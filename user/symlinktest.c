@@ -65,7 +65,11 @@ static void create(void)
   check(chdir("/sl/c") == 0 && symlink("../c/./file", "rel2") == 0, "symlink from the cwd");
   check(!strcmp(target("rel2"), "../c/./file"), "the target became '%s'", buf);
   check(holds("/sl/c/rel2", 0, "contents of file\n") == 1, "read through ../c/./file");
+  const char *wd = getcwd();
+  check(wd && !strcmp(wd, "/sl/c"), "getcwd in /sl/c gave '%s'", wd ? wd : "(nothing)");
   chdir("/");
+  wd = getcwd();
+  check(wd && !strcmp(wd, "/"), "getcwd in / gave '%s'", wd ? wd : "(nothing)");
 
   // Writes go to the target; O_CREATE through a link opens the target.
   int fd = open("/sl/c/abs", O_WRONLY | O_APPEND);

@@ -4,6 +4,7 @@
 //             at once: no write is lost or overwritten
 //   dots      unlink of "." and ".." (and "d/.") is refused
 //   badptr    calls given bad pointers return -1 and do not kill the caller
+//   deep      a working directory 200 levels down (paths cannot say where)
 // With no argument, all of them.  It defines its own panic, a library name.
 #include "kernel/types.h"
 #include "kernel/stat.h"
@@ -127,6 +128,39 @@ badptr(void)
   printf("xv6sem: badptr done\n");
 }
 
+#define DEPTH 200
+
+void
+deep(void)
+{
+  int i, fd;
+  struct stat st;
+
+  for(i = 0; i < DEPTH; i++){
+    if(mkdir("deepdir") != 0 || chdir("deepdir") != 0){
+      printf("xv6sem: deep: level %d\n", i);
+      expect(0, "mkdir and chdir 200 levels deep");
+      break;
+    }
+  }
+  fd = open("bottom", O_CREATE|O_RDWR);
+  expect(fd >= 0 && write(fd, "deep", 4) == 4, "a file at the bottom");
+  close(fd);
+  expect(stat("../deepdir/bottom", &st) == 0 && st.size == 4, "through .. and back down");
+  int pid = fork(), status = -1;
+  if(pid == 0)
+    exit(stat("bottom", &st) == 0 && st.size == 4 ? 0 : 1);
+  expect(pid > 0 && wait(&status) == pid && status == 0, "a forked child starts at the bottom too");
+  expect(unlink("bottom") == 0, "unlink at the bottom");
+  for(; i > 0; i--)
+    if(chdir("..") != 0 || unlink("deepdir") != 0){
+      expect(0, "chdir .. and unlink on the way up");
+      break;
+    }
+  expect(stat("deepdir", &st) == -1, "all of it removed");
+  printf("xv6sem: deep: %d levels\n", DEPTH);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -138,6 +172,8 @@ main(int argc, char *argv[])
     dots();
   if(all || strcmp(argv[1], "badptr") == 0)
     badptr();
+  if(all || strcmp(argv[1], "deep") == 0)
+    deep();
   if(fails == 0)
     printf("xv6sem: all OK %s\n", grade_token);
   exit(fails ? 1 : 0);

@@ -1,0 +1,388 @@
+#!/usr/bin/env python3
+"""Mutation testing of the course's grader: make mutate LAB=x.
+
+    tools/mutate.py LAB [LAB...] [--n N] [--seed S] [--cpus 1] [--jobs 2]
+                    [--write] [--check]
+
+A lab's tests are only worth what they catch.  This tool makes small wrong
+versions ("mutants") of a lab's reference regions (BEGIN LAB / END LAB,
+tools/handout.py), one change each, and runs that lab's tests on each:
+
+    del     delete a statement (C) or an instruction (assembly: a dropped
+            register restore, a dropped store)
+    neg     negate the condition of an if or while
+    cmp     change a comparison (< <=, > >=, == !=) or && / ||
+    const   change an integer constant by one
+    swap    swap the first two arguments of a call
+
+A mutant that does not build is stillborn and not counted.  One that
+builds is killed when a test of the lab fails (or times out), and
+survives when they all pass.  A survivor is either a hole in the tests or
+a change that cannot matter (an equivalent mutant); labs/mutants.txt gives
+the reason for each survivor the instructor has looked at.
+
+--n N with --seed S tries a sample of N mutants per lab (the same sample
+for the same seed and the same regions).  --write puts the full run's
+table and its survivors into labs/README.md, between the "mutate:begin"
+and "mutate:end" marks.  --check (the CI's sample) exits 1 if a mutant
+survives that labs/mutants.txt does not explain.
+
+Every mutant runs in a scratch tree (one per job) as a student has it
+when the lab is done: the next lab's handout, so later labs' stubs and
+fallbacks are in place and the lab's code runs as it does for a student.
+Builds are incremental: only the mutated file and what links it.
+"""
+
+import argparse
+import hashlib
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import handout  # noqa: E402
+
+ROOT = handout.ROOT
+EXPLAINED = os.path.join(ROOT, "labs", "mutants.txt")
+README = os.path.join(ROOT, "labs", "README.md")
+TIMEOUT = 900            # seconds for one mutant's tests (each test has its own too)
+
+
+class Mutant:
+    def __init__(self, lab, path, lineno, op, old, new):
+        self.lab, self.path, self.lineno, self.op = lab, path, lineno, op
+        self.old, self.new = old, new
+        h = hashlib.sha1(f"{lab}\0{path}\0{op}\0{old.strip()}\0{'' if new is None else new.strip()}".encode())
+        self.id = h.hexdigest()[:10]
+        self.result = None           # "killed", "survived", "stillborn"
+        self.why = ""
+
+    def diff(self):
+        """The change, as a one-hunk unified diff."""
+        new = "" if self.new is None else f"+{self.new}\n"
+        return (f"--- a/{self.path}\n+++ b/{self.path}\n@@ line {self.lineno} @@\n"
+                f"-{self.old}\n{new}")
+
+
+# ---- finding the regions and making mutants ---------------------------------
+
+def lab_regions(lab):
+    """[(path, [line numbers inside lab's regions])] over the tracked files."""
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                           check=True).stdout.split()
+    out = []
+    for rel in files:
+        if rel.endswith(".md") or rel.startswith("tools/"):
+            continue
+        try:
+            with open(os.path.join(ROOT, rel)) as f:
+                lines = f.read().split("\n")
+        except (UnicodeDecodeError, IsADirectoryError, FileNotFoundError):
+            continue
+        inside, mine = None, []
+        for i, line in enumerate(lines):
+            b, e = handout.BEGIN.match(line), handout.END.match(line)
+            if b:
+                inside = b[3]
+            elif e:
+                inside = None
+            elif inside == lab:
+                mine.append(i)
+        if mine:
+            out.append((rel, lines, mine))
+    return out
+
+
+STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
+CMP = {"<": "<=", "<=": "<", ">": ">=", ">=": ">", "==": "!=", "!=": "==", "&&": "||", "||": "&&"}
+CMP_RE = re.compile(r"(<<=?|>>=?|->|<=|>=|==|!=|&&|\|\||<|>)")
+NUM_RE = re.compile(r"(?<![\w.])(0x[0-9a-fA-F]+|\d+)(?![\w.])")
+
+
+def code_part(line, asm):
+    """The line without its comment, and with strings blanked (so that
+    nothing inside a string or comment is mutated)."""
+    blank = STRING.sub(lambda m: m[0][0] + " " * (len(m[0]) - 2) + m[0][-1], line)
+    cut = len(line)
+    for mark in (("#", "//") if asm else ("//",)):
+        k = blank.find(mark)
+        if k >= 0:
+            cut = min(cut, k)
+    return blank[:cut]
+
+
+def matching(text, i):
+    """Index of the parenthesis closing the one at text[i], or -1."""
+    depth = 0
+    for j in range(i, len(text)):
+        if text[j] == "(":
+            depth += 1
+        elif text[j] == ")":
+            depth -= 1
+            if depth == 0:
+                return j
+    return -1
+
+
+def split_args(text):
+    """Top-level comma positions in text (the inside of a call's parens)."""
+    depth, commas = 0, []
+    for j, c in enumerate(text):
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "," and depth == 0:
+            commas.append(j)
+    return commas
+
+
+def line_mutants(lab, path, lineno, line):
+    asm = path.endswith(".S")
+    code = code_part(line, asm)
+    s = code.strip()
+    if not s or s.startswith("#include") or s.startswith("#define") or (asm and s.endswith(":")):
+        return []
+    out = []
+
+    def add(op, new):
+        if new != line:
+            out.append(Mutant(lab, path, lineno + 1, op, line, new))
+
+    # del: a statement or an instruction
+    if asm:
+        if not s.startswith("."):
+            add("del", None)
+    elif s.endswith(";") and not s.startswith(("for", "}")) and "{" not in s:
+        add("del", None)
+    if not asm:
+        # neg: if (...) / while (...)
+        for m in re.finditer(r"\b(if|while)\s*\(", code):
+            o = m.end() - 1
+            c = matching(code, o)
+            if c > 0:
+                add("neg", line[:o + 1] + "!(" + line[o + 1:c] + ")" + line[c:])
+        # cmp
+        for m in CMP_RE.finditer(code):
+            if m[1] in CMP:
+                add("cmp", line[:m.start()] + CMP[m[1]] + line[m.end():])
+        # swap: the first two arguments of a call
+        for m in re.finditer(r"\b([A-Za-z_]\w*)\s*\(", code):
+            if m[1] in ("if", "while", "for", "switch", "return", "sizeof"):
+                continue
+            o = m.end() - 1
+            c = matching(code, o)
+            if c < 0:
+                continue
+            inner = code[o + 1:c]
+            commas = split_args(inner)
+            if not commas:
+                continue
+            end2 = commas[1] if len(commas) > 1 else len(inner)
+            a, b = line[o + 1:o + 1 + commas[0]], line[o + 1 + commas[0] + 1:o + 1 + end2]
+            if a.strip() and b.strip() and a.strip() != b.strip():
+                add("swap", line[:o + 1] + b.strip() + ", " + a.strip() + line[o + 1 + end2:])
+    # const: each integer literal by one (in assembly too: frame offsets)
+    for m in NUM_RE.finditer(code):
+        v = int(m[1], 0)
+        nv = v + 1 if v == 0 else v - 1
+        lit = hex(nv) if m[1].startswith("0x") else str(nv)
+        add("const", line[:m.start()] + lit + line[m.end():])
+    return out
+
+
+def mutants_of(lab):
+    out = []
+    for path, lines, mine in lab_regions(lab):
+        for i in mine:
+            out += line_mutants(lab, path, i, lines[i])
+    return out
+
+
+# ---- running them ------------------------------------------------------------
+
+def make_tree(where, lab):
+    """The tree as a student has it when lab is done: the next lab's
+    handout (lab's code and every earlier lab's in, later labs' stubs and
+    fallbacks in place).  A mutant must be caught there: in the full
+    reference tree some of lab's code never runs (sbrk's eager mapping,
+    once demand paging is on)."""
+    order = handout.labs()
+    nxt = order[order.index(lab) + 1] if order.index(lab) + 1 < len(order) else None
+    if nxt:
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "handout.py"), nxt, where],
+                       check=True, stdout=subprocess.DEVNULL)
+        os.remove(where + ".tar.gz")
+        for rel in os.listdir(ROOT):             # the write-up is not graded here, but keep
+            if rel.startswith("answers-") or rel == "time.txt":   # the tree complete
+                shutil.copy2(os.path.join(ROOT, rel), os.path.join(where, rel))
+        return
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                           check=True).stdout.split()
+    for rel in files:
+        dst = os.path.join(where, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(os.path.join(ROOT, rel), dst)
+
+
+def sh(cmd, cwd, log, timeout=None, env=None):
+    with open(log, "a") as f:
+        f.write(f"$ {' '.join(cmd)}\n")
+        f.flush()
+        try:
+            return subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, env=env,
+                                  timeout=timeout, start_new_session=True).returncode
+        except subprocess.TimeoutExpired:
+            f.write("(timed out)\n")
+            return -1
+
+
+def run_one(m, tree, cpus, log):
+    path = os.path.join(tree, m.path)
+    with open(path) as f:
+        original = f.read()
+    lines = original.split("\n")
+    assert lines[m.lineno - 1] == m.old, (m.path, m.lineno)
+    if m.new is None:
+        del lines[m.lineno - 1]
+    else:
+        lines[m.lineno - 1] = m.new
+    with open(log, "a") as f:
+        f.write(f"\n=== mutant {m.id} ({m.op})\n{m.diff()}")
+    try:
+        with open(path, "w") as f:
+            f.write("\n".join(lines))
+        if sh(["make", "-s", "-j2"], tree, log):
+            m.result = "stillborn"
+            return m
+        env = dict(os.environ, LAB=m.lab, LAB_ONLY="1", CPUS=cpus,
+                   GRADE_RESULTS=os.path.join(tree, "mutant.json"))
+        rc = sh(["tools/grade.sh", "-x", "-q", "-m", "not writeup"], tree, log, TIMEOUT, env)
+        m.result = "survived" if rc == 0 else "killed"
+        return m
+    finally:
+        with open(path, "w") as f:
+            f.write(original)
+
+
+def explained():
+    """{mutant id: reason} from labs/mutants.txt ("<id> <reason>" lines)."""
+    out = {}
+    if os.path.exists(EXPLAINED):
+        with open(EXPLAINED) as f:
+            for line in f:
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    k, _, why = line.partition(" ")
+                    out[k] = why.strip()
+    return out
+
+
+def run_lab(lab, muts, args, scratch):
+    trees = []
+    for j in range(args.jobs):
+        t = os.path.join(scratch, f"{lab}-{j}")
+        make_tree(t, lab)
+        log = t + ".log"
+        if sh(["make", "-s", "-j2"], t, log):
+            raise SystemExit(f"mutate: the reference tree does not build (see {log})")
+        trees.append((t, log))
+    queue = list(muts)
+    done = []
+
+    def worker(j):
+        t, log = trees[j]
+        while True:
+            try:
+                m = queue.pop(0)
+            except IndexError:
+                return
+            t0 = time.time()
+            run_one(m, t, args.cpus, log)
+            done.append(m)
+            print(f"  [{len(done)}/{len(muts)}] {m.id} {m.op:5} {m.path}:{m.lineno} "
+                  f"{m.result} ({time.time() - t0:.0f}s)", flush=True)
+
+    with ThreadPoolExecutor(args.jobs) as ex:
+        list(ex.map(worker, range(args.jobs)))
+    return muts
+
+
+def report(results, why):
+    """The markdown table and survivors, as labs/README.md shows them."""
+    rows = ["| lab | mutants | stillborn | killed | survived | killed % |", "|---|---|---|---|---|---|"]
+    surv = []
+    for lab, muts in results:
+        tried = [m for m in muts if m.result != "stillborn"]
+        k = sum(m.result == "killed" for m in tried)
+        s = [m for m in tried if m.result == "survived"]
+        pct = 100.0 * k / len(tried) if tried else 100.0
+        rows.append(f"| {lab} | {len(muts)} | {len(muts) - len(tried)} | {k} | {len(s)} | {pct:.0f}% |")
+        for m in s:
+            surv.append(f"- `{m.id}` ({lab}, {m.op}) {why.get(m.id, '**not explained yet**')}\n\n"
+                        "  ```diff\n" + "".join("  " + x for x in m.diff().splitlines(True)) + "  ```")
+    return "\n".join(rows) + "\n\nSurvivors:\n\n" + ("\n".join(surv) if surv else "none") + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("labs", nargs="+")
+    ap.add_argument("--n", type=int, default=0, help="a sample of N mutants per lab (0: all)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--cpus", default="1")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--list", action="store_true", help="only list the mutants")
+    ap.add_argument("--write", action="store_true", help="put the table into labs/README.md")
+    ap.add_argument("--check", action="store_true", help="fail on an unexplained survivor")
+    args = ap.parse_args()
+    order = handout.labs()
+    labs = order if args.labs == ["all"] else args.labs
+    for lab in labs:
+        if lab not in order:
+            raise SystemExit(f"mutate: no lab {lab!r}; the labs are: {' '.join(order)}")
+    why = explained()
+    results = []
+    scratch = tempfile.mkdtemp(prefix="mutate.")
+    t0 = time.time()
+    for lab in labs:
+        muts = mutants_of(lab)
+        if args.n:
+            muts = random.Random(f"{args.seed}:{lab}").sample(muts, min(args.n, len(muts)))
+        if args.list:
+            for m in muts:
+                print(f"{m.id} {m.op:5} {m.path}:{m.lineno}\n{m.diff()}")
+            continue
+        print(f"mutate {lab}: {len(muts)} mutants (seed {args.seed}, CPUS={args.cpus}), "
+              f"logs in {scratch}", flush=True)
+        results.append((lab, run_lab(lab, muts, args, scratch)))
+    if args.list:
+        return
+    text = report(results, why)
+    print(f"\n{text}\nmutate: {time.time() - t0:.0f}s")
+    bad = [m for _, ms in results for m in ms if m.result == "survived" and m.id not in why]
+    if args.write:
+        with open(README) as f:
+            old = f.read()
+        a, b = "<!-- mutate:begin -->", "<!-- mutate:end -->"
+        if a not in old or b not in old:
+            raise SystemExit(f"mutate: labs/README.md has no {a} ... {b} section")
+        stamp = f"`tools/mutate.py {' '.join(labs)} --cpus {args.cpus}`, every mutant:\n\n"
+        new = old[:old.index(a) + len(a)] + "\n" + stamp + text + old[old.index(b):]
+        with open(README, "w") as f:
+            f.write(new)
+    if bad:
+        print(f"mutate: {len(bad)} survivor(s) not explained in labs/mutants.txt: "
+              + " ".join(m.id for m in bad))
+        if args.check:
+            sys.exit(1)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+// ckpttest: checkpoints of a memory region through page protection
+// (ulib/ckpt.c, lab ckpt).  Random writes against a shadow copy kept by
+// hand: a rollback must give back exactly the checkpoint, a commit must
+// make the current contents the new one, each written page faults once per
+// epoch, reads never fault, nothing outside the region is touched, and the
+// saved copies' pages all come back.
+#include "lib.h"
+
+#define PAGES 300                 // more than one batch of protection changes
+#define LEN   (PAGES * PGSIZE)
+
+static uint64 seed = 12345;
+static uint64 rnd(void)
+{
+  seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+  return seed >> 33;
+}
+
+static int writable(char *r, int i) { return (uvpt_pte((uint64)r + (uint64)i * PGSIZE) & PTE_W) != 0; }
+
+static int protected_all(char *r)
+{
+  for (int i = 0; i < PAGES; i++)
+    if (writable(r, i))
+      return 0;
+  return 1;
+}
+
+// Random writes to random pages (some twice); returns how many distinct
+// pages were written, and records them in hit[].
+static int scribble(char *r, int nwrites, uint8 *hit)
+{
+  int distinct = 0;
+  memset(hit, 0, PAGES);
+  for (int k = 0; k < nwrites; k++) {
+    int p = rnd() % PAGES, off = rnd() % PGSIZE;
+    r[p * PGSIZE + off] = (char)rnd();
+    if (!hit[p])
+      hit[p] = 1, distinct++;
+  }
+  return distinct;
+}
+
+// `ckpttest bench`: the first store to each page of a checkpointed region
+// (the fault, the page's copy, making it writable again), for make bench.
+// Here and not in user/bench.c, so that bench's own size (which the fork
+// row depends on) does not change with this lab's code.
+static void bench(void)
+{
+  char *heap = sbrk(201 * PGSIZE);
+  char *r = (char *)(((uint64)heap + PGSIZE - 1) & ~(PGSIZE - 1));
+  for (int i = 0; i < 200; i++)
+    r[i * PGSIZE] = 1;                        // present before the checkpoint
+  if (ckpt_begin(r, 200 * PGSIZE) < 0)
+    return;                                   // (the lab's code is not written)
+  uint64 t = rdinstret();
+  for (int i = 0; i < 200; i++)
+    r[i * PGSIZE] = 2;
+  t = rdinstret() - t;
+  printf("bench ckpt_fault %lu insn/page\n", (t + 100) / 200);
+  ckpt_end();
+}
+
+int main(int argc, char **argv)
+{
+  if (argc > 1 && strcmp(argv[1], "bench") == 0) {
+    bench();
+    return 0;
+  }
+  char *heap = sbrk(LEN + 3 * PGSIZE);
+  check(heap != (char *)-1, "sbrk");
+  char *r = (char *)(((uint64)heap + 2 * PGSIZE - 1) & ~(PGSIZE - 1));   // a page before r too
+  char *want = malloc(LEN);
+  uint8 *hit = malloc(PAGES);
+  check(want && hit, "malloc");
+  for (int i = 0; i < LEN; i++)
+    r[i] = (char)(i * 7 + 3);
+  r[-1] = 'b', r[LEN] = 'a';                  // the neighbours: never tracked
+  memmove(want, r, LEN);
+
+  // bad regions, and calls with none
+  expect_err(ckpt_begin(r + 1, PGSIZE), E_INVAL, "an unaligned start");
+  expect_err(ckpt_begin(r, 100), E_INVAL, "an unaligned length");
+  expect_err(ckpt_begin(r, 0), E_INVAL, "an empty region");
+  expect_err(ckpt_begin((void *)UTOP, PGSIZE), E_INVAL, "a region at UTOP");
+  expect_err(ckpt_begin(r, (uint64)(CKPT_MAXPAGES + 1) * PGSIZE), E_INVAL, "a region too big");
+  expect_err(ckpt_begin((void *)0x10000, PGSIZE), E_INVAL, "my read-only text");
+  expect_err(ckpt_commit(), E_INVAL, "commit with no region");
+  expect_err(ckpt_rollback(), E_INVAL, "rollback with no region");
+
+  int pages0 = thisenv->npages;
+  struct ckpt_stats s0, s;
+  ckpt_get_stats(&s0);
+  check(ckpt_begin(r, LEN) == 0, "ckpt_begin");
+  expect_err(ckpt_begin(r, PGSIZE), E_BUSY, "a second region");
+  check(protected_all(r), "not every page of the region is write-protected");
+  check(writable(r, -1) && writable(r, PAGES), "a page next to the region was protected");
+
+  // reads are free
+  uint64 sum = 0;
+  for (int i = 0; i < LEN; i += 64)
+    sum += r[i];
+  ckpt_get_stats(&s);
+  check(s.faults == s0.faults, "reads took %lu faults", s.faults - s0.faults);
+
+  // an epoch of writes, then rollback: exactly the checkpoint again
+  int n = scribble(r, 500, hit);
+  ckpt_get_stats(&s);
+  check(s.faults - s0.faults == (uint64)n, "%d pages written, %lu faults", n, s.faults - s0.faults);
+  int dirty_ok = 1;
+  for (int i = 0; i < PAGES; i++)
+    dirty_ok &= ckpt_dirty(r + i * PGSIZE) == hit[i] && writable(r, i) == hit[i];
+  check(dirty_ok, "ckpt_dirty or the protection does not match the pages written");
+  check(thisenv->npages >= pages0 + n, "no page held for the saved copies");
+  r[-1] = 'B', r[LEN] = 'A';                  // neighbours change, untracked
+  check(ckpt_rollback() == 0, "ckpt_rollback");
+  check(memcmp(r, want, LEN) == 0, "rollback did not restore the checkpoint");
+  check(r[-1] == 'B' && r[LEN] == 'A', "rollback touched a page outside the region");
+  check(protected_all(r), "pages left writable after the rollback");
+  // (the saved copies' page tables stay, and the stack may have grown)
+  check(thisenv->npages <= pages0 + 8, "the saved copies were not given back (%d pages, was %d)",
+        thisenv->npages, pages0);
+  pages0 = thisenv->npages;
+
+  // writes, commit: the new contents stay; a rollback then changes nothing
+  ckpt_get_stats(&s0);
+  n = scribble(r, 300, hit);
+  for (int k = 0; k < 50; k++)                // the same pages again: no new faults
+    for (int i = 0; i < PAGES; i++)
+      if (hit[i]) {
+        r[i * PGSIZE + k] ^= 1;
+        break;
+      }
+  ckpt_get_stats(&s);
+  check(s.faults - s0.faults == (uint64)n, "%d pages written, %lu faults (once per page and epoch)",
+        n, s.faults - s0.faults);
+  memmove(want, r, LEN);
+  check(ckpt_commit() == 0, "ckpt_commit");
+  check(memcmp(r, want, LEN) == 0, "commit changed the contents");
+  check(protected_all(r), "pages left writable after the commit");
+  check(thisenv->npages == pages0, "the saved copies were not given back after the commit");
+  check(ckpt_rollback() == 0 && memcmp(r, want, LEN) == 0, "rollback right after a commit");
+
+  // several epochs in a row, each rolled back or committed at random
+  for (int e = 0; e < 20; e++) {
+    scribble(r, 40, hit);
+    if (rnd() % 2) {
+      check(ckpt_rollback() == 0, "rollback %d", e);
+    } else {
+      check(ckpt_commit() == 0, "commit %d", e);
+      memmove(want, r, LEN);
+    }
+    check(memcmp(r, want, LEN) == 0, "epoch %d: contents", e);
+  }
+  ckpt_get_stats(&s);
+  check(s.commits + s.rollbacks >= 22, "%lu commits and %lu rollbacks counted", s.commits, s.rollbacks);
+
+  // the end: the current contents stay, every page writable, no more faults
+  scribble(r, 30, hit);
+  memmove(want, r, LEN);
+  check(ckpt_end() == 0, "ckpt_end");
+  check(memcmp(r, want, LEN) == 0, "ckpt_end changed the contents");
+  int all = 1;
+  for (int i = 0; i < PAGES; i++)
+    all &= writable(r, i);
+  check(all, "pages left protected after ckpt_end");
+  ckpt_get_stats(&s0);
+  scribble(r, 100, hit);
+  ckpt_get_stats(&s);
+  check(s.faults == s0.faults, "writes after ckpt_end faulted");
+  check(thisenv->npages == pages0, "pages held after ckpt_end");
+
+  // the largest region there may be, CKPT_MAXPAGES pages, is one
+  char *big = sbrk((CKPT_MAXPAGES + 1) * PGSIZE);
+  check(big != (char *)-1, "sbrk for the largest region");
+  big = (char *)(((uint64)big + PGSIZE - 1) & ~(PGSIZE - 1));
+  check(ckpt_begin(big, (uint64)CKPT_MAXPAGES * PGSIZE) == 0, "a region of CKPT_MAXPAGES pages");
+  big[(CKPT_MAXPAGES - 1) * PGSIZE] = 'z';
+  check(ckpt_rollback() == 0 && big[(CKPT_MAXPAGES - 1) * PGSIZE] == 0, "rollback of its last page");
+  check(ckpt_end() == 0, "ckpt_end of the largest region");
+  sbrk(-(int64)(CKPT_MAXPAGES + 1) * PGSIZE);
+
+  // a store to a page that is read-only for a reason of its own stays a
+  // real fault: the handler must not take what is not its own
+  check(ckpt_begin(r, LEN) == 0, "ckpt_begin again");
+  envid_t c = fork();
+  if (c == 0) {
+    *(volatile char *)0x10000 = 0;            // my text
+    exit(0);
+  }
+  int status = 0;
+  waitenv(c, &status);
+  check(status == -1, "a store to the text survived (status %d)", status);
+  check(ckpt_end() == 0, "ckpt_end again");
+  (void)sum;
+  return check_report();
+}
