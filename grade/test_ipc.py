@@ -24,6 +24,8 @@ def finish(con, final, timeout=60):
 @pytest.mark.parametrize("prog, final, forbid", [
     pytest.param("pcttest", console.ok("pcttest"), r"BROKEN|FAIL", id="pcttest",
                  marks=[pytest.mark.points(5), pytest.mark.lab("ipc")]),   # (its page-grant attacks)
+    pytest.param("pctqueue", console.ok("pctqueue"), r"FAIL", id="pctqueue",
+                 marks=[pytest.mark.points(4), pytest.mark.lab("ipc")]),   # (the kernel's send queue)
     pytest.param("rpc", console.ok("rpc"), r"FAIL", id="rpc",
                  marks=[pytest.mark.points(3), pytest.mark.lab("ipc")]),
     pytest.param("pipetest", console.ok("pipetest"), r"BROKEN|FAIL", id="pipetest",

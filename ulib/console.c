@@ -78,6 +78,7 @@ static void tx_str(const char *s)
 // while waiting is skipped, and its bytes stay for the next.
 static void serve_readers(void)
 {
+  // BEGIN LAB driver: serve_readers: answer the waiting readers, oldest first, while there is input or an end of input to report; each gets at most one line and at most its max, in a fresh page that becomes its alone; a reader that died while waiting loses no input
   while (nreaders > 0 && (inr != inw || ineof)) {
     envid_t r = readers[0].env;
     uint64 max = readers[0].max, n = 0;
@@ -99,6 +100,7 @@ static void serve_readers(void)
     else if (n == 0)
       ineof = 0;                          // this read reported the end of input
   }
+  // END LAB driver: (void)ineof; if (nreaders > 0 && inr != inw && page_map(UCONSBUF, PTE_R | PTE_W) == 0) { char *page = (char *)UCONSBUF; uint64 n = 0; while (inr != inw && n < readers[0].max && (n == 0 || page[n - 1] != '\n')) page[n++] = inbuf[inr++ % sizeof inbuf]; sys_pct_reply(readers[0].env, n, 0, 0, UCONSBUF | PTE_R); page_unmap(UCONSBUF); nreaders--; memmove(readers, readers + 1, nreaders * sizeof readers[0]); }
 }
 
 __attribute__((unused))                 // (until rx_char calls it, in a student tree)

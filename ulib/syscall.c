@@ -155,14 +155,23 @@ int64 sys_pct_call(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page, uin
 {
   return pct6(SYS_pct_call, to, w1, w2, w3, page, reply_va, 0, reply);
 }
+// With PCT_BLOCK the kernel queues the caller, and never answers
+// E_NOT_WAITING; a kernel without the send queue (lab ipc's stub) does,
+// and then these retry, yielding to the target.
 int64 sys_pct_call_wait(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page, uint64 reply_va,
                         struct pct_msg *reply)
 {
-  return pct6(SYS_pct_call, to, w1, w2, w3, page, reply_va, PCT_BLOCK, reply);
+  int64 r;
+  while ((r = pct6(SYS_pct_call, to, w1, w2, w3, page, reply_va, PCT_BLOCK, reply)) == -E_NOT_WAITING)
+    sys_yield(to);
+  return r;
 }
 int sys_pct_send_wait(envid_t to, uint64 w1, uint64 w2, uint64 w3, uint64 page)
 {
-  return pct6(SYS_pct_send, to, w1, w2, w3, page, 0, PCT_BLOCK, 0);
+  int r;
+  while ((r = pct6(SYS_pct_send, to, w1, w2, w3, page, 0, PCT_BLOCK, 0)) == -E_NOT_WAITING)
+    sys_yield(to);
+  return r;
 }
 
 int64 sys_pct_recv(uint64 recv_va, struct pct_msg *m)
