@@ -288,12 +288,16 @@ struct syspub {                   // at USYS
 
 // Revocation (docs/revocation.md).  An env holding no more than its share is never
 // asked; one over it is asked for at most REVOKE_CHUNK pages at a time and
-// has REVOKE_SLICES of its own slices (or, if it does not use them up,
-// REVOKE_TICKS of time) to comply.
+// has until it has run REVOKE_SLICES of its own slices to their end, or
+// been dispatched REVOKE_RUNS times, to comply; while it cannot run (blocked
+// in a call, a receive or a wait, or stopped; the disk excepted) it has
+// REVOKE_TICKS of time.  An env that is ready to run but waits for a hart
+// is never charged for the wait.
 #define GUARANTEE      32
 #define MAXXSTACK      (16 * 4096)    // the largest exception stack (env_set_upcall)
 #define REVOKE_CHUNK   64
 #define REVOKE_SLICES  10
+#define REVOKE_RUNS    256
 #define REVOKE_TICKS   10000000       // 1 s of the 10 MHz time CSR
 
 // The repossession vector of env e: public, read-only, at UREPOS + ENVX(e)

@@ -79,7 +79,8 @@ struct env {
   int64 revoke_want;               // pages asked back (0: no request)
   int64 revoke_target;             //   done when npages is down to this
   uint64 revoke_slices, revoke_time; //   deadline: its slices count, or (while it
-                                   //   waits for a call) the time CSR
+                                   //   cannot run) the time CSR
+  uint64 revoke_runs;              //   and its dispatches at the request
   uint64 mem_soft;                 // asked back above this many pages (0: its share)
   uint64 repo_posted;              // pages taken, not yet told (CAUSE_REPOSSESS)
   uint64 repo_taken;               // pages taken, ever
@@ -92,7 +93,7 @@ struct env {
   uint64 wait_key;                 // IPC_WAIT: the physical address of the word
   uint64 wait_deadline;            //   and the time to give up (0: none)
   struct env *wait_next;           //   next waiter in its bucket (wait.c)
-  char pad[1024 - 416 - 2 * NBLKCAP - 32 - 8 - 64 - 8 - 24 - 24 - 4 - 8];             // a power of two: trampoline.S indexes envs[]
+  char pad[1024 - 416 - 2 * NBLKCAP - 32 - 8 - 64 - 8 - 24 - 24 - 4 - 8 - 8];             // a power of two: trampoline.S indexes envs[]
 };
 
 extern struct env envs[NENV];

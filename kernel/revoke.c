@@ -11,9 +11,9 @@
 // that is itself over its share gets E_NO_MEM and must page itself.
 //
 // An env that has not released enough by its deadline (REVOKE_SLICES of
-// its own time slices run to their end, or else REVOKE_TICKS of time, for
-// an env that yields or waits for a message meanwhile; one caught waiting
-// for the disk is given more time) loses
+// its own time slices run to their end, or REVOKE_RUNS dispatches; or,
+// after REVOKE_TICKS of time, being found unable to run: see
+// past_deadline) loses
 // pages of the kernel's choosing: user pages it owns that no other env
 // maps, not pinned for DMA, not its exception stack, and never below its
 // guarantee (the exception stack is spared only while a handler is
@@ -86,6 +86,7 @@ static void post(struct env *e, uint64 want)
   e->revoke_want = want;
   e->revoke_target = usage(e) - want;
   e->revoke_slices = e->slices + REVOKE_SLICES;
+  e->revoke_runs = envpubs[ENVX(e->id)].runs;
   e->revoke_time = CSR_READ(time) + REVOKE_TICKS;
   e->revoke_posted = 1;                    // an upcall to deliver
   e->upcall_pending = 1;
@@ -273,6 +274,22 @@ static void abort_protocol(struct env *e)
 }
 // END LAB revoke: static void abort_protocol(struct env *e) { LAB_TODO("revoke", "the abort protocol (an env that does not answer keeps its pages)"); e->revoke_want = 0; publish(e); }
 
+// Has e had its chance to answer its request?  Its own slices run out, or
+// enough dispatches (it hears of the request at its first), count whatever
+// the host does.  Time counts only if e is found unable to run (blocked in
+// a call, a receive or a wait, or stopped: it could sit there for ever),
+// never while the disk has it, nor while it is ready and waits for a hart:
+// on a loaded host that wait can be long, and it is not e's doing (a file
+// server was once aborted that way).
+static int past_deadline(struct env *e, uint64 now)
+{
+  if (e->slices >= e->revoke_slices ||
+      (uint32)envpubs[ENVX(e->id)].runs - (uint32)e->revoke_runs >= REVOKE_RUNS)
+    return 1;
+  int ready = e->status == ENV_RUNNABLE && e->ipc == IPC_NONE;
+  return now >= e->revoke_time && !ready && e->ipc != IPC_IO;
+}
+
 // An allocation for caller failed for want of free pages.  Ask, or take,
 // pages from the envs over their share, or over the lower mark they set
 // themselves for a cache (SYS_mem_soft).  -E_AGAIN if memory is being
@@ -294,7 +311,7 @@ int64 mem_pressure(struct env *caller)
       if (satisfied(e)) {
         e->revoke_want = 0;                // it answered
         publish(e);
-      } else if (e->slices >= e->revoke_slices || (now >= e->revoke_time && e->ipc != IPC_IO))
+      } else if (past_deadline(e, now))
         abort_protocol(e);
       reclaiming = 1;                      // (it answered, was made to, or still has time)
       soft |= u <= (int64)share;
