@@ -278,16 +278,20 @@ static void abort_protocol(struct env *e)
 // enough dispatches (it hears of the request at its first), count whatever
 // the host does.  Time counts only if e is found unable to run (blocked in
 // a call, a receive or a wait, or stopped: it could sit there for ever),
-// never while the disk has it, nor while it is ready and waits for a hart:
-// on a loaded host that wait can be long, and it is not e's doing (a file
-// server was once aborted that way).
+// not while it waits for what only the kernel can give: the disk, or free
+// pages (a timed wait on usys->nfree, the library's wait in E_AGAIN: it
+// wakes every few ms, so its dispatches still count), and not while it is
+// ready and waits for a hart, which on a loaded host can be long and is
+// not e's doing.  (A file server in the middle of a request, waiting for a
+// page, was aborted after 1 s of such waiting and died of the page taken.)
 static int past_deadline(struct env *e, uint64 now)
 {
   if (e->slices >= e->revoke_slices ||
       (uint32)envpubs[ENVX(e->id)].runs - (uint32)e->revoke_runs >= REVOKE_RUNS)
     return 1;
   int ready = e->status == ENV_RUNNABLE && e->ipc == IPC_NONE;
-  return now >= e->revoke_time && !ready && e->ipc != IPC_IO;
+  int for_memory = e->ipc == IPC_WAIT && e->wait_deadline && e->wait_key == kpa(&syspub.nfree);
+  return now >= e->revoke_time && !ready && !for_memory && e->ipc != IPC_IO;
 }
 
 // An allocation for caller failed for want of free pages.  Ask, or take,

@@ -93,7 +93,8 @@ static struct buf *claim(uint32 blockno)
     ;
   if (grow && (i < 0 || usys->nfree > CACHE_SPARE)) {
     int j = nnopage ? nopage[nnopage - 1] : nslots;
-    if (page_map((uint64)BDATA(j), PTE_R | PTE_W) == 0) {
+    // (with a block to evict, a cache does not wait for memory)
+    if ((i < 0 ? page_map : page_map_now)((uint64)BDATA(j), PTE_R | PTE_W) == 0) {
       if (nnopage)
         nnopage--;
       else

@@ -168,6 +168,7 @@ uint64 mem_avail(void);              // pages I could have now: free, and caches
 void   out_of_memory(uint64 va) __attribute__((noreturn));  // end with a message
 void   vmprint(void);               // print my page table (vmprint.c)
 int    page_map(uint64 va, uint64 perm);      // allocate a zeroed page at va
+int    page_map_now(uint64 va, uint64 perm);  // the same, failing at once if memory is short
 int    page_unmap(uint64 va);
 pte_t  uvpt_pte(uint64 va);          // the leaf PTE for va, 0 if none (reads UVPT)
 // May the library touch [p, p+n) for the program (write: store into it)?

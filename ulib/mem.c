@@ -37,6 +37,19 @@ int page_map(uint64 va, uint64 perm)
   return r;
 }
 
+// page_map, but never waiting for memory: when the kernel is taking pages
+// back (E_AGAIN) it fails at once.  For a cache, which can do without.
+int page_map_now(uint64 va, uint64 perm)
+{
+  int64 ppn = sys_raw(SYS_page_alloc, 0, 0, 0, 0, 0, 0);
+  if (ppn < 0)
+    return ppn;
+  int r = sys_raw(SYS_pte_set, 0, va, PPN_PTE(ppn, perm | PTE_V | PTE_U | PTE_A | PTE_D), 0, 0, 0);
+  if (r < 0)
+    sys_page_free(ppn);
+  return r;
+}
+
 // Drop the page at va; if I own it, give it back (it survives while other
 // envs map it).
 int page_unmap(uint64 va)
