@@ -169,6 +169,7 @@ void   out_of_memory(uint64 va) __attribute__((noreturn));  // end with a messag
 void   vmprint(void);               // print my page table (vmprint.c)
 int    page_map(uint64 va, uint64 perm);      // allocate a zeroed page at va
 int    page_map_now(uint64 va, uint64 perm);  // the same, failing at once if memory is short
+void   mem_private(void);                    // my copy-on-write data and heap pages made mine now
 int    page_unmap(uint64 va);
 pte_t  uvpt_pte(uint64 va);          // the leaf PTE for va, 0 if none (reads UVPT)
 // May the library touch [p, p+n) for the program (write: store into it)?

@@ -37,6 +37,21 @@ int page_map(uint64 va, uint64 perm)
   return r;
 }
 
+// Take a private copy now of each copy-on-write page of my data, bss and
+// heap, so that writing my own variables never needs a free page later:
+// a server that must give memory back when asked (the file server's cache)
+// cannot wait for memory to do it.  (Its first shrink wrote a table still
+// shared with init since fork; the copy waited for a page while memory was
+// short, and the abort protocol ended the wait by taking the cache.)
+void mem_private(void)
+{
+  extern char data_start[];
+  uint64 hi = ulib_brk > (uint64)end ? ulib_brk : (uint64)end;
+  for (uint64 va = (uint64)data_start & ~(PGSIZE - 1); va < hi; va += PGSIZE)
+    if (uvpt_pte(va) & PTE_COW)
+      *(volatile char *)va = *(volatile char *)va;
+}
+
 // page_map, but never waiting for memory: when the kernel is taking pages
 // back (E_AGAIN) it fails at once.  For a cache, which can do without.
 int page_map_now(uint64 va, uint64 perm)
