@@ -43,6 +43,13 @@
                                //   word at va; the number woken
 #define SYS_mem_soft       23  // (envid, pages): above this many pages (0: its share)
                                //   the env is asked back first, even below its share
+#define SYS_net_filter     24  // (op, arg): NETF_ADD (struct netfilter *arg): install a
+                               //   receive filter, its id; NETF_DEL: remove filter arg
+#define SYS_net_ring       25  // (va, npages): receive the frames one's filters take
+                               //   into these pages (struct netslot, NET_SLOTS_PER_PAGE
+                               //   each); (0, 0): stop
+#define SYS_net_send       26  // (va, len): transmit the Ethernet frame at va
+#define SYS_net_revoke     27  // (envid): take RIGHT_NET from envid and its descendants
 #define SYS_FIRST_SLOW     32
 #define SYS_exofork        32  // (): new child env; child id, or 0 in the child
 #define SYS_yield          33  // (envid): give the rest of the slice to envid (0: any)
@@ -66,7 +73,8 @@
 // env passes some of its own to a descendant with SYS_env_grant.
 #define RIGHT_HALT   (1U << 0)            // may power the machine off
 #define RIGHT_UART   (1U << 1)            // may map the UART and claim its interrupt
-#define RIGHT_ALL    (RIGHT_HALT | RIGHT_UART)
+#define RIGHT_NET    (1U << 2)            // may use the network (SYS_net_*)
+#define RIGHT_ALL    (RIGHT_HALT | RIGHT_UART | RIGHT_NET)
 
 // Devices for SYS_dev_map (the kernel's own devices are not in this list).
 #define DEV_UART     0                    // NS16550A registers, one page; PLIC source 10
@@ -78,6 +86,8 @@
 #define IRQ_DISK     1                    // "an asynchronous disk request of yours
                                           // finished": blk_wait collects it (the
                                           // disk's own source 1 stays the kernel's)
+#define IRQ_NET      2                    // "a frame arrived in your receive ring"
+                                          // (the NIC's source 2 stays the kernel's)
 
 // Disk blocks (4096 bytes).  An env holds up to NBLKCAP capabilities, each
 // an extent [start, start+count) with rights; the first env holds the whole
@@ -109,6 +119,45 @@
 // failing with E_NOT_WAITING.  A queued sender whose target dies gets
 // E_BAD_ENV.
 #define PCT_BLOCK    1
+
+// The network (docs/net.md).  The kernel drives the NIC and demultiplexes
+// received frames by packet filters; protocols are the library's.  A filter
+// is a conjunction of tests: the size-byte big-endian field at byte off of
+// the frame, and'ed with mask, equals value.  No tests: the default owner,
+// which takes the frames no other filter takes.
+#define NETF_ADD       0
+#define NETF_DEL       1
+#define NETF_MAXTESTS  8
+#define NETF_PER_ENV   64                 // filters one env may hold
+#define NET_MAXFRAME   1514               // Ethernet header + 1500, no FCS
+#define NET_MINFRAME   14                 // an Ethernet header
+#define NET_RINGPAGES  16                 // the most pages in a receive ring
+#define NET_SLOT       2048
+#define NET_SLOTS_PER_PAGE 2
+#ifndef __ASSEMBLER__
+struct nettest {
+  uint16 off;                             // byte offset in the frame
+  uint8  size;                            // 1, 2 or 4 bytes, big-endian
+  uint8  pad;                             // 0
+  uint32 mask;                            // non-zero, within size bytes
+  uint32 value;                           // no bits outside mask
+};
+struct netfilter {
+  uint32 ntests;                          // 0 .. NETF_MAXTESTS
+  uint32 flags;                           // 0
+  struct nettest t[NETF_MAXTESTS];
+};
+// One receive slot.  The kernel fills a slot whose full word is 0 (frame,
+// then len, then full = 1, and wakes mwait on full); the env empties it
+// and sets full back to 0.  Slots are used in order, wrapping around; a
+// frame that finds its next slot full is dropped (syspub.net_ringfull).
+struct netslot {
+  uint64 full;
+  uint32 len;                             // bytes of frame
+  uint16 pad;
+  uint8  frame[NET_SLOT - 14];            // (so the IP header is 4-aligned)
+};
+#endif
 
 #define MAXCPUTS     4096                 // longest SYS_cputs write
 
@@ -284,6 +333,14 @@ struct syspub {                   // at USYS
   uint64  repossessions;          // pages taken by the abort protocol, ever
   uint64  slot_share;             // the time slices each live env may hold
   uint64  slots_taken;            // slices taken back from envs over their share, ever
+  uint64  net_mac;                // the NIC's Ethernet address (first byte lowest), 0: no NIC
+  uint64  net_rx;                 // frames received and delivered to a ring, ever
+  uint64  net_tx;                 // frames handed to the NIC, ever
+  uint64  net_nomatch;            // frames no filter took (and no default owner)
+  uint64  net_ringfull;           // frames dropped: the owner's next slot was full, or no ring
+  uint64  net_bad;                // frames dropped: shorter than 14 or longer than 1514 bytes
+  uint64  net_tx_instret;         // instret when the last transmit was handed to the NIC
+  uint64  net_demux_instret;      // instret spent choosing owners, all frames (bench)
 };
 
 // Revocation (docs/revocation.md).  An env holding no more than its share is never

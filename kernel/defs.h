@@ -186,6 +186,7 @@ static inline struct env *env_lookup(envid_t id)
 }
 int    env_get(struct env *caller, envid_t id, struct env **out);
 int    env_get_any(struct env *caller, envid_t id, struct env **out);
+int    env_descends(struct env *e, struct env *a);
 int    env_alloc(struct env *parent, struct env **out);
 int    env_sharing(void);
 void   env_kill(struct env *e, int code);
@@ -249,6 +250,20 @@ void   blk_io(struct env *e);
 void   blk_wait(struct env *e);
 #define VIRTIO_IRQ 1
 
+// virtio_net.c: the NIC; netfilt.c: its packet filters
+extern int net_present;
+void   virtio_net_init(void);
+void   virtio_net_intr(void);
+void   net_notify_on(struct env *e);
+void   net_env_gone(struct env *e);
+uint64 sys_net_ring(uint64, uint64, uint64, uint64, uint64, uint64);
+uint64 sys_net_send(uint64, uint64, uint64, uint64, uint64, uint64);
+uint64 sys_net_revoke(uint64, uint64, uint64, uint64, uint64, uint64);
+uint64 sys_net_filter(uint64, uint64, uint64, uint64, uint64, uint64);
+envid_t netf_demux(const uint8 *frame, uint32 len);
+void   netf_env_gone(struct env *e);
+#define NET_IRQ 2
+
 // wait.c
 void   mwait(struct env *e);
 uint64 sys_mwake(uint64, uint64, uint64, uint64, uint64, uint64);
@@ -256,6 +271,7 @@ void   wait_cancel(struct env *e);
 void   wait_expire(void);
 uint64 wait_next_deadline(void);
 void   wait_page_event(uint64 ppn);
+void   wait_wake_pa(uint64 pa);
 
 // plic.c
 void   plicinit(void);
@@ -280,12 +296,14 @@ void   kcheck_fast(uint64 nr);
 uint64 kcheck_freelist_len(void);
 struct env *const *kcheck_slots(int *n);
 int    kcheck_disk_pages(uint64 *ppns, int max);
+int    kcheck_net_pages(uint64 *ppns, int max);
 #endif
 
 // string.c
 void  *memset(void *dst, int c, uint64 n);
 void  *memcpy(void *dst, const void *src, uint64 n);
 void  *memmove(void *dst, const void *src, uint64 n);
+int    memcmp(const void *a, const void *b, uint64 n);
 int    strncmp(const char *a, const char *b, uint64 n);
 uint64 strlen(const char *s);
 

@@ -35,6 +35,18 @@ void envinit(void)
   }
 }
 
+// Is e the env a or one of its descendants?
+int env_descends(struct env *e, struct env *a)
+{
+  for (; e; e = e->parent ? env_lookup(e->parent) : 0) {
+    if (e == a)
+      return 1;
+    if (e == rootenv)
+      break;
+  }
+  return 0;
+}
+
 // Find env id on behalf of caller, live or exited: id 0 means the caller
 // itself; any other env must be the caller or one of its descendants.
 // 0 or -E_BAD_ENV.
@@ -45,17 +57,10 @@ int env_get_any(struct env *caller, envid_t id, struct env **out)
     return 0;
   }
   struct env *e = env_lookup(id);
-  if (!e)
+  if (!e || !env_descends(e, caller))
     return -E_BAD_ENV;
-  for (struct env *a = e; a; a = a->parent ? env_lookup(a->parent) : 0) {
-    if (a == caller) {
-      *out = e;
-      return 0;
-    }
-    if (a == rootenv)
-      break;
-  }
-  return -E_BAD_ENV;
+  *out = e;
+  return 0;
 }
 
 // The same, for a live env only: an exited env has no memory, slots or
@@ -132,6 +137,7 @@ static void env_release(struct env *e)
   pct_env_gone(e);
   irq_env_gone(e);
   blkcap_env_gone(e);
+  net_env_gone(e);
   uvm_free(e);
   page_disown_all(e);
   slot_release(e, 0);

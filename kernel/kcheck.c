@@ -25,7 +25,8 @@ static int32 pt_walked[NENV];     // page-table pages reached from each env's ro
 static int32 slots_held[NENV];    // time slices each env holds, by the slot vector
 static uint32 count[NCPU];        // entries per hart since the last check
 static uint64 checks;             // full checks done
-static uint64 dma[64 * BLK_MAXPAGES];   // pages of in-flight disk requests
+static uint64 dma[64 * BLK_MAXPAGES + 32 + NENV * NET_RINGPAGES];   // pages of in-flight
+                                        // disk requests and frames, and of receive rings
 static int ndma;
 static const char *where;         // which hook found it (for the message)
 static uint64 what;               //   and the trap cause or system call
@@ -118,10 +119,11 @@ static int dma_uses(uint64 ppn)
 static void check_dma(void)
 {
   ndma = kcheck_disk_pages(dma, sizeof dma / sizeof dma[0]);
+  ndma += kcheck_net_pages(dma + ndma, sizeof dma / sizeof dma[0] - ndma);
   for (int i = 0; i < ndma; i++) {
     uint64 ppn = dma[i];
     if (!page_valid(ppn) || pagepubs[ppn - PPN_BASE].pins != dma_uses(ppn))
-      fail("page 0x%lx is in %d disk requests but has %d pins", ppn, dma_uses(ppn),
+      fail("page 0x%lx is in %d disk or network uses but has %d pins", ppn, dma_uses(ppn),
            page_valid(ppn) ? pagepubs[ppn - PPN_BASE].pins : -1);
   }
 }
@@ -150,7 +152,7 @@ static void check_pages(void)
     if (p->owner && (!o || !live(o)))
       fail("page 0x%lx (kind %d) is owned by %x, which is not a live env", ppn, p->kind, p->owner);
     if (p->pins && p->pins != dma_uses(ppn))
-      fail("page 0x%lx has %d pins but is in %d disk requests", ppn, p->pins, dma_uses(ppn));
+      fail("page 0x%lx has %d pins but is in %d disk or network uses", ppn, p->pins, dma_uses(ppn));
     switch (p->kind) {
     case PG_FREE:
       if (p->owner || p->refs || p->pins)

@@ -54,6 +54,7 @@ void kmain(uint64 hartid, uint64 dtb, uint64 is_boot)
     envinit();
     plicinit();
     virtio_disk_init();
+    virtio_net_init();
     c->kpt = MAKE_SATP(kpa(kernel_pt));
     c->kstack = KSTACKTOP(hartid);
     int nharts = 1;
@@ -65,6 +66,11 @@ void kmain(uint64 hartid, uint64 dtb, uint64 is_boot)
     syspub.nharts = nharts;
     kprintf("exokernel: %d harts, %d MiB RAM, %d pages free, %d disk blocks, boot hart %d, init '%s'\n",
             nharts, (int)(ramsize >> 20), (int)pages_free(), (int)disk_blocks, (int)hartid, bootargs);
+    if (net_present) {
+      uint64 m = syspub.net_mac;
+      kprintf("exokernel: NIC %02x:%02x:%02x:%02x:%02x:%02x\n", (int)(m & 0xff), (int)(m >> 8 & 0xff),
+              (int)(m >> 16 & 0xff), (int)(m >> 24 & 0xff), (int)(m >> 32 & 0xff), (int)(m >> 40 & 0xff));
+    }
     labs_report();
     if (strncmp(bootargs, "kstackoverflow", 14) == 0)
       kstack_overflow_test();

@@ -4,6 +4,7 @@
 //   0x0C000000  PLIC
 //   0x10000000  UART0 (NS16550A), PLIC source 10
 //   0x10001000  virtio-mmio slot 0 (the disk), PLIC source 1
+//   0x10002000  virtio-mmio slot 1 (the NIC), PLIC source 2
 //   0x80000000  RAM; OpenSBI owns 0x80000000-0x801fffff (PMP-protected)
 //   0x80200000  the kernel image, then free pages up to the end of RAM
 //
@@ -69,6 +70,7 @@
 #define PLIC          0x0C000000UL
 #define UART0         0x10000000UL
 #define VIRTIO0       0x10001000UL
+#define VIRTIO1       0x10002000UL
 #define RAMBASE       0x80000000UL
 #define KERNLOAD      0x80200000UL     // where OpenSBI jumps
 #define PPN_BASE      (RAMBASE >> PGSHIFT)

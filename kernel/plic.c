@@ -49,6 +49,10 @@ void plicinit_hart(void)
     *reg(PLIC_PRIORITY(VIRTIO_IRQ)) = 1;
     reg(PLIC_ENABLE(h))[0] |= 1U << VIRTIO_IRQ;
   }
+  if (net_present) {                        // and the NIC
+    *reg(PLIC_PRIORITY(NET_IRQ)) = 1;
+    reg(PLIC_ENABLE(h))[0] |= 1U << NET_IRQ;
+  }
   release(&klock);
   CSR_SET(sie, SIE_SEIE);
 }
@@ -86,12 +90,14 @@ uint64 sys_irq_claim(uint64 irq, uint64 flags, uint64 a2, uint64 a3, uint64 a4, 
   struct env *e = mycpu()->env;
   const struct device *d = device_for_irq(irq);
   int64 r = 0;
-  if ((irq == IRQ_CHILD || irq == IRQ_DISK) && (flags & ~(uint64)IRQ_UPCALL) == 0) {
+  if ((irq == IRQ_CHILD || irq == IRQ_DISK || irq == IRQ_NET) && (flags & ~(uint64)IRQ_UPCALL) == 0) {
     acquire(&klock);                       // events about the caller itself:
     if (irq == IRQ_CHILD)                  // no device is claimed
       e->child_notify = 1;
-    else
+    else if (irq == IRQ_DISK)
       e->disk_notify = 1;
+    else
+      net_notify_on(e);
     e->irq_upcall = flags & IRQ_UPCALL;
     release(&klock);
     return 0;
@@ -123,7 +129,7 @@ uint64 sys_irq_ack(uint64 irq, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint6
   int64 r = 0;
   if (irq >= NIRQ)
     return -E_INVAL;
-  if (irq == IRQ_CHILD || irq == IRQ_DISK)
+  if (irq == IRQ_CHILD || irq == IRQ_DISK || irq == IRQ_NET)
     return 0;                              // nothing to complete
   acquire(&klock);
   if (irqs[irq].owner != e->id)
@@ -164,6 +170,13 @@ struct env *plic_intr(void)
     return 0;
   if (irq == VIRTIO_IRQ) {                 // the kernel's disk
     virtio_disk_intr();
+    *reg(PLIC_CLAIM(h)) = irq;
+    return 0;
+  }
+  if (irq == NET_IRQ) {                    // and its NIC
+    syspub.irq_instret = mycpu()->stamp;
+    syspub.irq_hart = h;
+    virtio_net_intr();
     *reg(PLIC_CLAIM(h)) = irq;
     return 0;
   }

@@ -33,6 +33,15 @@ void *memcpy(void *dst, const void *src, uint64 n)
   return dst;
 }
 
+int memcmp(const void *a, const void *b, uint64 n)
+{
+  const uchar *x = a, *y = b;
+  for (uint64 i = 0; i < n; i++)
+    if (x[i] != y[i])
+      return x[i] - y[i];
+  return 0;
+}
+
 void *memmove(void *dst, const void *src, uint64 n)
 {
   uchar *d = dst;

@@ -335,7 +335,11 @@ uint64 (*const fast_syscalls[SYS_FIRST_SLOW])(ARGS) = {
   [SYS_env_set_tick] = sys_env_set_tick,
   [SYS_mwake] = sys_mwake,
   [SYS_mem_soft] = sys_mem_soft,
-  [24 ... SYS_FIRST_SLOW - 1] = sys_nosys,
+  [SYS_net_filter] = sys_net_filter,
+  [SYS_net_ring] = sys_net_ring,
+  [SYS_net_send] = sys_net_send,
+  [SYS_net_revoke] = sys_net_revoke,
+  [28 ... SYS_FIRST_SLOW - 1] = sys_nosys,
 };
 
 // The system calls that may switch envs.  Called from usertrap() with klock

@@ -5,53 +5,18 @@
 // (extents with rights).  Pages are pinned while the device may use them,
 // so unmapping or exiting during I/O is safe and the page is not reused.
 #include "defs.h"
+#include "virtio.h"
 
-#define R(off) ((volatile uint32 *)KVA(VIRTIO0 + (off)))
-#define MAGIC      0x000
-#define VERSION    0x004
-#define DEVICE_ID  0x008
-#define DEV_FEAT   0x010
-#define DEV_FSEL   0x014
-#define DRV_FEAT   0x020
-#define DRV_FSEL   0x024
-#define QUEUE_SEL  0x030
-#define QUEUE_MAX  0x034
-#define QUEUE_NUM  0x038
-#define QUEUE_RDY  0x044
-#define QUEUE_NTFY 0x050
-#define INT_STATUS 0x060
-#define INT_ACK    0x064
-#define STATUS     0x070
-#define DESC_LO    0x080
-#define DESC_HI    0x084
-#define AVAIL_LO   0x090
-#define AVAIL_HI   0x094
-#define USED_LO    0x0a0
-#define USED_HI    0x0a4
-#define CONFIG     0x100          // capacity in 512-byte sectors, 64 bits
-
-#define ST_ACK         1
-#define ST_DRIVER      2
-#define ST_DRIVER_OK   4
-#define ST_FEATURES_OK 8
-#define F_VERSION_1    32         // feature bit: modern device
+#define R(off) vio_reg(VIRTIO0, off)
 
 #define NDESC      64
 #define NOTAG      (1UL << 63)    // never a tag (a head): a mask of tags stays positive
-#define D_NEXT     1
-#define D_WRITE    2              // the device writes this buffer
 #define T_IN       0              // read from the disk
 #define T_OUT      1              // write to the disk
 
-struct desc { uint64 addr; uint32 len; uint16 flags; uint16 next; };
-struct avail { uint16 flags; uint16 idx; uint16 ring[NDESC]; };
-struct used_elem { uint32 id; uint32 len; };
-struct used { uint16 flags; uint16 idx; struct used_elem ring[NDESC]; };
 struct blkhdr { uint32 type; uint32 reserved; uint64 sector; };
 
-static struct desc *desc;
-static volatile struct avail *avail;
-static volatile struct used *used;
+static struct virtq vq;
 static uint8 freed[NDESC];
 static uint16 used_seen;
 static struct req {               // one in-flight request, by head descriptor
@@ -67,46 +32,17 @@ uint64 disk_blocks;               // 0 when there is no disk
 
 static uint64 pa(const void *p) { return kpa(p); }
 
-static void init_failed(void) { *R(STATUS) = 128; }     // FAILED: we give up on it
-
 // Find the disk and set up its queue.  No disk is not an error.
 void virtio_disk_init(void)
 {
-  if (*R(MAGIC) != 0x74726976 || *R(VERSION) != 2 || *R(DEVICE_ID) != 2)
+  if (virtio_begin(VIRTIO0, 2, 0) < 0)
     return;
-  *R(STATUS) = 0;
-  *R(STATUS) = ST_ACK | ST_DRIVER;
-  *R(DEV_FSEL) = 1;
-  if (!(*R(DEV_FEAT) & (1U << (F_VERSION_1 - 32))))
-    return init_failed();
-  *R(DRV_FSEL) = 0;
-  *R(DRV_FEAT) = 0;
-  *R(DRV_FSEL) = 1;
-  *R(DRV_FEAT) = 1U << (F_VERSION_1 - 32);
-  *R(STATUS) = ST_ACK | ST_DRIVER | ST_FEATURES_OK;
-  if (!(*R(STATUS) & ST_FEATURES_OK))
-    return init_failed();
-  *R(QUEUE_SEL) = 0;
-  if (*R(QUEUE_RDY) || *R(QUEUE_MAX) < NDESC)
-    return init_failed();
-  *R(QUEUE_NUM) = NDESC;
-  uint64 p1 = page_alloc(PG_KERNEL, 0), p2 = page_alloc(PG_KERNEL, 0), p3 = page_alloc(PG_KERNEL, 0);
-  if (!p1 || !p2 || !p3)
-    panic("virtio: out of memory at boot");
-  desc = ppn2kva(p1);
-  avail = ppn2kva(p2);
-  used = ppn2kva(p3);
-  *R(DESC_LO) = pa(desc);
-  *R(DESC_HI) = pa(desc) >> 32;
-  *R(AVAIL_LO) = pa((const void *)avail);
-  *R(AVAIL_HI) = pa((const void *)avail) >> 32;
-  *R(USED_LO) = pa((const void *)used);
-  *R(USED_HI) = pa((const void *)used) >> 32;
-  *R(QUEUE_RDY) = 1;
+  if (virtio_queue(VIRTIO0, 0, NDESC, &vq) < 0)
+    return virtio_fail(VIRTIO0);
   for (int i = 0; i < NDESC; i++)
     freed[i] = 1;
-  *R(STATUS) = ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK;
-  disk_blocks = (*R(CONFIG) | ((uint64) * R(CONFIG + 4) << 32)) / (PGSIZE / 512);
+  virtio_go(VIRTIO0);
+  disk_blocks = (*R(VIO_CONFIG) | ((uint64) * R(VIO_CONFIG + 4) << 32)) / (PGSIZE / 512);
   syspub.disk_blocks = disk_blocks;
 }
 
@@ -169,19 +105,16 @@ void blk_io(struct env *e)
   r->n = n;
   r->hdr = (struct blkhdr){ op == BLK_READ ? T_IN : T_OUT, 0, block * (PGSIZE / 512) };
   r->status = 0xff;
-  desc[d[0]] = (struct desc){ pa(&r->hdr), sizeof r->hdr, D_NEXT, d[1] };
+  vq.desc[d[0]] = (struct desc){ pa(&r->hdr), sizeof r->hdr, D_NEXT, d[1] };
   for (uint64 i = 0; i < n; i++) {
     r->ppn[i] = ppn[i];
     page_pin(ppn[i]);                // pinned until the device is done
-    desc[d[i + 1]] = (struct desc){ ppn[i] << PGSHIFT, PGSIZE,
+    vq.desc[d[i + 1]] = (struct desc){ ppn[i] << PGSHIFT, PGSIZE,
                                     D_NEXT | (op == BLK_READ ? D_WRITE : 0), d[i + 2] };
   }
-  desc[d[n + 1]] = (struct desc){ pa((const void *)&r->status), 1, D_WRITE, 0 };
-  avail->ring[avail->idx % NDESC] = head;
-  __sync_synchronize();
-  avail->idx++;
-  __sync_synchronize();
-  *R(QUEUE_NTFY) = 0;
+  vq.desc[d[n + 1]] = (struct desc){ pa((const void *)&r->status), 1, D_WRITE, 0 };
+  virtq_push(&vq, head);
+  *R(VIO_QUEUE_NTFY) = 0;
   r->async = async;
   if (async) {
     e->io_busy |= 1UL << head;
@@ -230,19 +163,19 @@ void virtio_disk_intr(void)
 {
   if (!disk_blocks)
     return;
-  *R(INT_ACK) = *R(INT_STATUS) & 3;
+  *R(VIO_INT_ACK) = *R(VIO_INT_STATUS) & 3;
   __sync_synchronize();
-  while (used_seen != used->idx) {
+  while (used_seen != vq.used->idx) {
     __sync_synchronize();            // the index before the entries it covers
-    uint32 head = used->ring[used_seen % NDESC].id;
+    uint32 head = vq.used->ring[used_seen % NDESC].id;
     used_seen++;
     if (head >= NDESC || !reqs[head].e)
       continue;                      // not a request of ours
     struct req *r = &reqs[head];
     for (int i = 0; i < r->n; i++)
       page_unpin(r->ppn[i]);         // (freed if nobody else holds it)
-    for (int i = head, more = 1; more; i = desc[i].next) {
-      more = desc[i].flags & D_NEXT;
+    for (int i = head, more = 1; more; i = vq.desc[i].next) {
+      more = vq.desc[i].flags & D_NEXT;
       freed[i] = 1;
     }
     struct env *e = env_lookup(r->id);

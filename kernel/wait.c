@@ -89,20 +89,10 @@ void mwait(struct env *e)
   schedule();
 }
 
-// SYS_mwake(va, n): wake up to n envs (n 0: all) sleeping on the word at
-// va; the number woken.  A short system call: the woken run when a hart
-// is free (idle harts are woken).
-uint64 sys_mwake(uint64 va, uint64 n, uint64 a2, uint64 a3, uint64 a4, uint64 a5)
+// Wake up to n (0: all) envs asleep on the word at physical address key.
+static int64 wake_key(uint64 key, uint64 n)
 {
-  (void)a2, (void)a3, (void)a4, (void)a5;
-  struct env *e = mycpu()->env;
   int64 woken = 0;
-  acquire(&klock);
-  uint64 key = word_key(e, va, 0);
-  if (!key) {
-    release(&klock);
-    return va & 7 ? -E_INVAL : -E_FAULT;
-  }
   for (struct env *w = waitq[bucket(key)], *next; w && (n == 0 || (uint64)woken < n); w = next) {
     next = w->wait_next;
     if (w->wait_key == key) {
@@ -112,9 +102,31 @@ uint64 sys_mwake(uint64 va, uint64 n, uint64 a2, uint64 a3, uint64 a4, uint64 a5
   }
   if (woken)
     wake_idle();
+  return woken;
+}
+
+// SYS_mwake(va, n): wake up to n envs (n 0: all) sleeping on the word at
+// va; the number woken.  A short system call: the woken run when a hart
+// is free (idle harts are woken).
+uint64 sys_mwake(uint64 va, uint64 n, uint64 a2, uint64 a3, uint64 a4, uint64 a5)
+{
+  (void)a2, (void)a3, (void)a4, (void)a5;
+  struct env *e = mycpu()->env;
+  int64 woken;
+  acquire(&klock);
+  uint64 key = word_key(e, va, 0);
+  if (!key) {
+    release(&klock);
+    return va & 7 ? -E_INVAL : -E_FAULT;
+  }
+  woken = wake_key(key, n);
   release(&klock);
   return woken;
 }
+
+// The kernel changed the word at physical address pa (a receive slot):
+// wake every env asleep on it.
+void wait_wake_pa(uint64 pa) { wake_key(pa, 0); }
 
 // An upcall was posted to e, or it is going away: if it sleeps in mwait,
 // it wakes now (result 0).

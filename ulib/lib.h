@@ -67,6 +67,11 @@ int    sys_mwait(volatile uint64 *word, uint64 expected, uint64 deadline);  // 0
 int    sys_mwait_refs(volatile uint64 *word, uint64 expected, uint64 deadline, uint32 refs);  // and
                              // E_AGAIN if the word's page no longer has refs mappings
 int    sys_mwake(volatile uint64 *word, int n);      // wake up to n (0: all); how many
+// The network (docs/net.md): op NETF_ADD (arg: struct netfilter *) or NETF_DEL (arg: id)
+int    sys_net_filter(int op, uint64 arg);
+int    sys_net_ring(void *va, int npages);           // receive ring (0, 0: none)
+int    sys_net_send(const void *frame, uint64 len);  // transmit; E_BUSY: queue full
+int    sys_net_revoke(envid_t env);                  // RIGHT_NET away, from env and below
 
 // ---- ipc.c: RPC on PCT ----
 int64  rpc_call(envid_t server, uint64 op, uint64 a, uint64 b, struct pct_msg *reply);

@@ -264,8 +264,9 @@ envid_t spawn(const char *path, char **argv)
   memset(&tf, 0, sizeof tf);
   tf.pc = eh.entry;
   tf.sp = USTACKTOP;
-  if (r == 0 && (thisenv->rights & RIGHT_HALT))
-    r = sys_env_grant(child, RIGHT_HALT);    // so `halt` works from the shell
+  if (r == 0 && (thisenv->rights & (RIGHT_HALT | RIGHT_NET)))   // so `halt` and the
+    r = sys_env_grant(child, thisenv->rights & (RIGHT_HALT | RIGHT_NET));   // network work
+                                                                           // from the shell
   if (r == 0)
     r = sys_env_set_regs(child, &tf);
   if (r == 0)
