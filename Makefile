@@ -203,12 +203,14 @@ GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 # 127.0.0.1:NETPORT+1 (make ping, make udp-send; grade/net.py): nothing
 # leaves this machine.  NETPORT=loop sends the guest's frames back to it.
 NETPORT := $(shell expr `id -u` % 5000 + 30000)
+NETDEV   = -device virtio-net-device,netdev=n0,bus=virtio-mmio-bus.1 -netdev dgram,id=n0,local.type=inet,local.host=127.0.0.1,remote.type=inet,remote.host=127.0.0.1
+LOOPPORT := $(shell expr `id -u` % 5000 + 35000)
+LOOPNET  = $(NETDEV),local.port=$(LOOPPORT),remote.port=$(LOOPPORT)
 ifeq ($(NETPORT),loop)
-NETOPTS = -netdev dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=$(shell expr `id -u` % 5000 + 30000),remote.type=inet,remote.host=127.0.0.1,remote.port=$(shell expr `id -u` % 5000 + 30000)
+NETOPTS  = $(LOOPNET)
 else
-NETOPTS = -netdev dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=$(NETPORT),remote.type=inet,remote.host=127.0.0.1,remote.port=$(shell expr $(NETPORT) + 1)
+NETOPTS  = $(NETDEV),local.port=$(NETPORT),remote.port=$(shell expr $(NETPORT) + 1)
 endif
-NETOPTS += -device virtio-net-device,netdev=n0,bus=virtio-mmio-bus.1
 
 deps-qemu:
 	@tools/deps.sh qemu
@@ -224,7 +226,7 @@ N    ?= 1000000
 SEED ?=
 fuzz: deps-qemu $(KERNEL) fs.img
 	@echo "*** fuzzing: $(N) calls$(if $(SEED), seed $(SEED)) on $(CPUS) harts, $(KERNEL)"
-	$(QEMU) $(QEMUOPTS) -snapshot -append "fuzz n=$(N)$(if $(SEED), seed=$(SEED))"
+	$(QEMU) $(QEMUOPTS) $(LOOPNET) -snapshot -append "fuzz n=$(N)$(if $(SEED), seed=$(SEED))"
 
 .gdbinit: tools/gdbinit.tmpl Makefile
 	sed "s/:1234/:$(GDBPORT)/" < $< > $@

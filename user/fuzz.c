@@ -9,7 +9,10 @@
 // their own and others' env ids, their own pages and addresses, and random
 // words, plus short sequences that stress one mechanism (env churn, bad
 // exception stacks, tick and IRQ upcalls, asynchronous disk I/O on pages
-// freed meanwhile, PCT among siblings).  Children may die; the kernel must
+// freed meanwhile, PCT among siblings, and, when there is a NIC, packet
+// filters, receive rings on pages freed meanwhile and frames sent to
+// ourselves: `make fuzz` loops the NIC back, so what a child sends comes
+// back through the demultiplexer).  Half the children hold RIGHT_NET.  Children may die; the kernel must
 // not panic or hang.  Each round is bounded in time; the parent then
 // destroys and reaps everything and goes on until n calls were made.  At
 // the end it checks with the census (ulib/census.c) that every page came
@@ -60,6 +63,7 @@ struct kid {
   int nppn;
   uint64 blk_start, blk_count;  // my disk extent (count 0: none)
   uint64 ram_pages;
+  uint64 mac;                   // the NIC's address (0: none)
 };
 
 extern char fuzz_upcall[], fuzz_resume_start[], fuzz_resume_end[];
@@ -266,6 +270,55 @@ static void rand_upcall(struct kid *k)
   call(k, SYS_env_set_upcall, 0, entry, lo, hi, (uint64)fuzz_resume_start, (uint64)fuzz_resume_end);
 }
 
+// SYS_net_filter: mostly well-formed filters over the first 64 bytes of
+// a frame (some with bad sizes, masks, values or offsets), or a delete.
+static void net_filter_call(struct kid *k)
+{
+  if (below(k, 4) == 0) {
+    call(k, SYS_net_filter, NETF_DEL, below(k, 2) ? below(k, 130) : R(k), 0, 0, 0, 0);
+    return;
+  }
+  struct netfilter f;
+  memset(&f, 0, sizeof f);
+  f.ntests = below(k, 16) ? below(k, NETF_MAXTESTS + 1) : R(k) % 16;
+  if (below(k, 32) == 0)
+    f.flags = R(k);
+  static const uint8 sizes[] = { 1, 2, 4, 1, 2, 4, 0, 3, 8 };
+  for (int i = 0; i < NETF_MAXTESTS; i++) {
+    struct nettest *t = &f.t[i];
+    t->size = sizes[below(k, sizeof sizes)];
+    t->off = below(k, 16) ? (below(k, 2) ? 12 : below(k, 64)) : R(k) % 2000;
+    t->mask = t->size >= 4 ? ~0U : (1U << (8 * (t->size ? t->size : 1))) - 1;
+    if (below(k, 8) == 0)
+      t->mask = R(k);
+    t->value = below(k, 2) ? 0x0800 & t->mask : R(k) & t->mask;
+    if (below(k, 16) == 0)
+      t->value = R(k);
+    if (below(k, 32) == 0)
+      t->pad = R(k);
+  }
+  call(k, SYS_net_filter, NETF_ADD, below(k, 8) ? (uint64)&f : rand_buf(k), 0, 0, 0, 0);
+}
+
+// SYS_net_send: a frame to my own NIC address (it comes back), of random
+// length and type, from my I/O pages or from anywhere.
+static void net_send_call(struct kid *k)
+{
+  uint64 va = CIO + below(k, 8) * PGSIZE + (below(k, 2) ? 0 : below(k, PGSIZE));
+  uint64 len = below(k, 8) ? 14 + below(k, 200) : below(k, 2) ? R(k) % 2000 : R(k);
+  if (below(k, 8) == 0)
+    va = rand_va(k);
+  uint8 *p = (uint8 *)(CIO + below(k, 8) * PGSIZE);
+  if (below(k, 2) && (uvpt_pte((uint64)p) & (PTE_V | PTE_W)) == (PTE_V | PTE_W) && !upages[PTE_PPN(uvpt_pte((uint64)p)) - PPN_BASE].pins) {
+    for (int i = 0; i < 6; i++)
+      p[i] = k->mac >> (8 * i);
+    p[12] = 0x08;
+    p[13] = below(k, 2) ? 0x00 : 0x06;
+    va = (uint64)p;
+  }
+  call(k, SYS_net_send, va, len, 0, 0, 0, 0);
+}
+
 // SYS_env_set_tick(env, on).
 static void tick_call(struct kid *k, envid_t env, uint64 on)
 {
@@ -284,6 +337,7 @@ static void one_call(struct kid *k)
     SYS_blk_grant, SYS_blk_revoke, SYS_env_set_tick, 22, SYS_mem_soft, 31, SYS_exofork, SYS_yield, SYS_yield,
     SYS_pct_call, SYS_pct_send, SYS_pct_send, SYS_pct_recv, SYS_pct_reply_recv, SYS_blk_io,
     SYS_blk_io, SYS_blk_wait, NSYSCALL, NSYSCALL + 1, NSYSCALL + 2, NSYSCALL + 3,
+    SYS_net_filter, SYS_net_filter, SYS_net_ring, SYS_net_send, SYS_net_send, SYS_net_revoke,
   };
   uint64 nr = nrs[below(k, sizeof nrs)];
   if (below(k, 64) == 0)
@@ -398,6 +452,19 @@ static void one_call(struct kid *k)
   }
   case SYS_blk_wait:
     call(k, nr, below(k, 2) ? 0 : below(k, 2) ? 1UL << below(k, 64) : a[0], 0, 0, 0, 0, 0);
+    return;
+  case SYS_net_filter:
+    net_filter_call(k);
+    return;
+  case SYS_net_ring:
+    call(k, nr, below(k, 4) ? CIO + below(k, 8) * PGSIZE : rand_va(k),
+         below(k, 4) ? below(k, 4) : a[1], 0, 0, 0, 0);
+    return;
+  case SYS_net_send:
+    net_send_call(k);
+    return;
+  case SYS_net_revoke:
+    call(k, nr, below(k, 8) ? rand_env(k) : k->self, 0, 0, 0, 0, 0);
     return;
   default:
     call(k, nr, a[0], a[1], a[2], a[3], a[4], a[5]);
@@ -527,6 +594,35 @@ static void seq_pct(struct kid *k)
   }
 }
 
+// The network: a filter, a ring on fresh pages (sometimes freed or
+// unmapped at once: they stay pinned), frames to myself, slots emptied.
+static void seq_net(struct kid *k)
+{
+  net_filter_call(k);
+  int n = 1 + below(k, 3);
+  uint64 va = CIO + below(k, 8 - n + 1) * PGSIZE, ppn[3] = { 0 };
+  for (int i = 0; i < n; i++)
+    ppn[i] = fresh_page(k, va + i * PGSIZE);
+  call(k, SYS_net_ring, va, n, 0, 0, 0, 0);
+  for (int i = 0; i < 4; i++)
+    net_send_call(k);
+  call(k, SYS_yield, 0, 0, 0, 0, 0, 0);
+  for (int i = 0; i < n; i++) {
+    if ((uvpt_pte(va + i * PGSIZE) & (PTE_V | PTE_W)) == (PTE_V | PTE_W))
+      for (int s = 0; s < NET_SLOTS_PER_PAGE; s++)
+        if (below(k, 2))
+          ((struct netslot *)(va + i * PGSIZE + s * NET_SLOT))->full = 0;
+    if (below(k, 4) == 0)
+      call(k, SYS_pte_set, 0, va + i * PGSIZE, 0, 0, 0, 0);
+    if (ppn[i] && below(k, 4) == 0)
+      call(k, SYS_page_free, ppn[i], 0, 0, 0, 0, 0);
+    else
+      remember_ppn(k, ppn[i]);
+  }
+  if (below(k, 4) == 0)
+    call(k, SYS_net_ring, 0, 0, 0, 0, 0, 0);
+}
+
 // A child's life: random calls and sequences until its budget is spent.
 static void kid_main(struct kid *k)
 {
@@ -543,6 +639,8 @@ static void kid_main(struct kid *k)
       seq_dma(k);
     else if (r == 5)
       seq_pct(k);
+    else if (r == 6 || r == 7)
+      seq_net(k);
     else
       one_call(k);
   }
@@ -644,6 +742,9 @@ static int setup_kid(int i, envid_t id, envid_t *kids, int nk, uint64 round)
       k->blk_count = SCRATCH - off;
     }
   }
+  k->mac = usys->net_mac;
+  if (k->mac && rnd(&prng) % 2 && (r = sys_env_grant(id, RIGHT_NET)) < 0)
+    return r;
   struct trapframe tf;
   memset(&tf, 0, sizeof tf);
   tf.pc = (uint64)kid_main;
@@ -838,6 +939,9 @@ int main(int argc, char **argv)
   printf("fuzz: %lu rounds (%lu done, %lu stuck, %lu out of time), %lu children ended with a nonzero status, %lu s\n",
          rounds, ended[0], ended[1], ended[2], kills, (rdtime() - t0) / usys->timebase);
   printf("fuzz: free pages %lu -> %lu, mine and my daemons' %ld -> %ld\n", free0, free1, held0, held1);
+  if (usys->net_mac)
+    printf("fuzz: network: %lu frames sent, %lu delivered, %lu taken by no filter, %lu to a full or no ring, %lu malformed\n",
+           usys->net_tx, usys->net_rx, usys->net_nomatch, usys->net_ringfull, usys->net_bad);
   if (check_failures() == 0)
     printf("fuzz: %lu calls, seed %lu: OK\n", total, seed);
   return check_report();
