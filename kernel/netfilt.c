@@ -168,8 +168,15 @@ static int shape_for(const struct bytes *b)
   return free;
 }
 
-static int add(struct env *e, const struct bytes *b)
+// Check f and install it for e: its id (NNETF: e is now the default
+// owner), or -E_INVAL (malformed), -E_BUSY (it could take frames of an
+// env that is not e or a descendant of e), -E_NO_MEM (too many).
+static int filter_add(struct env *e, const struct netfilter *nf)
 {
+  struct bytes bb, *b = &bb;
+  int r = reduce(nf, b);
+  if (r < 0)
+    return r;
   if (b->nb == 0) {                             // the default owner
     struct env *o = env_lookup(default_owner);
     if (o && !env_descends(o, e))
@@ -213,11 +220,16 @@ static int add(struct env *e, const struct bytes *b)
   return free;
 }
 
-static void del(int i)
+// Remove filter id (NNETF: the default owner).
+static void filter_del(int id)
 {
-  struct filt *f = &filts[i];
+  if (id == NNETF) {
+    default_owner = 0;
+    return;
+  }
+  struct filt *f = &filts[id];
   for (int16 *p = &buckets[f->hash % NBUCKET]; *p; p = &filts[*p - 1].next)
-    if (*p - 1 == i) {
+    if (*p - 1 == id) {
       *p = f->next;
       break;
     }
@@ -226,42 +238,8 @@ static void del(int i)
   f->owner = 0;
 }
 
-// SYS_net_filter(op, arg): NETF_ADD: install the filter at user address
-// arg; its id (NNETF for the default owner).  NETF_DEL: remove the
-// caller's filter arg.  Errors: E_PERM (no RIGHT_NET; not the caller's
-// filter), E_INVAL (malformed), E_BUSY (it overlaps another env's filter
-// and the caller is not that env's ancestor), E_NO_MEM (too many filters).
-uint64 sys_net_filter(uint64 op, uint64 arg, uint64 a2, uint64 a3, uint64 a4, uint64 a5)
-{
-  (void)a2, (void)a3, (void)a4, (void)a5;
-  struct env *e = mycpu()->env;
-  if (!(e->rights & RIGHT_NET))
-    return -E_PERM;
-  if (!net_present)
-    return -E_INVAL;
-  int64 r;
-  acquire(&klock);
-  if (op == NETF_ADD) {
-    struct netfilter f;
-    struct bytes b;
-    if ((r = copyin(e, &f, arg, sizeof f)) == 0 && (r = reduce(&f, &b)) == 0)
-      r = add(e, &b);
-  } else if (op == NETF_DEL) {
-    if (arg == NNETF && default_owner == e->id) {
-      default_owner = 0;
-      r = 0;
-    } else if (arg >= NNETF || filts[arg].owner != e->id) {
-      r = -E_PERM;
-    } else {
-      del(arg);
-      r = 0;
-    }
-  } else {
-    r = -E_INVAL;
-  }
-  release(&klock);
-  return r;
-}
+// The env filter id (NNETF: the default owner) belongs to, 0: none.
+static envid_t filter_owner(int id) { return id == NNETF ? default_owner : filts[id].owner; }
 
 // The owner of a received frame, or 0.
 envid_t netf_demux(const uint8 *frame, uint32 len)
@@ -288,12 +266,44 @@ envid_t netf_demux(const uint8 *frame, uint32 len)
   return default_owner;
 }
 
+
+// SYS_net_filter(op, arg): NETF_ADD: install the filter at user address
+// arg; its id (NNETF for the default owner).  NETF_DEL: remove the
+// caller's filter arg.  Errors: E_PERM (no RIGHT_NET; not the caller's
+// filter), E_INVAL (malformed), E_BUSY (it overlaps another env's filter
+// and the caller is not that env's ancestor), E_NO_MEM (too many filters).
+uint64 sys_net_filter(uint64 op, uint64 arg, uint64 a2, uint64 a3, uint64 a4, uint64 a5)
+{
+  (void)a2, (void)a3, (void)a4, (void)a5;
+  struct env *e = mycpu()->env;
+  if (!(e->rights & RIGHT_NET))
+    return -E_PERM;
+  if (!net_present)
+    return -E_INVAL;
+  int64 r;
+  acquire(&klock);
+  if (op == NETF_ADD) {
+    struct netfilter f;
+    if ((r = copyin(e, &f, arg, sizeof f)) == 0)
+      r = filter_add(e, &f);
+  } else if (op == NETF_DEL) {
+    if (arg > NNETF || filter_owner(arg) != e->id) {
+      r = -E_PERM;
+    } else {
+      filter_del(arg);
+      r = 0;
+    }
+  } else {
+    r = -E_INVAL;
+  }
+  release(&klock);
+  return r;
+}
+
 // e's filters go (it is going away, or lost RIGHT_NET).
 void netf_env_gone(struct env *e)
 {
-  for (int i = 0; i < NNETF; i++)
-    if (filts[i].owner == e->id)
-      del(i);
-  if (default_owner == e->id)
-    default_owner = 0;
+  for (int i = 0; i <= NNETF; i++)
+    if (filter_owner(i) == e->id)
+      filter_del(i);
 }
