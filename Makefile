@@ -249,7 +249,7 @@ bench: deps-qemu kernel/kernel fs.img bench/baremetal
 # The course's self-test (tools/selftest.py): each listed lab's student
 # tree builds, boots, passes base and the earlier labs, and fails every test
 # of its own lab.
-SELFTEST_LABS ?= util vm upcall cow ckpt ipc sched driver fs revoke app
+SELFTEST_LABS ?= util vm upcall cow ckpt ipc sched driver fs revoke app net
 selftest: deps-qemu
 	@$$(tools/deps.sh python) tools/selftest.py $(SELFTEST_LABS)
 
