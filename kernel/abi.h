@@ -49,7 +49,8 @@
                                //   into these pages (struct netslot, NET_SLOTS_PER_PAGE
                                //   each); (0, 0): stop
 #define SYS_net_send       26  // (va, len): transmit the Ethernet frame at va
-#define SYS_net_revoke     27  // (envid): take RIGHT_NET from envid and its descendants
+#define SYS_net_revoke     27  // (envid, keep): take RIGHT_NET from envid (unless keep),
+                               //   its descendants and those it granted it to
 #define SYS_FIRST_SLOW     32
 #define SYS_exofork        32  // (): new child env; child id, or 0 in the child
 #define SYS_yield          33  // (envid): give the rest of the slice to envid (0: any)
@@ -129,6 +130,7 @@
 #define NETF_DEL       1
 #define NETF_MAXTESTS  8
 #define NETF_PER_ENV   64                 // filters one env may hold
+#define NETF_SHAPES_PER_ENV 6             // and distinct shapes among them (docs/net.md)
 #define NET_MAXFRAME   1514               // Ethernet header + 1500, no FCS
 #define NET_MINFRAME   14                 // an Ethernet header
 #define NET_RINGPAGES  16                 // the most pages in a receive ring

@@ -64,6 +64,8 @@ struct env {
   int npages;                      // pages charged (owned + page tables)
   int nslots;                      // time slices owned
   uint32 rights;                   // RIGHT_* held
+  envid_t net_from;                // who granted it RIGHT_NET (SYS_net_revoke follows
+                                   //   these links; an exiting env's are spliced out)
   int nchildren;                   // envs (live or exited) whose parent we are
   int32 owned;                     // head of the list of owned user pages (index), -1
   int32 ptlist;                    // head of the list of its page-table pages, -1
@@ -93,7 +95,7 @@ struct env {
   uint64 wait_key;                 // IPC_WAIT: the physical address of the word
   uint64 wait_deadline;            //   and the time to give up (0: none)
   struct env *wait_next;           //   next waiter in its bucket (wait.c)
-  char pad[1024 - 416 - 2 * NBLKCAP - 32 - 8 - 64 - 8 - 24 - 24 - 4 - 8 - 8];             // a power of two: trampoline.S indexes envs[]
+  char pad[1024 - 416 - 2 * NBLKCAP - 32 - 8 - 64 - 8 - 24 - 24 - 4 - 8 - 8 - 8];             // a power of two: trampoline.S indexes envs[]
 };
 
 extern struct env envs[NENV];
@@ -254,7 +256,8 @@ void   blk_wait(struct env *e);
 extern int net_present;
 void   virtio_net_init(void);
 void   virtio_net_intr(void);
-void   net_notify_on(struct env *e);
+int    net_notify_on(struct env *e);
+int    net_allowed(struct env *e);
 void   net_env_gone(struct env *e);
 uint64 sys_net_ring(uint64, uint64, uint64, uint64, uint64, uint64);
 uint64 sys_net_send(uint64, uint64, uint64, uint64, uint64, uint64);

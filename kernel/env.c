@@ -113,6 +113,7 @@ int env_alloc(struct env *parent, struct env **out)
   envpubs[idx].runs = 0;
   envpubs[idx].revoke_want = envpubs[idx].revoke_deadline = envpubs[idx].repossessed = 0;
   envpubs[idx].slots_taken = 0;
+  envpubs[idx].mem_soft = 0;                 // (the last holder's cache mark)
   envpubs[idx].child_exits = 0;
   if (!uvm_create(e)) {
     env_free_record(e);
@@ -141,6 +142,9 @@ static void env_release(struct env *e)
   uvm_free(e);
   page_disown_all(e);
   slot_release(e, 0);
+  for (int i = 0; i < NENV; i++)          // those e gave the network to now hold it
+    if (envs[i].status != ENV_FREE && envs[i].net_from == e->id)   // from e's grantor
+      envs[i].net_from = e->net_from;
   struct env *heir = rootenv && rootenv != e ? rootenv : 0;
   for (int i = 0; i < NENV && e->nchildren > 0; i++)
     if (envs[i].status != ENV_FREE && envs[i].parent == e->id && &envs[i] != e) {

@@ -23,7 +23,7 @@
 #define NNETF    128              // filters in all
 
 // BEGIN LAB net: the filter table: filter_add(e, f) checks f (E_INVAL: a malformed or unsatisfiable filter), refuses it with E_BUSY if some frame could pass it and a filter of an env that is not e or e's descendant, with E_NO_MEM past NETF_PER_ENV of e's or NNETF in all, and installs it (no tests: e becomes the default owner, id NNETF); filter_del(id) and filter_owner(id); netf_demux(frame, len) returns the owner of a frame, the more specific filter first, then the newer, else the default owner, at a cost that does not grow with the number of filters of one shape
-#define NSHAPE   16
+#define NSHAPE   32
 #define NBYTES   (NETF_MAXTESTS * 4)
 #define NBUCKET  256
 
@@ -170,6 +170,19 @@ static int shape_for(const struct bytes *b)
   return free;
 }
 
+// How many shapes e's filters have.
+static int shapes_of(struct env *e)
+{
+  uint32 seen = 0;
+  for (int i = 0; i < NNETF; i++)
+    if (filts[i].owner == e->id)
+      seen |= 1U << filts[i].shape;
+  int n = 0;
+  for (; seen; seen &= seen - 1)
+    n++;
+  return n;
+}
+
 // Check f and install it for e: its id (NNETF: e is now the default
 // owner), or -E_INVAL (malformed), -E_BUSY (it could take frames of an
 // env that is not e or a descendant of e), -E_NO_MEM (too many).
@@ -205,8 +218,8 @@ static int filter_add(struct env *e, const struct netfilter *nf)
   if (mine >= NETF_PER_ENV || free < 0)
     return -E_NO_MEM;
   int s = shape_for(b);
-  if (s < 0)
-    return -E_NO_MEM;
+  if (s < 0 || (shapes[s].nf == 0 && shapes_of(e) >= NETF_SHAPES_PER_ENV))
+    return -E_NO_MEM;                            // (no env may take all the shapes)
   struct filt *f = &filts[free];
   f->owner = e->id;
   f->shape = s;
@@ -280,24 +293,18 @@ uint64 sys_net_filter(uint64 op, uint64 arg, uint64 a2, uint64 a3, uint64 a4, ui
 {
   (void)a2, (void)a3, (void)a4, (void)a5;
   struct env *e = mycpu()->env;
-  if (!(e->rights & RIGHT_NET))
-    return -E_PERM;
-  if (!net_present)
-    return -E_INVAL;
-  int64 r;
+  struct netfilter f;
   acquire(&klock);
-  if (op == NETF_ADD) {
-    struct netfilter f;
+  int64 r = net_allowed(e);
+  if (r == 0 && op == NETF_ADD) {
     if ((r = copyin(e, &f, arg, sizeof f)) == 0)
       r = filter_add(e, &f);
-  } else if (op == NETF_DEL) {
-    if (arg > NNETF || filter_owner(arg) != e->id) {
+  } else if (r == 0 && op == NETF_DEL) {
+    if (arg > NNETF || filter_owner(arg) != e->id)
       r = -E_PERM;
-    } else {
+    else
       filter_del(arg);
-      r = 0;
-    }
-  } else {
+  } else if (r == 0) {
     r = -E_INVAL;
   }
   release(&klock);

@@ -97,10 +97,11 @@ uint64 sys_irq_claim(uint64 irq, uint64 flags, uint64 a2, uint64 a3, uint64 a4, 
     else if (irq == IRQ_DISK)
       e->disk_notify = 1;
     else
-      net_notify_on(e);
-    e->irq_upcall = flags & IRQ_UPCALL;
+      r = net_notify_on(e);                // (E_PERM without RIGHT_NET)
+    if (r == 0)
+      e->irq_upcall = flags & IRQ_UPCALL;
     release(&klock);
-    return 0;
+    return r;
   }
   if (!d || (flags & ~(uint64)IRQ_UPCALL))
     return -E_INVAL;

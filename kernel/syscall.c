@@ -249,6 +249,8 @@ static uint64 sys_env_grant(ARGS)
     if (rights & ~cur()->rights)
       r = -E_PERM;
     else {
+      if ((rights & RIGHT_NET) && !(e->rights & RIGHT_NET))
+        e->net_from = cur()->id;           // a link in the network's grant tree
       e->rights |= rights;
       env_publish(e);
     }

@@ -99,6 +99,7 @@ static void deliver(envid_t id, const uint8 *buf, uint32 len)
     return;
   }
   memcpy((uint8 *)ns + 8, buf + 8, (len + 6 + 7) & ~7UL);
+  memset(ns->frame + len, 0, 8);  // (what the word copy took past the frame: an older one's)
   ns->len = len;
   ns->pad = 0;
   __sync_synchronize();
@@ -124,6 +125,7 @@ static void tx_reclaim(void)
     if (head >= NQ || txfree[head])
       continue;
     page_unpin(txreq[head].ppn);
+    txreq[head].ppn = 0;
     txfree[head] = 1;
     txfree[txq.desc[head].next % NQ] = 1;
   }
@@ -163,41 +165,59 @@ void virtio_net_intr(void)
     *R(VIO_QUEUE_NTFY) = 0;
 }
 
+// May e use the network now?  (Checked under klock: SYS_net_revoke on
+// another hart cannot slip in between the check and the use.)
+int net_allowed(struct env *e)
+{
+  if (!(e->rights & RIGHT_NET))
+    return -E_PERM;
+  return net_present ? 0 : -E_INVAL;
+}
+
+// The page e maps at va with perm, if e owns it (a page lent to e, or
+// mapped into it by its parent, is not e's to give the NIC: the lender
+// could take the mapping back while the kernel still used the page); 0 if
+// not.
+static uint64 own_page(struct env *e, uint64 va, uint64 perm)
+{
+  pte_t *p = walk(e, va, 0);
+  uint64 need = PTE_V | PTE_U | perm;
+  if (!p || (*p & need) != need || !page_valid(PTE_PPN(*p)))
+    return 0;
+  struct pagepub *pg = &pagepubs[PTE_PPN(*p) - PPN_BASE];
+  return pg->kind == PG_USER && pg->owner == e->id && !(pg->flags & PGF_RELEASED) ? PTE_PPN(*p) : 0;
+}
+
 // SYS_net_ring(va, npages): frames the caller's filters take go into the
 // npages pages at va (each NET_SLOTS_PER_PAGE struct netslot; the kernel
 // clears their full words), replacing any earlier ring; (0, 0): no ring.
-// Each page must be the caller's RAM, mapped readable and writable; it is
-// pinned while it is in the ring.
+// Each page must be the caller's own RAM, mapped readable and writable; it
+// is pinned while it is in the ring.
 uint64 sys_net_ring(uint64 va, uint64 npages, uint64 a2, uint64 a3, uint64 a4, uint64 a5)
 {
   (void)a2, (void)a3, (void)a4, (void)a5;
   struct env *e = mycpu()->env;
-  if (!(e->rights & RIGHT_NET))
-    return -E_PERM;
-  if (!net_present)
-    return -E_INVAL;
   if (npages > NET_RINGPAGES || (npages == 0) != (va == 0))
     return -E_INVAL;
   if ((va & (PGSIZE - 1)) || va >= UTOP || npages > (UTOP - va) / PGSIZE)
     return -E_BAD_VA;
   uint64 ppn[NET_RINGPAGES];
   acquire(&klock);
-  for (uint64 i = 0; i < npages; i++) {
-    pte_t *p = walk(e, va + i * PGSIZE, 0);
-    uint64 need = PTE_V | PTE_U | PTE_R | PTE_W;
-    if (!p || (*p & need) != need || !page_valid(PTE_PPN(*p))) {
-      release(&klock);
-      return -E_FAULT;
-    }
-    ppn[i] = PTE_PPN(*p);
+  int64 r = net_allowed(e);
+  for (uint64 i = 0; r == 0 && i < npages; i++)
+    if (!(ppn[i] = own_page(e, va + i * PGSIZE, PTE_R | PTE_W)))
+      r = -E_FAULT;
+  if (r < 0) {
+    release(&klock);
+    return r;
   }
-  struct ring *r = ring_of(e);
-  for (int i = 0; i < r->npages; i++)
-    page_unpin(r->ppn[i]);
-  r->npages = npages;
-  r->next = 0;
+  struct ring *rg = ring_of(e);
+  for (int i = 0; i < rg->npages; i++)
+    page_unpin(rg->ppn[i]);
+  rg->npages = npages;
+  rg->next = 0;
   for (uint64 i = 0; i < npages; i++) {
-    r->ppn[i] = ppn[i];
+    rg->ppn[i] = ppn[i];
     page_pin(ppn[i]);
     for (int s = 0; s < NET_SLOTS_PER_PAGE; s++)
       ((struct netslot *)((uint8 *)ppn2kva(ppn[i]) + s * NET_SLOT))->full = 0;
@@ -207,7 +227,7 @@ uint64 sys_net_ring(uint64 va, uint64 npages, uint64 a2, uint64 a3, uint64 a4, u
 }
 
 // SYS_net_send(va, len): hand the frame at va (len bytes, within one page
-// the caller may read) to the NIC.  The page stays pinned until the NIC
+// of the caller's own that it may read) to the NIC.  The page stays pinned until the NIC
 // has read it; the frame should not be changed until then (its public
 // pin count falls back).  -E_BUSY when the transmit queue is full: yield
 // and try again.
@@ -215,31 +235,31 @@ uint64 sys_net_send(uint64 va, uint64 len, uint64 a2, uint64 a3, uint64 a4, uint
 {
   (void)a2, (void)a3, (void)a4, (void)a5;
   struct env *e = mycpu()->env;
-  if (!(e->rights & RIGHT_NET))
-    return -E_PERM;
-  if (!net_present || len < NET_MINFRAME || len > NET_MAXFRAME)
+  if (len < NET_MINFRAME || len > NET_MAXFRAME)
     return -E_INVAL;
   if (va >= UTOP || (va & (PGSIZE - 1)) + len > PGSIZE)
     return -E_BAD_VA;
   acquire(&klock);
-  pte_t *p = walk(e, va, 0);
-  if (!p || (*p & (PTE_V | PTE_U | PTE_R)) != (PTE_V | PTE_U | PTE_R) || !page_valid(PTE_PPN(*p))) {
-    release(&klock);
-    return -E_FAULT;
-  }
-  uint64 ppn = PTE_PPN(*p);
-  tx_reclaim();
+  int64 r = net_allowed(e);
+  uint64 ppn = r ? 0 : own_page(e, va & ~(PGSIZE - 1), PTE_R);
+  if (r == 0 && !ppn)
+    r = -E_FAULT;
   int h = -1, d = -1;
-  for (int i = 0; i < NQ && d < 0; i++)
-    if (txfree[i]) {
-      if (h < 0)
-        h = i;
-      else
-        d = i;
-    }
-  if (d < 0) {
+  if (r == 0) {
+    tx_reclaim();
+    for (int i = 0; i < NQ && d < 0; i++)
+      if (txfree[i]) {
+        if (h < 0)
+          h = i;
+        else
+          d = i;
+      }
+    if (d < 0)
+      r = -E_BUSY;
+  }
+  if (r < 0) {
     release(&klock);
-    return -E_BUSY;
+    return r;
   }
   txfree[h] = txfree[d] = 0;
   txreq[h].ppn = ppn;
@@ -255,7 +275,13 @@ uint64 sys_net_send(uint64 va, uint64 len, uint64 a2, uint64 a3, uint64 a4, uint
 }
 
 // SYS_irq_claim(IRQ_NET, flags): e wants IRQ_NET when a frame lands in its ring.
-void net_notify_on(struct env *e) { ring_of(e)->notify = 1; }
+int net_notify_on(struct env *e)
+{
+  int r = net_allowed(e);
+  if (r == 0)
+    ring_of(e)->notify = 1;
+  return r;
+}
 
 // e is going away, or has lost RIGHT_NET: its ring and filters go.
 void net_env_gone(struct env *e)
@@ -269,18 +295,39 @@ void net_env_gone(struct env *e)
   netf_env_gone(e);
 }
 
-// SYS_net_revoke(envid): take the network away from a descendant (or
-// oneself) and from all its descendants: RIGHT_NET, filters and rings.
-uint64 sys_net_revoke(uint64 id, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5)
+// Does e hold the network by a chain of grants from a?
+static int net_granted_by(struct env *e, struct env *a)
 {
-  (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
+  for (int n = 0; n < NENV && e && (e->rights & RIGHT_NET); n++) {
+    if (e->net_from == a->id)
+      return 1;
+    e = env_lookup(e->net_from);
+  }
+  return 0;
+}
+
+// SYS_net_revoke(envid, keep): take the network away from a descendant
+// (or oneself) and from every env below it: its descendants, and any env
+// holding the right by a chain of grants from it (a grandchild whose
+// parent exited is no longer below it in the env tree, but still is in
+// the grant tree).  RIGHT_NET, filters and rings go.  With keep = 1,
+// envid keeps its own.  (A walk of the env table per env: NENV times the
+// depth of the trees, with interrupts off, a few hundred thousand steps
+// at worst.)
+uint64 sys_net_revoke(uint64 id, uint64 keep, uint64 a2, uint64 a3, uint64 a4, uint64 a5)
+{
+  (void)a2, (void)a3, (void)a4, (void)a5;
   struct env *e;
+  if (keep > 1)
+    return -E_INVAL;
   acquire(&klock);
   int64 r = env_get_any(mycpu()->env, id, &e);
   if (r == 0)
     for (int i = 0; i < NENV; i++) {
       struct env *x = &envs[i];
-      if (x->status != ENV_FREE && env_descends(x, e)) {
+      if (x->status == ENV_FREE || (keep && x == e))
+        continue;
+      if (env_descends(x, e) || net_granted_by(x, e)) {
         x->rights &= ~RIGHT_NET;
         env_publish(x);
         net_env_gone(x);

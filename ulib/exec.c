@@ -22,6 +22,7 @@
 #include "spawn.h"
 
 extern char exec_tramp[], exec_tramp_end[];
+extern void upcall_entry(void);
 #define EXECOPS_MAX ((USWAPMAP - EXECOPS) / sizeof(struct pte_op))
 
 // Call f(va, pte, arg) for each page mapped in my address space below UTOP
@@ -124,13 +125,16 @@ int exec(const char *path, char **argv)
   for (int i = 0; i < NFD; i++)
     if (fd_isopen(i) && !fd_spawnable(i))
       close(i);
-  sys_env_set_upcall(0, 0, 0, 0, 0, 0);
+  // No asynchronous upcall until the new program registers its handler:
+  // a revocation request posted now waits for it (with no handler at
+  // all, the kernel would end the program for it).
+  sys_env_set_upcall(0, upcall_entry, UXSTACKTOP - UXSTACKSIZE, UXSTACKTOP, 0, UTOP);
   sys_env_set_tick(0, 0);
   sys_mem_soft(0, 0);
   struct exec_list l = { 0, EXECOPS_MAX, 0 };
   each_page(drop_old, &l);
   each_page(move_new, &l);
-  if (l.err < 0 || l.n != count.n)
+  if (l.err < 0 || l.n > EXECOPS_MAX)
     sys_exit(-1);                            // (no memory for the list: too late to go back)
   void (*tramp)(uint64, uint64, uint64) = (void *)(UEXEC + ((uint64)exec_tramp - t0));
   tramp(EXECOPS, l.n, eh.entry);

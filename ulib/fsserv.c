@@ -355,8 +355,8 @@ static void shrink_pending(void)
 {
   for (;;) {
     while (shrink_want) {
-      int n = shrink_want;
-      shrink_want = 0;
+      // (one instruction: a request posted meanwhile is not wiped out)
+      int n = __atomic_exchange_n(&shrink_want, 0, __ATOMIC_SEQ_CST);
       cache_shrink(n);
       set_mark();
     }
@@ -369,7 +369,7 @@ static void shrink_pending(void)
 
 static int on_revoke(struct uframe *f)
 {
-  shrink_want += f->tval;
+  __atomic_fetch_add(&shrink_want, (int)f->tval, __ATOMIC_SEQ_CST);
   if (!busy) {
     busy = 1;
     shrink_pending();

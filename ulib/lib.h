@@ -71,7 +71,7 @@ int    sys_mwake(volatile uint64 *word, int n);      // wake up to n (0: all); h
 int    sys_net_filter(int op, uint64 arg);
 int    sys_net_ring(void *va, int npages);           // receive ring (0, 0: none)
 int    sys_net_send(const void *frame, uint64 len);  // transmit; E_BUSY: queue full
-int    sys_net_revoke(envid_t env);                  // RIGHT_NET away, from env and below
+int    sys_net_revoke(envid_t env, int keep);        // RIGHT_NET away, from env (unless keep) and below
 
 // ---- ipc.c: RPC on PCT ----
 int64  rpc_call(envid_t server, uint64 op, uint64 a, uint64 b, struct pct_msg *reply);

@@ -78,21 +78,28 @@ int page_unmap(uint64 va)
   return r;
 }
 
-// The pages I could have now: the free ones, and those other envs hold
-// above the mark they set for a cache (sys_mem_soft), up to their share:
-// the kernel asks those back for anyone.  (Pages of programs over their
-// share, which the kernel takes back only for envs under theirs, are not
-// counted.)
+// The pages I could have now: the free ones; those other envs hold above
+// the mark they set for a cache (sys_mem_soft), up to their share: the
+// kernel asks those back for anyone; and, while I am under my own share,
+// up to the rest of it from the pages other envs hold over theirs, which
+// the kernel takes back for an env under its share.
 uint64 mem_avail(void)
 {
-  uint64 n = usys->nfree, share = usys->share;
+  uint64 n = usys->nfree, share = usys->share, over = 0;
   for (int i = 0; i < NENV; i++) {
     volatile struct envpub *p = &uenvs[i];
     uint64 held = p->npages < 0 ? 0 : (uint64)p->npages, mark = p->mem_soft;
+    if (!p->id || p->id == thisenv->id)
+      continue;
     mark = mark && mark < GUARANTEE ? GUARANTEE : mark;   // (never asked below it)
-    if (p->id && p->id != thisenv->id && mark && (held < share ? held : share) > mark)
+    if (mark && (held < share ? held : share) > mark)
       n += (held < share ? held : share) - mark;
+    if (held > share)
+      over += held - share;
   }
+  uint64 mine = thisenv->npages < 0 ? 0 : (uint64)thisenv->npages;
+  if (mine < share)
+    n += over < share - mine ? over : share - mine;
   return n;
 }
 
@@ -108,8 +115,9 @@ static void *move_break(int64 n);
 void *sbrk(int64 n)
 {
   uint64 want = n > 0 ? ((uint64)n + PGSIZE - 1) / PGSIZE : 0;
-  if (demand_paging && want && want + want / 512 + 2 > mem_avail() + swap_room())
-    return (void *)-1;
+  uint64 need = want + want / 512 + 2;       // (and its page tables)
+  if (demand_paging && want && need > usys->nfree + swap_room() && need > mem_avail() + swap_room())
+    return (void *)-1;                       // (the scan of every env only when needed)
   uint64 top = (ulib_brk + PGSIZE - 1) & ~(PGSIZE - 1);
   void *r = move_break(n);
   if (n < 0 && r != (void *)-1)              // the pager forgets what went

@@ -205,7 +205,7 @@ int sys_mwake(volatile uint64 *word, int n) { return syscall(SYS_mwake, (uint64)
 int sys_net_filter(int op, uint64 arg) { return syscall(SYS_net_filter, op, arg, 0, 0, 0, 0); }
 int sys_net_ring(void *va, int npages) { return syscall(SYS_net_ring, (uint64)va, npages, 0, 0, 0, 0); }
 int sys_net_send(const void *frame, uint64 len) { return syscall(SYS_net_send, (uint64)frame, len, 0, 0, 0, 0); }
-int sys_net_revoke(envid_t env) { return syscall(SYS_net_revoke, env, 0, 0, 0, 0, 0); }
+int sys_net_revoke(envid_t env, int keep) { return syscall(SYS_net_revoke, env, keep, 0, 0, 0, 0); }
 int64 sys_blk_wait(uint64 tags, uint64 *failed)
 {
   struct pct_msg m;

@@ -464,7 +464,7 @@ static void one_call(struct kid *k)
     net_send_call(k);
     return;
   case SYS_net_revoke:
-    call(k, nr, below(k, 8) ? rand_env(k) : k->self, 0, 0, 0, 0, 0);
+    call(k, nr, below(k, 8) ? rand_env(k) : k->self, below(k, 4) ? below(k, 2) : a[1], 0, 0, 0, 0);
     return;
   default:
     call(k, nr, a[0], a[1], a[2], a[3], a[4], a[5]);
