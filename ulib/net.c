@@ -586,8 +586,8 @@ int sock_bind(struct sock *s, uint16 port)
 // A datagram for s: straight into the buffer of a receive waiting on s
 // (the usual case: its only copy), else onto s's queue.  If check, acc is
 // the UDP checksum's sum so far (pseudo-header and header) and the data
-// completes it, checked as it is copied.
-static void sock_input(struct sock *s, uint32 ip, uint16 port, const uint8 *data, uint32 len,
+// completes it, checked as it is copied.  1 if s has it, 0 if dropped.
+static int sock_input(struct sock *s, uint32 ip, uint16 port, const uint8 *data, uint32 len,
                        int check, uint64 acc)
 {
   uint8 *to;
@@ -600,7 +600,7 @@ static void sock_input(struct sock *s, uint32 ip, uint16 port, const uint8 *data
   } else {
     if (s->qlen >= SOCK_QMAX || !(d = malloc(sizeof *d + len))) {
       st.drop_queue++;
-      return;
+      return 0;
     }
     to = d->data;
   }
@@ -615,14 +615,14 @@ static void sock_input(struct sock *s, uint32 ip, uint16 port, const uint8 *data
   if (check && fold(acc) != 0xffff) {
     st.drop_udp_csum++;
     free(d);
-    return;
+    return 0;
   }
   if (!d) {
     want.done = 1;
     want.got = n;
     want.ip = ip;
     want.port = port;
-    return;
+    return 1;
   }
   d->next = 0;
   d->ip = ip;
@@ -634,6 +634,7 @@ static void sock_input(struct sock *s, uint32 ip, uint16 port, const uint8 *data
     s->head = d;
   s->tail = d;
   s->qlen++;
+  return 1;
 }
 
 static struct sock *sock_find(int kind, uint16 port)
@@ -724,8 +725,7 @@ static void udp_input(const struct ip *ip, const uint8 *p, uint32 plen)
   uint64 acc = 0;
   if (u->sum)
     acc = add_c(pseudo(ip, u->len), *(const u64a *)u);
-  st.udp_in++;
-  sock_input(s, src, sport, p + sizeof *u, ulen - sizeof *u, u->sum != 0, acc);
+  st.udp_in += sock_input(s, src, sport, p + sizeof *u, ulen - sizeof *u, u->sum != 0, acc);
 }
 
 // An echo request (to our responder filter) gets its reply, the same id,
@@ -753,8 +753,7 @@ static void icmp_input(const struct eth *e, const struct ip *ip, const uint8 *p,
   }
   struct sock *s;
   if (ic->type == ICMP_ECHOREPLY && (s = sock_find(SK_ECHO, ntohs(ic->id))) != 0) {
-    st.icmp_replies++;
-    sock_input(s, ntohl(ip->src), ntohs(ic->seq), p + sizeof *ic, plen - sizeof *ic, 0, 0);
+    st.icmp_replies += sock_input(s, ntohl(ip->src), ntohs(ic->seq), p + sizeof *ic, plen - sizeof *ic, 0, 0);
     return;
   }
   st.drop_icmp++;
@@ -826,7 +825,7 @@ static void take_slot(struct netslot *s)
 }
 
 // Handle frames as they come until *done, or the deadline (time CSR; 0:
-// none) passes: 0 or -E_TIMEOUT.  Sleeps in the kernel (mwait) on the next
+// none) passes: 0 or -E_TIMEOUT (or mwait's error).  Sleeps in the kernel (mwait) on the next
 // slot's full word while the ring is empty: the kernel wakes it when it
 // fills the slot.
 static int net_run(volatile int *done, uint64 deadline)
@@ -842,7 +841,9 @@ static int net_run(volatile int *done, uint64 deadline)
       return -E_TIMEOUT;
     if ((net.arp_filter < 0 || net.icmp_filter < 0) && now >= net.retry_at)
       take_responder();                           // (the responder may have gone)
-    sys_mwait(full(s), 0, deadline);
+    int r = sys_mwait(full(s), 0, deadline);
+    if (r < 0 && r != -E_AGAIN && r != -E_TIMEOUT)
+      return r;                                   // (the ring is not mapped: never loop on it)
   }
   return 0;
 }
@@ -952,7 +953,7 @@ int icmp_echo_recv(uint32 *ip, uint16 *seq, void *buf, int n, int timeout_ms)
   int id = icmp_echo_open();
   if (id < 0)
     return id;
-  if (n < 0 || (n && !user_ok(buf, n, 1)))
+  if (n < 0 || (n && !user_ok(buf, n, 1)) || !user_ok(ip, sizeof *ip, 1) || !user_ok(seq, sizeof *seq, 1))
     return -E_FAULT;
   echo->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
   return sock_recv(echo, buf, n, ip, seq);

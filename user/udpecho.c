@@ -45,7 +45,8 @@ int main(int argc, char **argv)
       hi = d;
   }
   if (usys->nharts == 1)
-    printf("udpecho: %d datagrams echoed; interrupt to reply %lu..%lu instructions\n", n, lo, hi);
+    printf("udpecho: %d datagrams echoed; interrupt to reply %lu..%lu instructions (exact under -icount)\n",
+           n, lo, hi);
   else
     printf("udpecho: %d datagrams echoed\n", n);
   return 0;
