@@ -16,6 +16,10 @@ int main(int argc, char **argv)
     return 1;
   }
   char data[DATALEN], back[DATALEN + 8], ips[16];
+  if (!usys->net_mac) {
+    printf("%s: no network interface\n", argv[0]);
+    return 1;
+  }
   for (int i = 0; i < DATALEN; i++)
     data[i] = 'a' + i % 26;
   int id = icmp_echo_open();

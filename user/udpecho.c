@@ -17,6 +17,10 @@ int main(int argc, char **argv)
     return 1;
   }
   int port = atoi(argv[1]), count = argc > 2 ? atoi(argv[2]) : 0;
+  if (!usys->net_mac) {
+    printf("%s: no network interface\n", argv[0]);
+    return 1;
+  }
   int fd = udp_socket(), r;
   if (fd < 0 || (r = udp_bind(fd, port)) < 0) {
     printf("udpecho: port %d: %s\n", port, errstr(fd < 0 ? fd : r));
