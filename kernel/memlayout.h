@@ -42,7 +42,7 @@
 //   UTOP     0x3F_0000_0000 +---------------------------------+
 //                            | free for the library OS         |
 //            0x40000000 (1 GiB)  -- the library's conventions, not the kernel's:
-//            (ULIBPAGES 0x3F000000: fd table, fd data, IPC and I/O pages)
+//            (ULIBPAGES 0x3F000000: fd table, fd data, IPC and I/O pages, network ring)
 //   UXSTACKTOP 0x40000000   +---------------------------------+ RW- U
 //                            | exception (upcall) stack, 2 pgs |
 //            0x3FFFE000     +---------------------------------+
@@ -108,6 +108,8 @@
 #define UEXEC         (ULIBPAGES + 0x50000UL)      //   exec's trampoline (2 pages), then
 #define EXECOPS       (UEXEC + 0x2000UL)           //   its PTE updates, up to:
 #define USWAPMAP      (ULIBPAGES + 0x100000UL)     //   the pager's map (ulib/swap.c)
+#define UNETRING      (ULIBPAGES + 0x180000UL)     //   the network stack's receive ring (ulib/net.c)
+#define UNETTX        (ULIBPAGES + 0x190000UL)     //   and its transmit pages
 #define USTAGE        0x2000000000UL               // exec builds a program at va + USTAGE
 #define UCKPT         0x3000000000UL               // ulib/ckpt.c's saved pages
 #define UXSTACKTOP    0x40000000UL

@@ -2,13 +2,23 @@
 // mapped shared (PTE_SHARE), so fork gives the child the same open files
 // (and the same offsets), as Unix programs expect; a device may keep a
 // data page at FDDATA + fd*PGSIZE (a pipe keeps its buffer there).  The
-// device switch sends read and write to the console or the pipe code.
+// device switch sends read and write to the console, pipe, file or socket
+// code, and close to a device that holds more than the pages.
 #include "lib.h"
 #include "fd.h"
 
 #define SHARED_RW (PTE_V | PTE_U | PTE_R | PTE_W | PTE_SHARE)
 
-static struct dev *devs[] = { [FD_CONS] = &dev_cons, [FD_PIPE] = &dev_pipe, [FD_FILE] = &dev_file };
+// The devices every program may meet.  Others register when first used
+// (fd_device), so that a program that never opens a socket does not carry
+// the network stack: it cannot inherit one (sockets are close-on-spawn).
+static struct dev *devs[NDEVS] = { [FD_CONS] = &dev_cons, [FD_PIPE] = &dev_pipe, [FD_FILE] = &dev_file };
+
+void fd_device(int dev, struct dev *d)
+{
+  if (dev >= 0 && dev < NDEVS)
+    devs[dev] = d;
+}
 
 static uint32 cloexec;              // fds spawn does not pass on (mine only)
 
@@ -45,7 +55,7 @@ int fd_alloc(int dev, int mode)
 
 static struct fdesc *lookup(int fd)
 {
-  return fd_isopen(fd) && FD(fd)->dev >= 0 && FD(fd)->dev < NDEVS ? FD(fd) : 0;
+  return fd_isopen(fd) && FD(fd)->dev >= 0 && FD(fd)->dev < NDEVS && devs[FD(fd)->dev] ? FD(fd) : 0;
 }
 
 int read(int fd, void *buf, int n)
@@ -69,11 +79,16 @@ int write(int fd, const void *buf, int n)
 }
 
 // Unmap the descriptor page first, then its data page: while it happens,
-// counts that subtract one from the other err on the side of "open".
+// counts that subtract one from the other err on the side of "open".  A
+// device that holds something besides the pages (a socket's filter) lets
+// go of it first.
 int close(int fd)
 {
   if (!fd_isopen(fd))
     return -E_BADF;
+  struct fdesc *f = lookup(fd);
+  if (f && devs[f->dev]->close)
+    devs[f->dev]->close(fd, f);
   fd_cloexec(fd, 0);
   page_unmap((uint64)FD(fd));
   page_unmap(FDDATA + fd * PGSIZE);

@@ -1,5 +1,5 @@
 // The file-descriptor layer's private types, shared by fd.c and the device
-// implementations (pipe.c; the console lives in fd.c).
+// implementations (pipe.c, file.c, udp.c; the console lives in fd.c).
 #ifndef ULIB_FD_H
 #define ULIB_FD_H
 #include "lib.h"
@@ -7,10 +7,11 @@
 #define FD_CONS  0
 #define FD_PIPE  1
 #define FD_FILE  2
-#define NDEVS    3
+#define FD_UDP   3
+#define NDEVS    4
 
 struct fdesc {                     // the shared page of an open descriptor
-  int dev;                         // FD_CONS, FD_PIPE, FD_FILE
+  int dev;                         // FD_CONS, FD_PIPE, FD_FILE, FD_UDP
   int mode;                        // O_RDONLY, O_WRONLY, O_RDWR
   uint64 offset;
   uint64 handle;                   // FD_FILE: the file server's open file (id | secret<<32; 0: none)
@@ -18,6 +19,9 @@ struct fdesc {                     // the shared page of an open descriptor
   int append;                      //   O_APPEND: every write at the end
   volatile uint32 lock, holder;    // FD_FILE: held while a transfer uses the offset
   volatile uint32 lsleep;          //   (shared_lock) and envs asleep on it
+  envid_t sock_env;                // FD_UDP: the env whose stack holds the socket
+  uint32 sock;                     //   its slot there (ulib/net.c)
+  uint64 sock_gen;                 //   and the slot's generation when it was made
 };
 
 void shared_lock(volatile uint32 *lock, volatile uint32 *sleepers);   // (pipe.c)
@@ -42,12 +46,14 @@ struct dev {
   const char *name;
   int (*read)(int fd, struct fdesc *f, void *buf, int n);
   int (*write)(int fd, struct fdesc *f, const void *buf, int n);
+  void (*close)(int fd, struct fdesc *f);   // 0: nothing to do (called before the unmapping)
 };
 
 #define FD(i) ((struct fdesc *)(FDTABLE + (uint64)(i) * PGSIZE))
 
-extern struct dev dev_cons, dev_pipe, dev_file;
+extern struct dev dev_cons, dev_pipe, dev_file, dev_udp;
 int fd_alloc(int dev, int mode);
+void fd_device(int dev, struct dev *d);   // register a device not every program needs
 int fd_isopen(int fd);
 
 #endif

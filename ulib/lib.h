@@ -97,6 +97,8 @@ int    fd_init_console(void);        // fds 0, 1, 2 on the console
 void   fd_cloexec(int fd, int on);   // keep fd from the programs I spawn
 int    fd_spawnable(int fd);
 
+// (UDP sockets are descriptors too: ulib/net.h, for programs that include it.)
+
 // ---- file.c: files, served by the file server (fsserv.c) ----
 #define O_RDONLY  0x000                // xv6's open flags
 #define O_WRONLY  0x001
