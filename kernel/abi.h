@@ -343,6 +343,8 @@ struct syspub {                   // at USYS
   uint64  net_bad;                // frames dropped: shorter than 14 or longer than 1514 bytes
   uint64  net_tx_instret;         // instret when the last transmit was handed to the NIC
   uint64  net_demux_instret;      // instret spent choosing owners, all frames (bench)
+  uint64  net_rx_instret;         // instret from the NIC's interrupts' traps to the end of
+                                  // their handling (receive, copy, wake), all together (bench)
 };
 
 // Revocation (docs/revocation.md).  An env holding no more than its share is never

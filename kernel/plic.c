@@ -179,6 +179,7 @@ struct env *plic_intr(void)
     syspub.irq_hart = h;
     virtio_net_intr();
     *reg(PLIC_CLAIM(h)) = irq;
+    syspub.net_rx_instret += rdinstret_k() - mycpu()->stamp;
     return 0;
   }
   syspub.irq_instret = mycpu()->stamp;
