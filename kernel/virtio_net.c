@@ -82,7 +82,8 @@ void virtio_net_init(void)
 // Copy a frame into e's next receive slot and tell e.  The buffer and the
 // slot both hold the frame at offset 14 of an 8-aligned place, so the copy
 // goes by words; the 6 bytes before the frame land on the slot's len and
-// pad, which are written after.
+// pad, which are written after, and the up to 7 after it (what is left in
+// the buffer of an earlier frame, perhaps another env's) are cleared.
 static void deliver(envid_t id, const uint8 *buf, uint32 len)
 {
   struct env *e = env_lookup(id);
@@ -98,7 +99,9 @@ static void deliver(envid_t id, const uint8 *buf, uint32 len)
     syspub.net_ringfull++;
     return;
   }
-  memcpy((uint8 *)ns + 8, buf + 8, (len + 6 + 7) & ~7UL);
+  uint32 n = (len + 6 + 7) & ~7U;
+  memcpy((uint8 *)ns + 8, buf + 8, n);
+  memset(ns->frame + len, 0, n - 6 - len);
   ns->len = len;
   ns->pad = 0;
   __sync_synchronize();
