@@ -241,7 +241,9 @@ uint64 sys_net_filter(uint64 op, uint64 arg, uint64 a2, uint64 a3, uint64 a4, ui
     return -E_INVAL;
   int64 r;
   acquire(&klock);
-  if (op == NETF_ADD) {
+  if (!(e->rights & RIGHT_NET)) {         // (net_revoke took it since the check above)
+    r = -E_PERM;
+  } else if (op == NETF_ADD) {
     struct netfilter f;
     struct bytes b;
     if ((r = copyin(e, &f, arg, sizeof f)) == 0 && (r = reduce(&f, &b)) == 0)

@@ -185,6 +185,10 @@ uint64 sys_net_ring(uint64 va, uint64 npages, uint64 a2, uint64 a3, uint64 a4, u
     return -E_BAD_VA;
   uint64 ppn[NET_RINGPAGES];
   acquire(&klock);
+  if (!(e->rights & RIGHT_NET)) {         // (net_revoke took it since)
+    release(&klock);
+    return -E_PERM;
+  }
   for (uint64 i = 0; i < npages; i++) {
     pte_t *p = walk(e, va + i * PGSIZE, 0);
     uint64 need = PTE_V | PTE_U | PTE_R | PTE_W;
@@ -225,6 +229,10 @@ uint64 sys_net_send(uint64 va, uint64 len, uint64 a2, uint64 a3, uint64 a4, uint
   if (va >= UTOP || (va & (PGSIZE - 1)) + len > PGSIZE)
     return -E_BAD_VA;
   acquire(&klock);
+  if (!(e->rights & RIGHT_NET)) {         // (net_revoke took it since)
+    release(&klock);
+    return -E_PERM;
+  }
   pte_t *p = walk(e, va, 0);
   if (!p || (*p & (PTE_V | PTE_U | PTE_R)) != (PTE_V | PTE_U | PTE_R) || !page_valid(PTE_PPN(*p))) {
     release(&klock);
