@@ -18,7 +18,7 @@ NIC whose frames come back to it):
     kernel checks no checksum (the library's job), so exactly the frames
     whose bytes the filter matches are delivered, and every other frame is
     counted as bad or unmatched;
-  - flood: 100,000 small frames as fast as the host sends them: afterwards
+  - flood: 100,000 small frames, faster than the guest takes them: afterwards
     frames still arrive exactly, nothing was delivered twice or out of
     order, and no page is lost.
 
@@ -357,11 +357,12 @@ def test_net_malformed_frames(boot, cpus):
 
 @pytest.mark.points(3)
 def test_net_flood(boot, cpus):
-    """100,000 small frames as fast as the host can send them (half for
-    the port, numbered; half for another port): most are dropped on the
-    way, but what netkern takes is in order with none twice, the counters
-    add up, and afterwards frames arrive exactly again; no page is lost
-    (netkern's census)."""
+    """100,000 small frames at up to FLOOD_RATE a second, more than the
+    guest takes (half for the port, numbered; half for another port):
+    many are dropped on the way (on the host, or in the kernel when the
+    ring is full), but what netkern takes is in order with none twice, the
+    counters add up, and afterwards frames arrive exactly again; no page
+    is lost (netkern's census)."""
     con = netkern(boot, cpus, f"recv {PORT} 0 quiet", True, kernel="kernel/kernel")
     rx = Receiver(con)
     peer = con.net
@@ -388,6 +389,7 @@ def test_net_flood(boot, cpus):
         except AssertionError:
             continue
     assert seen, f"no SYNC got through after the flood ({sent_time:.1f}s to send it)"
+    syncs_sent = i + 1
     rx.batch([net.udp_frame(PORT, b"after %d" % j) for j in range(20)])
     m, d = rx.stop()
     taken = int(m[1])
@@ -395,7 +397,7 @@ def test_net_flood(boot, cpus):
     flood_taken = taken - 21 - flood_syncs - 1    # less the batch and its SYNC, SYNCFs, STOP
     assert d["rx"] == taken, f"net_rx moved {d['rx']}, netkern took {taken}"
     assert d["bad"] == 0 and d["tx"] == 0, d
-    assert d["rx"] + d["ringfull"] <= n // 2 + flood_syncs + 22, d
+    assert d["rx"] + d["ringfull"] <= n // 2 + syncs_sent + 22, d
     assert d["nomatch"] <= n // 2, d
     reached = d["rx"] + d["ringfull"] + d["nomatch"]
     assert reached >= 5000 and flood_taken >= 1000, \
