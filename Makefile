@@ -219,6 +219,22 @@ qemu: deps-qemu $(KERNEL) fs.img
 	@echo "*** booting '$(INIT)' on $(CPUS) harts; Ctrl-a x quits"
 	$(QEMU) $(QEMUOPTS) $(NETOPTS) -append "$(INIT)"
 
+# The host's end of `make qemu`'s NIC (tools/nethost.py, grade/net.py): in
+# another terminal, while the guest runs a program with the network stack
+# (make qemu INIT="udpecho 7"), `make ping [COUNT=3]` sends it ICMP echo
+# requests and `make udp-send PORT=7 MSG=hello` a datagram, and each prints
+# what comes back (or why nothing did).
+COUNT ?= 3
+MSG   ?= hello
+ping:
+	@test "$(NETPORT)" != loop || { echo "make ping: NETPORT=loop has no host end"; exit 1; }
+	@python3 tools/nethost.py --netport $(NETPORT) ping --count $(COUNT)
+
+udp-send:
+	@test -n "$(PORT)" || { echo "make udp-send PORT=<the guest's UDP port> MSG=<text>"; exit 1; }
+	@test "$(NETPORT)" != loop || { echo "make udp-send: NETPORT=loop has no host end"; exit 1; }
+	@python3 tools/nethost.py --netport $(NETPORT) udp-send $(PORT) "$(MSG)"
+
 # The system-call fuzzer (user/fuzz.c) as the first env: make fuzz N=<calls>
 # SEED=<s> [CPUS=n] [KCHECK=1].  QEMU powers off when it is done; the disk
 # is a snapshot (the fuzzer writes blocks at its end).
@@ -304,6 +320,6 @@ clean:
 	rm -f .gdbinit results.json bench/*.o bench/*.d bench/baremetal fs.img
 	rm -rf grade/__pycache__ .pytest_cache handout handout-repo submit-*.tar.gz
 
-.PHONY: all qemu fuzz qemu-gdb qemu-cmd grade bench clean fsfuzz deps-qemu handout selftest grade-class gradescope labstats mutate handout-repo submit-check zipball
+.PHONY: all qemu fuzz qemu-gdb qemu-cmd ping udp-send grade bench clean fsfuzz deps-qemu handout selftest grade-class gradescope labstats mutate handout-repo submit-check zipball
 .SECONDARY:
 -include kernel/*.d ulib/*.d user/*.d bench/*.d

@@ -2,7 +2,9 @@
 
 boot            factory: boot(prog, cpus=1, args="", ...) starts QEMU with
                 `-append "<prog> <args>"` and returns a console.Console;
-                the QEMU is killed when the test ends, pass or fail
+                the QEMU is killed when the test ends, pass or fail;
+                net=True gives it a NIC and con.net, the host's end
+                (grade/net.py)
 cpus            a test that takes a `cpus` argument runs once per value in
                 CPUS_VALUES (ids like test_x[cpus=3]); @pytest.mark.cpus(1)
                 narrows that for one test; env CPUS=<n> keeps only n
@@ -13,10 +15,12 @@ Scoring, LAB selection and the xv6-style report live in gradeplugin.py.
 import os
 import shutil
 import signal
+import socket
 
 import pytest
 
 import console
+import net as hostnet
 
 pytest_plugins = ["gradeplugin"]
 
@@ -110,6 +114,29 @@ def use_kernel(argv, kernel):
     return argv
 
 
+def use_nic(argv, how):
+    """Give the QEMU argv a virtio-net NIC in virtio-mmio slot 1 on the
+    host's loopback only.  how=True: QEMU's end is a free UDP port A on
+    127.0.0.1, ours a grade/net.py Peer bound to a free port B, which is
+    returned.  how="loop": QEMU sends its frames to its own port (the
+    guest receives everything it sends); returns None."""
+    if how == "loop":
+        a = b = hostnet.free_udp_port()
+        peer = None
+    elif how is True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((hostnet.LOOPBACK, 0))      # (held while the Peer picks its own port)
+            a = s.getsockname()[1]
+            peer = hostnet.Peer(qemu_port=a)
+        b = peer.port
+    else:
+        raise ValueError(f"net={how!r}: True or 'loop'")
+    argv += ["-netdev", f"dgram,id=n0,local.type=inet,local.host={hostnet.LOOPBACK},local.port={a},"
+                        f"remote.type=inet,remote.host={hostnet.LOOPBACK},remote.port={b}",
+             "-device", "virtio-net-device,netdev=n0,bus=virtio-mmio-bus.1"]
+    return peer
+
+
 def fresh_disk(dest):
     """A private copy of the built fs.img at dest (a test may change it).
     Only the file system's part is copied; the swap and app areas after
@@ -147,13 +174,21 @@ def boot(request, tmp_path):
     to allow anything), disk (the image to boot on; default a fresh copy of
     fs.img for this boot, so tests never see each other's writes), kernel
     (another kernel image, e.g. KCHECK_KERNEL, the invariant-checking
-    kernel that `make grade` builds)."""
+    kernel that `make grade` builds), net (True: a NIC whose frames reach
+    a grade/net.py Peer on 127.0.0.1, which is con.net; "loop": a NIC
+    whose frames come back to it; see use_nic)."""
     started = []
+    peers = []
     request.node.grade_consoles = started
 
     def start(prog, cpus=1, args="", icount=False, mem=None,
-              fail_on=(console.PANIC,), disk=None, kernel=None):
+              fail_on=(console.PANIC,), disk=None, kernel=None, net=None):
         argv = console.qemu_command(cpus, icount=icount)
+        peer = None
+        if net:
+            peer = use_nic(argv, net)
+            if peer is not None:
+                peers.append(peer)
         if kernel is not None:
             use_kernel(argv, kernel)
         if disk is None:
@@ -167,9 +202,12 @@ def boot(request, tmp_path):
         append += f" token={console.TOKEN}"
         con = console.Console(argv + ["-append", append], name=name,
                               fail_on=fail_on)
+        con.net = peer
         started.append(con)
         return con
 
     yield start
     for con in started:
         con.kill()
+    for peer in peers:
+        peer.close()

@@ -155,7 +155,7 @@ static void attack_syscall_numbers(void)
     asm volatile("ecall" : "+r"(a0) : "r"(a7) : "memory");
     expect_err(a0, E_NOSYS, "system call past the end");
   }
-  uint64 nums[] = { SYS_net_revoke + 1, SYS_FIRST_SLOW - 1, -1UL, 1UL << 63, 1000 };
+  uint64 nums[] = { SYS_net_revoke + 1, SYS_FIRST_SLOW - 1, -1UL, 1UL << 63, 1000 };   // (the first unused)
   for (int i = 0; i < 5; i++) {
     register uint64 a0 asm("a0") = 0;
     register uint64 a7 asm("a7") = nums[i];
