@@ -36,12 +36,17 @@ INIT_EXITED = r"init exited with status (-?\d+)\n"
 def test_fuzz(boot, cpus):
     seed = int(os.environ.get("GRADE_FUZZ_SEED") or SEEDS.get(cpus, cpus))
     con = boot("fuzz", cpus=cpus, args=f"n={FUZZ_CALLS} seed={seed}",
-               kernel=KCHECK_KERNEL,
+               kernel=KCHECK_KERNEL, net="loop",
                fail_on=[console.PANIC, r"^fuzz: FAIL", r"^census: "])
     m = con.expect(r"^fuzz: seed (\d+)\n")
     assert int(m[1]) == seed, f"fuzz reports seed {m[1]}, was given {seed}"
     m = con.expect(rf"^fuzz: (\d+) calls, seed {seed}: OK", timeout=180)
     assert int(m[1]) >= FUZZ_CALLS, f"only {m[1]} calls made"
+    # The network was fuzzed too: children with RIGHT_NET sent frames to
+    # themselves through the looped-back NIC, and some reached their rings.
+    net = con.output
+    m = re.search(r"^fuzz: network: (\d+) frames sent, (\d+) delivered", net, re.M)
+    assert m and int(m[1]) > 0 and int(m[2]) > 0, "the fuzzer's network children sent or received nothing"
     con.expect(console.ok("fuzz"))
     status = int(con.expect(INIT_EXITED)[1])
     assert status == 0, f"fuzz exited with status {status} (seed {seed})"

@@ -156,7 +156,8 @@ def netkern(boot, cpus, args, net, kernel=KCHECK_KERNEL, fail_on=FAIL_ON):
 # ---- the kernel's calls, from inside ----
 
 @pytest.mark.points(3)
-@pytest.mark.parametrize("part", ["steal", "ring", "norights", "kill"])
+@pytest.mark.parametrize("part", [pytest.param("steal", marks=pytest.mark.lab("net")),
+                                  "ring", "norights", "kill"])
 def test_net_kernel_calls(boot, cpus, part):
     """user/netkern.c on the loopback NIC and the invariant-checking
     kernel.  steal: malformed filters are refused (E_INVAL: sizes, masks,
@@ -426,6 +427,7 @@ def guest_mac(con):
 
 @needs_stack
 @pytest.mark.points(2)
+@pytest.mark.lab("net")
 def test_net_arp(boot, cpus):
     """The stack answers an ARP request for 10.0.2.15 with the NIC's
     address, to the asker."""
@@ -462,6 +464,7 @@ def test_net_ping(boot, cpus):
 
 @needs_stack
 @pytest.mark.points(3)
+@pytest.mark.lab("net")
 def test_net_udp_two_ports(boot, cpus):
     """Two udpecho envs on ports 7000 and 7001 at once: each echoes the
     datagrams sent to its port (from its port, checksum correct), and
@@ -482,3 +485,43 @@ def test_net_udp_two_ports(boot, cpus):
     time.sleep(0.5)
     stray = peer.recv_all(lambda f: f.udp is not None)
     assert not stray, f"datagrams nobody asked for: {stray}"
+
+
+@needs_stack
+@pytest.mark.points(4)
+@pytest.mark.lab("net")
+def test_nettest_loop(boot, cpus):
+    """user/nettest.c on a looped-back NIC: ping to ourselves, UDP of
+    every size, two udpecho envs on two ports (one killed: its port goes
+    quiet), ARP (a timeout, a forged request answered and learned, two
+    resolvers of one address at once), and malformed frames each dropped
+    and counted once by the library."""
+    con = boot("init", cpus=cpus, args="nettest loop", net="loop",
+               fail_on=[console.PANIC, r"FAIL", r"unhandled"])
+    con.expect(console.ok("nettest"), timeout=120)
+    assert int(con.expect(INIT_EXITED, timeout=30)[1]) == 0
+
+
+# The network's rows of make bench (user/netbench.c), exact under -icount
+# with the NIC looped back.  The demultiplexer is lab net's; the UDP path
+# the system's.
+NET_BENCH = {
+    "demux": ("net", {"net_demux64": 300}),
+    "udp": ("base", {"udp_echo": 6000, "udp_throughput": 3000}),
+}
+
+
+@pytest.mark.cpus(1)
+@pytest.mark.parametrize("group", [
+    pytest.param(g, id=g, marks=[pytest.mark.lab(lab), pytest.mark.points(3)])
+    for g, (lab, _) in NET_BENCH.items()])
+def test_net_bench(boot, cpus, group):
+    con = boot("netbench", cpus=cpus, args=group, icount=True, net="loop",
+               fail_on=[console.PANIC, r"FAIL"])
+    assert int(con.expect(INIT_EXITED, timeout=180)[1]) == 0
+    con.check_bench(NET_BENCH[group][1])
+    if group == "demux":
+        rows = dict((n, int(v)) for n, v in re.findall(r"^bench (net_demux\d+) (\d+) insn/", con.output, re.M))
+        assert rows["net_demux64"] <= 1.5 * rows["net_demux1"], \
+            f"64 filters cost {rows['net_demux64']} instructions a frame, 1 filter {rows['net_demux1']}: " \
+            "the demultiplexer's cost grows with the number of filters"
