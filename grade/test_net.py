@@ -22,10 +22,10 @@ NIC whose frames come back to it):
     frames still arrive exactly, nothing was delivered twice or out of
     order, and no page is lost.
 
-The library stack's tests (ARP, ICMP echo, UDP echo on two ports at once)
-are written against the interface agreed for ulib/net.c (guest
-10.0.2.15; `udpecho PORT [COUNT]` prints `udpecho: port PORT ready`) and
-are skipped while user/udpecho.c does not exist.
+Lab net's tests: netkern steal (the filter table's checks and the
+stealing rule), the library stack's (ARP, ICMP echo, UDP echo on two
+ports at once, nettest loop: the host's tests resolve the guest by ARP
+first), and the demultiplexer's benchmark rows.
 """
 
 import os
@@ -448,6 +448,7 @@ def test_net_arp(boot, cpus):
 
 @needs_stack
 @pytest.mark.points(2)
+@pytest.mark.lab("net")
 def test_net_ping(boot, cpus):
     """ICMP echo requests are answered: same identifier, sequence and data,
     correct ICMP and IP checksums, addresses swapped."""
