@@ -682,16 +682,26 @@ int sock_recv(struct sock *s, void *buf, int n, uint32 *ip, uint16 *port)
 
 // ---- IPv4, ICMP, UDP ----
 
+// A transmit page for a datagram to ip, whose Ethernet address goes in
+// mac; 0 with *err set if ip cannot be resolved or no page can be had.
+static uint8 *tx_to(uint32 ip, uint8 mac[6], int *err)
+{
+  if ((*err = arp_resolve(ip, mac)) < 0)
+    return 0;
+  uint8 *f = tx_get();
+  if (!f)
+    *err = -E_NO_MEM;
+  return f;
+}
+
 // Send a UDP datagram from s to ip:port: n bytes at buf.  n, or -error.
 int udp_output(struct sock *s, uint32 ip, uint16 port, const void *buf, int n)
 {
   uint8 mac[6];
-  int r = arp_resolve(ip, mac);
-  if (r < 0)
-    return r;
-  uint8 *f = tx_get();
+  int r;
+  uint8 *f = tx_to(ip, mac, &r);
   if (!f)
-    return -E_NO_MEM;
+    return r;
   struct udp *u = (struct udp *)(f + HDRS);
   u->sport = htons(s->lport);
   u->dport = htons(port);
@@ -934,12 +944,10 @@ int icmp_echo_send(uint32 ip, uint16 seq, const void *data, int n)
   if (n < 0 || n > UDP_MAXDATA || (n && !user_ok(data, n, 0)))
     return -E_INVAL;
   uint8 mac[6];
-  int r = arp_resolve(ip, mac);
-  if (r < 0)
-    return r;
-  uint8 *f = tx_get();
+  int r;
+  uint8 *f = tx_to(ip, mac, &r);
   if (!f)
-    return -E_NO_MEM;
+    return r;
   struct icmp *ic = (struct icmp *)(f + HDRS);
   ic->type = ICMP_ECHO;
   ic->code = 0;

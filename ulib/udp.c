@@ -153,30 +153,29 @@ int udp_recvfrom(int fd, void *buf, int n, uint32 *ip, uint16 *port)
 
 // ---- the descriptor device: read and write on a connected socket ----
 
+// fd's socket, if it is connected (-E_INVAL: not connected).
+static int connected(int fd, struct sock **s)
+{
+  int r = sock_of(fd, s);
+  return r < 0 ? r : (*s)->rport ? 0 : -E_INVAL;
+}
+
 static int udp_read(int fd, struct fdesc *f, void *buf, int n)
 {
   (void)f;
   struct sock *s;
-  int r = sock_of(fd, &s);
-  if (r < 0)
-    return r;
-  if (!s->rport)
-    return -E_INVAL;                    // not connected
   uint32 ip;
   uint16 port;
-  return sock_recv(s, buf, n, &ip, &port);
+  int r = connected(fd, &s);
+  return r < 0 ? r : sock_recv(s, buf, n, &ip, &port);
 }
 
 static int udp_write(int fd, struct fdesc *f, const void *buf, int n)
 {
   (void)f;
   struct sock *s;
-  int r = sock_of(fd, &s);
-  if (r < 0)
-    return r;
-  if (!s->rport)
-    return -E_INVAL;
-  return send_checked(s, buf, n, s->rip, s->rport);
+  int r = connected(fd, &s);
+  return r < 0 ? r : send_checked(s, buf, n, s->rip, s->rport);
 }
 
 // close: the socket goes (its filter with it) when this was my last
