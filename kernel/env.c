@@ -142,9 +142,9 @@ static void env_release(struct env *e)
   uvm_free(e);
   page_disown_all(e);
   slot_release(e, 0);
-  for (int i = 0; i < NENV; i++)          // those e gave the network to now hold it
-    if (envs[i].status != ENV_FREE && envs[i].net_from == e->id)   // from e's grantor
-      envs[i].net_from = e->net_from;
+  for (int i = 0; i < NENV && (e->rights & RIGHT_NET); i++)   // those e gave the network
+    if (envs[i].status != ENV_FREE && envs[i].net_from == e->id)   // to now hold it from
+      envs[i].net_from = e->net_from;                              // e's grantor
   struct env *heir = rootenv && rootenv != e ? rootenv : 0;
   for (int i = 0; i < NENV && e->nchildren > 0; i++)
     if (envs[i].status != ENV_FREE && envs[i].parent == e->id && &envs[i] != e) {

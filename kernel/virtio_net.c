@@ -283,9 +283,12 @@ int net_notify_on(struct env *e)
   return r;
 }
 
-// e is going away, or has lost RIGHT_NET: its ring and filters go.
+// e is going away, or is losing RIGHT_NET: its ring and filters go.  (An
+// env without the right has neither: most envs pay nothing here.)
 void net_env_gone(struct env *e)
 {
+  if (!(e->rights & RIGHT_NET))
+    return;
   struct ring *r = &rings[ENVX(e->id)];
   if (r->id == e->id) {
     for (int i = 0; i < r->npages; i++)
@@ -328,9 +331,9 @@ uint64 sys_net_revoke(uint64 id, uint64 keep, uint64 a2, uint64 a3, uint64 a4, u
       if (x->status == ENV_FREE || (keep && x == e))
         continue;
       if (env_descends(x, e) || net_granted_by(x, e)) {
+        net_env_gone(x);
         x->rights &= ~RIGHT_NET;
         env_publish(x);
-        net_env_gone(x);
       }
     }
   release(&klock);
