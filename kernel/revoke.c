@@ -312,11 +312,9 @@ int64 mem_pressure(struct env *caller)
       continue;
     int64 u = usage(e);
     if (e->revoke_want) {
-      if (satisfied(e)) {
-        e->revoke_want = 0;                // it answered
-        publish(e);
-      } else if (past_deadline(e, now))
-        abort_protocol(e);
+      revoke_progress(e);                  // it answered,
+      if (e->revoke_want && past_deadline(e, now))
+        abort_protocol(e);                 // or is made to
       reclaiming = 1;                      // (it answered, was made to, or still has time)
       soft |= u <= (int64)share;
     } else if (u > mark(e, share)) {

@@ -88,7 +88,7 @@ int unshare(int i, int copy)
 // forgets the contents.
 static struct buf *claim(uint32 blockno)
 {
-  int i = -1, grow = nnopage > 0 || nslots < NBUF;
+  int i, grow = nnopage > 0 || nslots < NBUF;
   for (i = lru_tail; i >= 0 && bufs[i].logged; i = bufs[i].prev)
     ;
   if (grow && (i < 0 || usys->nfree > CACHE_SPARE)) {
@@ -102,8 +102,6 @@ static struct buf *claim(uint32 blockno)
       i = j;
       goto fresh;
     }
-    if (i < 0)
-      return 0;
   }
   if (i < 0)
     return 0;

@@ -76,7 +76,7 @@ static int dir_empty(uint32 dir)
   }
 }
 
-// ---- path names (absolute: the client library adds the working directory) ----
+// ---- path names (relative ones start at the caller's working directory, an inode) ----
 
 // Copy the next element of *path into name; advance *path.  0 at the
 // end, -E_NAMETOOLONG for an element longer than DIRSIZ.

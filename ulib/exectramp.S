@@ -1,4 +1,4 @@
-# The last step of exec (spawn.c), run from a second mapping of the page(s)
+# The last step of exec (exec.c), run from a second mapping of the page(s)
 # holding it (at UEXEC), since the batch of PTE updates it applies unmaps
 # the old program's text, this code's first home.  Registers only: a0 =
 # the ops (struct pte_op), a1 = how many, a2 = the new program's entry.

@@ -107,8 +107,6 @@ static int file_read(int fd, struct fdesc *f, void *buf, int n)
       f->offset += r;
     shared_unlock(&f->lock, &f->lsleep);
     if (r <= 0) {
-      if (uvpt_pte(UIPC) & PTE_V)
-        sys_pte_set(0, UIPC, 0);
       if (r < 0 && done == 0)
         done = r;
       break;

@@ -23,7 +23,7 @@ void libmain(void)
 {
   thisenv = &uenvs[ENVX(sys_getenvid())];
   if (uvpt_pte(UEXEC) & PTE_V)
-    exec_cleanup();                       // exec brought me here (spawn.c)
+    exec_cleanup();                       // exec brought me here (exec.c)
   if (upcall_init(0) < 0)
     panic("cannot set up the exception stack");
   mem_init();

@@ -47,11 +47,7 @@ static void sleep_on(volatile uint64 *w, uint64 seen, volatile uint32 *count, ui
 // looks (it orders our stores before them: see sleep_on).
 static void unlock_wake(struct pipe *p, volatile uint64 *pos, volatile uint32 *count)
 {
-  p->holder = 0;
-  __sync_lock_release(&p->lock);
-  __sync_synchronize();
-  if (p->lsleep)
-    sys_mwake((volatile uint64 *)&p->lock, 1);
+  shared_unlock(&p->lock, &p->lsleep);     // (its fence covers our look at *count)
   if (*count)
     sys_mwake(pos, 0);
 }

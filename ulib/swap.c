@@ -101,7 +101,6 @@ static int64 slot_alloc(void)
   return -E_NOSPC;
 }
 
-// Is the page at va one I may evict?  Resident, private to me.
 // Is the copy of va on swap current (so no write is needed)?
 static int in_sync(volatile uint64 *e, pte_t pte) { return (*e & E_SYNC) && !(pte & PTE_W); }
 
@@ -437,9 +436,6 @@ void swap_after_fork_child(void)
   memset(&stats, 0, sizeof stats);
 }
 
-// The page-fault handlers, registered once there is paging to do (a swap
-// extent, or pages the kernel took): they run before the library's
-// demand-zero and copy-on-write handler.
 // Make the pager's own variables this env's private pages now.  After a
 // fork they sit on pages shared copy-on-write with the parent, and the
 // pager's first write to one would need a page copy: under memory pressure,
@@ -460,6 +456,9 @@ static void pager_private(void)
   *p = *p;
 }
 
+// The page-fault handlers, registered once there is paging to do (a swap
+// extent, or pages the kernel took): they run before the library's
+// demand-zero and copy-on-write handler.
 static void faults_on(void)
 {
   static int on;
@@ -477,8 +476,8 @@ static void faults_on(void)
   set_handler(CAUSE_FETCH_PAGE, swap_fault);
 }
 
-// The heap shrank (sbrk) from hi to lo: forget those pages (their map
-// words and swap slots), so that when the heap grows back they start as
+// The heap shrank (sbrk): its pages in [from, to) are gone.  Forget them
+// (their map words and swap slots), so that when the heap grows back they start as
 // new pages, not as pages the kernel took.
 void swap_heap_shrunk(uint64 from, uint64 to)
 {

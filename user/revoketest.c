@@ -169,7 +169,6 @@ static void hog(void)
   exit(bad ? 1 : 0);
 }
 
-// The file server's pages (0 if there is none).
 // The pages of the file server and the console: both grow with use (the
 // cache; the console's first writes to its own copy-on-write pages), and
 // neither growth is a leak.
