@@ -800,6 +800,34 @@ static int cmd_steal(void)
 
 static uint8 cowbuf[PGSIZE] __attribute__((aligned(4096)));
 
+// Pages a child maps but does not own (lent by its parent, or freed by
+// it while still mapped) are not the child's to give the NIC: its owner
+// could take them back while the kernel still wrote frames into them.
+static void lent_pages(void)
+{
+  shared_init();
+  envid_t c = child_with_net();
+  if (c == 0) {
+    await(&SH->step, 1, "the lent page");
+    expect_err(sys_net_ring((void *)SCRATCH, 1), E_FAULT, "a ring on a page my parent lent me");
+    expect_err(sys_net_send((void *)SCRATCH, 60), E_FAULT, "send from a page my parent lent me");
+    int64 mine = sys_page_alloc(0);
+    must(mine, "page");
+    must(sys_pte_set(0, SCRATCH + PGSIZE, PPN_PTE(mine, PTE_V | PTE_U | PTE_R | PTE_W)), "map");
+    must(sys_page_free(mine), "free it, still mapped");
+    expect_err(sys_net_ring((void *)(SCRATCH + PGSIZE), 1), E_FAULT, "a ring on a page I freed");
+    expect_err(sys_net_send((void *)(SCRATCH + PGSIZE), 60), E_FAULT, "send from a page I freed");
+    child_exit();
+  }
+  int64 lent = sys_page_alloc(0);
+  must(lent, "page");
+  must(sys_pte_set(c, SCRATCH, PPN_PTE(lent, PTE_V | PTE_U | PTE_R | PTE_W)), "lend a page");
+  SH->step = 1;
+  reap(c, "the child with a lent page");
+  check(upages[lent - PPN_BASE].pins == 0, "the lent page is pinned (%d)", upages[lent - PPN_BASE].pins);
+  sys_page_free(lent);
+}
+
 static int cmd_ring(void)
 {
   struct census_mark mark;
@@ -844,6 +872,7 @@ static int cmd_ring(void)
   else
     printf("%s: (fork shares no page copy-on-write here: that case is skipped)\n", progname);
   check(sys_net_ring(0, 0) == 0, "no ring, taken down");
+  lent_pages();
 
   // a good ring: its full words cleared, its pages pinned
   for (int i = 0; i < 2; i++)
