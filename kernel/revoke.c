@@ -313,8 +313,17 @@ int64 mem_pressure(struct env *caller)
     int64 u = usage(e);
     if (e->revoke_want) {
       revoke_progress(e);                  // it answered,
-      if (e->revoke_want && past_deadline(e, now))
+      if (e->revoke_want && past_deadline(e, now)) {
+        // (said on the console: which deadline passed, and where e was,
+        // so that an abort nobody expected can be understood afterwards)
+        kprintf("revoke: env %x did not give back %d pages in time (%s; ipc %d): the abort protocol takes them\n",
+                e->id, (int)e->revoke_want,
+                e->slices >= e->revoke_slices ? "its slices ran out" :
+                (uint32)envpubs[ENVX(e->id)].runs - (uint32)e->revoke_runs >= REVOKE_RUNS ?
+                "it was dispatched 256 times" : "1 s passed while it could not run",
+                e->ipc);
         abort_protocol(e);                 // or is made to
+      }
       reclaiming = 1;                      // (it answered, was made to, or still has time)
       soft |= u <= (int64)share;
     } else if (u > mark(e, share)) {
