@@ -140,12 +140,11 @@ static envid_t fork_net(void)
 
 // The echo server: answers n datagrams, then reports the mean cost of
 // each, from the request's interrupt to the reply's hand-over.
-static void echo_server(int n, int ready_fd)
+static void echo_server(int n)
 {
   int fd = udp_socket(), r;
   if (fd < 0 || (r = udp_bind(fd, ECHO_PORT)) < 0)
     fail("echo: bind", fd < 0 ? fd : r);
-  write(ready_fd, "r", 1);
   uint64 sum = 0;
   for (int i = 0; i < n; i++) {
     uint32 ip;
@@ -165,27 +164,29 @@ static void echo_server(int n, int ready_fd)
 
 static void bench_udp(void)
 {
-  int p[2], r;
-  if (pipe(p) < 0)
-    fail("pipe", -E_NO_MEM);
+  int r;
   envid_t srv = fork_net();
   if (srv < 0)
     fail("fork", srv);
   if (srv == 0)
-    echo_server(NECHO, p[1]);
-  char c;
-  if (read(p[0], &c, 1) != 1)
-    fail("echo server", -E_BAD_ENV);
+    echo_server(NECHO);
   int fd = udp_socket();
   if (fd < 0 || (r = udp_bind(fd, 0)) < 0)
     fail("client: bind", fd < 0 ? fd : r);
-  udp_timeout(fd, 5000);
-  for (int i = 0; i < NECHO; i++) {
+  // The first datagram is sent again until the server, starting, answers
+  // (no pipe: the benchmark needs nothing of the other labs).
+  for (int i = 0, tries = 0; i < NECHO; i++) {
     uint32 ip;
     uint16 port;
+    udp_timeout(fd, i == 0 ? 100 : 5000);
     if ((r = udp_sendto(fd, "ping", 4, NET_MYIP, ECHO_PORT)) < 0 ||
-        (r = udp_recvfrom(fd, buf, sizeof buf, &ip, &port)) != 4)
+        (r = udp_recvfrom(fd, buf, sizeof buf, &ip, &port)) != 4) {
+      if (i == 0 && r == -E_TIMEOUT && ++tries < 100) {
+        i--;
+        continue;
+      }
       fail("client: echo", r < 0 ? r : -E_INVAL);
+    }
   }
   int st;
   waitenv(srv, &st);
