@@ -85,18 +85,37 @@ def lab_regions(lab):
                 lines = f.read().split("\n")
         except (UnicodeDecodeError, IsADirectoryError, FileNotFoundError):
             continue
-        inside, mine = None, []
-        for i, line in enumerate(lines):
-            b, e = handout.BEGIN.match(line), handout.END.match(line)
-            if b:
-                inside = b[3]
-            elif e:
-                inside = None
-            elif inside == lab:
-                mine.append(i)
+        mine = region_lines(lines, lab)
         if mine:
             out.append((rel, lines, mine))
     return out
+
+
+def region_lines(lines, lab):
+    """The indexes of the lines inside lab's regions."""
+    inside, mine = None, []
+    for i, line in enumerate(lines):
+        b, e = handout.BEGIN.match(line), handout.END.match(line)
+        if b:
+            inside = b[3]
+        elif e:
+            inside = None
+        elif inside == lab:
+            mine.append(i)
+    return mine
+
+
+def scratch_index(m, lines):
+    """Where mutant m's line is in a scratch tree's copy of its file: the
+    same line of the lab's regions.  (The scratch tree is a later lab's
+    handout, whose later regions are one-line stubs: line numbers of the
+    reference tree do not hold there.)"""
+    with open(os.path.join(ROOT, m.path)) as f:
+        ref = region_lines(f.read().split("\n"), m.lab)
+    here = region_lines(lines, m.lab)
+    k = ref.index(m.lineno - 1)
+    assert len(here) == len(ref), (m.path, "the lab's regions differ in the scratch tree")
+    return here[k]
 
 
 STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
@@ -248,11 +267,12 @@ def run_one(m, tree, cpus, log):
     with open(path) as f:
         original = f.read()
     lines = original.split("\n")
-    assert lines[m.lineno - 1] == m.old, (m.path, m.lineno)
+    i = scratch_index(m, lines)
+    assert lines[i] == m.old, (m.path, m.lineno, i)
     if m.new is None:
-        del lines[m.lineno - 1]
+        del lines[i]
     else:
-        lines[m.lineno - 1] = m.new
+        lines[i] = m.new
     with open(log, "a") as f:
         f.write(f"\n=== mutant {m.id} ({m.op})\n{m.diff()}")
     try:
