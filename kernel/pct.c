@@ -164,8 +164,19 @@ static void block_recv(struct env *e, uint64 va)
 {
   e->ipc = IPC_RECV;
   e->ipc_va = va;
-  if (!take_notify(e))
-    take_queued(e);
+  uint64 at = e->tf.pc - 4;                // the ecall
+  if (!take_notify(e) && !take_queued(e) && e->upcall_pending && e->upcall && !e->dying &&
+      !(at >= e->nocall_lo && at < e->nocall_hi)) {
+    // An upcall was posted while e was on its way here (a revocation
+    // request's IPI reaches the hart after e has left it): e takes the
+    // upcall first and receives again after it, as tell_soon() does for
+    // an env found waiting.  Blocked instead, nobody would tell it, and
+    // its deadline would pass while it waited.
+    e->ipc = IPC_NONE;
+    e->tf.pc -= 4;
+    e->tf.a7 = SYS_pct_recv;              // (a pct_reply_recv has replied already)
+    wake_idle();
+  }
 }
 
 // The PCT calls that may switch envs; from slow_syscall() with klock held.
@@ -262,7 +273,8 @@ void pct_fast(void)
       e->ipc_va = 0;
       t->ipc_waiters++;
       t->tf.a5 = PCT_CALL;
-    } else if (tf->a7 == SYS_pct_reply_recv && t->ipc == IPC_CALL && t->ipc_peer == e->id) {
+    } else if (tf->a7 == SYS_pct_reply_recv && t->ipc == IPC_CALL && t->ipc_peer == e->id &&
+               !e->upcall_pending) {      // (an upcall to take first: block_recv)
       t->tf.a0 = 0;
       e->ipc = IPC_RECV;
       e->ipc_va = 0;
