@@ -130,3 +130,18 @@ def test_small_env_stays_interactive_beside_the_hog(boot, cpus):
     assert int(m[1]) >= 1
     con.expect(r"^revoketest: hog: 14336 pages checked, 0 bad", timeout=120)
     con.expect(console.ok("revoketest"), timeout=60)
+
+
+@pytest.mark.points(3)
+@pytest.mark.cpus(3)
+def test_requests_reach_a_server_entering_pct_recv(boot, cpus):
+    """user/revrace: a server that keeps entering pct_recv, sent messages
+    from one hart and revocation requests from another, hears every
+    request (one posted while it was on its way into pct_recv used to be
+    lost, and the abort protocol took its pages)."""
+    con = boot("init", cpus=cpus, args="revrace 100", mem="64M", fail_on=KERNEL_SIDE_FAIL_ON)
+    m = con.expect(r"^revrace: (\d+) rounds in \d+ ms; (\d+) requests answered, (\d+) messages; "
+                   r"slowest round \d+ ms; (\d+) pages repossessed", timeout=240)
+    assert int(m[4]) == 0, con.tail()
+    assert int(m[2]) >= 100 and int(m[3]) >= 100, "the race was not exercised"
+    con.expect(console.ok("revrace"), timeout=60)
