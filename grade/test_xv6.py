@@ -22,13 +22,15 @@ def test_orphaned_zombies_are_reaped(boot, cpus):
 
 
 @pytest.mark.points(2)
-@pytest.mark.parametrize("part", ["sharedfd", "dots", "badptr", "deep"])
+@pytest.mark.parametrize("part", ["sharedfd", "dots", "badptr", "deep", "rmcwd"])
 def test_xv6_semantics(boot, cpus, part):
     """user/xv6sem.c, written against xv6's headers only: writes through a
     shared descriptor are never lost (the offset is claimed atomically),
     unlink of "." and ".." is refused, calls given bad pointers return
-    -1 instead of killing the caller, and a working directory may lie 200
-    levels down (it is an inode, not a path of at most 256 bytes)."""
+    -1 instead of killing the caller, a working directory may lie 200
+    levels down (it is an inode, not a path of at most 256 bytes), and a
+    removed working directory stays removed when its inode number is
+    reused."""
     con = boot("init", cpus=cpus, args=f"xv6sem {part}", fail_on=[console.PANIC, r"FAIL", r"unhandled"])
     con.expect(console.ok("xv6sem"), timeout=120)
 

@@ -142,6 +142,7 @@ static int follow_link(uint32 inum, uint32 dir, char *buf, const char **rest, ui
 // parent, stop one element early: return the directory that holds the
 // last element, and leave that element in name (never followed).
 uint32 walk_start;                              // where a relative path starts (0: the root)
+uint32 walk_gen;                                // its generation (igen) when the client got it
 
 static uint32 walkpath(const char *path, int parent, int follow, char *name, int *err)
 {
@@ -152,9 +153,9 @@ static uint32 walkpath(const char *path, int parent, int follow, char *name, int
   *err = 0;
   if (cur != ROOTINO) {                         // the client's word: check it is a directory
     struct dinode *d = cur < sb.ninodes ? iget(cur, 0, err) : 0;
-    if (!d || d->type != T_DIR) {               // nonsense, or a directory removed since
-      if (*err == 0)
-        *err = cur >= sb.ninodes ? -E_INVAL : d->type == 0 ? -E_NOENT : -E_NOTDIR;
+    if (!d || d->type != T_DIR || igen[cur] != (uint16)walk_gen) {   // nonsense, or removed since
+      if (*err == 0)                                                 // (and perhaps reused)
+        *err = cur >= sb.ninodes ? -E_INVAL : d->type != T_DIR && d->type ? -E_NOTDIR : -E_NOENT;
       return 0;
     }
   }

@@ -1,14 +1,15 @@
 // Files: the client side of the file server (fsserv.c), behind the
 // file-descriptor layer.  The working directory is the library's, per env,
-// inherited by fork and spawn: the inode number of the directory, not its
-// path, so it may be as deep as the file system allows.  Paths go to the
+// inherited by fork and spawn: the inode number of the directory (and its
+// generation: a number reused after an rmdir is not the old directory),
+// not its path, so it may be as deep as the file system allows.  Paths go to the
 // server as written, with that number; the server walks a relative path
 // from it, and ".." through each directory's own ".." entry.
 #include "lib.h"
 #include "fd.h"
 
 envid_t fs_env;
-static uint32 cwd;                         // the working directory's inode (0: the root)
+static uint64 cwd;                         // the working directory: inode | generation << 32 (0: the root)
 
 // One call to the file server, queued while it is busy with another
 // client.  Returns the server's result word (w0) or a PCT error.
@@ -165,7 +166,7 @@ static void fill_stat(struct pct_msg *m, struct stat *st)
   st->type = m->w[1] & 0xFFFF;
   st->nlink = (m->w[1] >> 16) & 0xFFFF;
   st->ino = m->w[1] >> 32;
-  st->size = m->w[2];
+  st->size = m->w[2] & ((1UL << 48) - 1);   // (above: the inode's generation)
 }
 
 static int stat_flags(const char *path, struct stat *st, int flags)
@@ -283,14 +284,13 @@ int mknod(const char *path, short major, short minor)
 
 int chdir(const char *path)
 {
-  struct stat st;
-  int r = stat(path, &st);
-  if (r < 0)
-    return r;
-  if (st.type != T_DIR)
-    return -E_NOTDIR;
-  cwd = st.ino;
-  return 0;
+  struct pct_msg m;
+  int64 r = path_page(path, 0);
+  if (r == 0 && (r = fscall(FS_STAT, 0, 0, UIOBUF | PTE_R, &m)) == 0 && (m.w[1] & 0xFFFF) != T_DIR)
+    r = -E_NOTDIR;
+  if (r == 0)
+    cwd = (m.w[1] >> 32) | (m.w[2] >> 48) << 32;
+  return r;
 }
 
 // The working directory's path, found by walking up through ".." and
@@ -344,5 +344,5 @@ int readdir(int fd, struct dirent *de)
 }
 
 // For spawn: the working directory goes to the child.
-uint32 cwd_get(void) { return cwd; }
-void cwd_set(uint32 dir) { cwd = dir; }
+uint64 cwd_get(void) { return cwd; }
+void cwd_set(uint64 dir) { cwd = dir; }

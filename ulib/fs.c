@@ -41,6 +41,10 @@ int fs_mount(void)
     sb.size = 0;
     return -E_CORRUPT;
   }
+  free(igen);
+  if (!(igen = malloc(sb.ninodes * sizeof *igen)))
+    return -E_NO_MEM;
+  memset(igen, 0, sb.ninodes * sizeof *igen);
   if ((r = recover()) < 0)
     return r;
   bhint = sb.datastart;

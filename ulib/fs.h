@@ -41,6 +41,8 @@ int    readi(uint32 inum, void *dst, uint64 off, uint64 n);
 int    writei(uint32 inum, const void *src, uint64 off, uint64 n);
 uint32 namei(const char *path, int follow, int *err);
 extern uint32 walk_start;                      // where relative paths start (0: the root)
+extern uint32 walk_gen;                        // and the generation the client saw it at
+extern uint16 *igen;                           // per inode: how many times it was freed
 uint32 fs_create(const char *path, int type, int major, int minor, int follow, int *existed,
                  int *err);
 int    fs_symlink(const char *target, const char *path);

@@ -125,15 +125,19 @@ static struct open *lookup_open(uint64 w1)
 // The path in the client's page, copied out first (another env sharing
 // that page could change it under us): NUL-terminated within MAXPATH.
 // Relative paths start at the client's working directory, an inode
-// number it sends after the two paths (any number: there are no
-// permissions, and a walk checks that each step is a directory).
+// number and its generation (stat_reply), sent after the two paths (any
+// number: there are no permissions, and a walk checks that each step is
+// a directory, and that the first is still the one the client meant).
 static char pathbuf[2][MAXPATH];
 static const char *path_arg(struct pct_msg *m, int second)
 {
   if (!(m->perm & PTE_R))
     return 0;
   memcpy(pathbuf[second], (const char *)SRVRECV + (second ? MAXPATH : 0), MAXPATH);
-  memcpy(&walk_start, (const char *)SRVRECV + 2 * MAXPATH, sizeof walk_start);
+  uint64 wd;
+  memcpy(&wd, (const char *)SRVRECV + 2 * MAXPATH, sizeof wd);
+  walk_start = (uint32)wd;
+  walk_gen = wd >> 32;
   for (int i = 0; i < MAXPATH; i++)
     if (pathbuf[second][i] == 0)
       return pathbuf[second];
@@ -273,7 +277,7 @@ static int64 stat_reply(uint32 inum, struct reply *rp)
   if (!d)
     return err;
   rp->w[1] = (uint64)(uint16)d->type | (uint64)(uint16)d->nlink << 16 | (uint64)inum << 32;
-  rp->w[2] = d->size;
+  rp->w[2] = d->size | (uint64)igen[inum] << 48;   // (the generation: for chdir)
   return 0;
 }
 

@@ -11,6 +11,11 @@
 // bhint: where to look for a free block next; ihint: a free inode.
 uint32 bhint, ihint = 1;
 
+// Inode generations (in memory, since mount): a client's working
+// directory is an inode number and the generation it had then, so that a
+// directory removed and its number reused is not taken for the old one.
+uint16 *igen;
+
 // A zeroed free block, marked used.  0 and *err if the disk is full.
 static uint32 balloc(int *err)
 {
@@ -263,6 +268,7 @@ int ifree(uint32 inum)
   if (err < 0 || !(d = iget(inum, &b, &err)) || (err = log_write(b)) < 0)
     return err;
   d->type = 0;
+  igen[inum]++;                                 // (a client's old name for it is stale now)
   if (inum < ihint)
     ihint = inum;
   return 0;

@@ -351,13 +351,13 @@ struct spawnargs {
   envid_t cons_env, fs_env;            // the servers, as the parent knew them
   uint64 swap_start, swap_count;       // a swap extent the parent granted me
   uint64 app_start, app_count;         // and the app extent (raw blocks: ulib/kv.c)
-  uint32 cwd;                          // the working directory's inode (0: the root)
+  uint64 cwd;                          // the working directory (file.c's cwd)
   char token[16];                      // the grader's run token (see check.c)
   int argc;
   char *argv[MAXARG + 1];              // pointers into strings[], at UARGS
   char strings[];
 };
-uint32 cwd_get(void);
-void cwd_set(uint32 dir);
+uint64 cwd_get(void);
+void cwd_set(uint64 dir);
 
 #endif

@@ -5,6 +5,9 @@
 //   dots      unlink of "." and ".." (and "d/.") is refused
 //   badptr    calls given bad pointers return -1 and do not kill the caller
 //   deep      a working directory 200 levels down (paths cannot say where)
+//   rmcwd     the working directory is removed and its inode number reused
+//             by a new directory: relative paths fail, the new one is
+//             untouched (the old directory is gone, not replaced)
 // With no argument, all of them.  It defines its own panic, a library name.
 #include "kernel/types.h"
 #include "kernel/stat.h"
@@ -161,6 +164,32 @@ deep(void)
   printf("xv6sem: deep: %d levels\n", DEPTH);
 }
 
+void
+rmcwd(void)
+{
+  struct stat old, st;
+  int fd, pid, status = -1;
+
+  expect(mkdir("/rmcwd1") == 0 && chdir("/rmcwd1") == 0 && stat(".", &old) == 0, "mkdir and chdir");
+  expect(unlink("/rmcwd1") == 0, "remove the working directory");
+  expect(mkdir("/rmcwd2") == 0 && stat("/rmcwd2", &st) == 0, "a new directory");
+  expect(st.ino == old.ino, "the new directory takes the old one's inode number");
+  fd = open("x", O_CREATE|O_RDWR);
+  expect(fd < 0, "creating a file in a removed working directory fails");
+  if(fd >= 0)
+    close(fd);
+  expect(stat(".", &st) < 0 && mkdir("y") < 0, "the removed directory stays removed");
+  pid = fork();
+  if(pid == 0)
+    exit(stat(".", &st) < 0 ? 0 : 1);
+  expect(pid > 0 && wait(&status) == pid && status == 0, "a forked child's working directory too");
+  expect(stat("/rmcwd2/x", &st) < 0 && stat("/rmcwd2/y", &st) < 0, "the new directory is untouched");
+  expect(chdir("/rmcwd2") == 0 && (fd = open("z", O_CREATE|O_RDWR)) >= 0, "the new directory works");
+  close(fd);
+  expect(unlink("z") == 0 && chdir("/") == 0 && unlink("/rmcwd2") == 0, "clean up");
+  printf("xv6sem: rmcwd: inode %d removed and reused\n", old.ino);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -174,6 +203,8 @@ main(int argc, char *argv[])
     badptr();
   if(all || strcmp(argv[1], "deep") == 0)
     deep();
+  if(all || strcmp(argv[1], "rmcwd") == 0)
+    rmcwd();
   if(fails == 0)
     printf("xv6sem: all OK %s\n", grade_token);
   exit(fails ? 1 : 0);
