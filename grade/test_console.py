@@ -60,6 +60,25 @@ def test_ctrl_d_ends_a_partial_line(boot, cpus):
 
 @pytest.mark.points(2)
 @pytest.mark.lab("driver")
+def test_end_of_input_ends_one_read(boot, cpus):
+    """Ctrl-D ends the read it answers, and only that one: the shell, the
+    next reader, waits for new input (twice, so that a driver that forgets
+    the end of input only after some other read is caught too)."""
+    con = boot("init", cpus=cpus, fail_on=[r"^panic:", NO_DRIVER])
+    con.expect(r"^\$ ", timeout=30)
+    for i in range(2):
+        con.send("echoin\r")
+        con.expect(r"^echoin: type lines")
+        con.send("\x04")
+        con.expect(r"^echoin: 0 lines, 0 bytes, read returned 0")
+        con.expect(r"^\$ ", timeout=30)
+        time.sleep(0.5)                     # (a shell given a second end of input exits)
+        assert "init exited" not in con.output, "the shell read an end of input nobody typed"
+        assert "echo-ok" in con.run(f"echo echo-ok{i}"), con.tail()
+
+
+@pytest.mark.points(2)
+@pytest.mark.lab("driver")
 def test_ctrl_p_lists_envs(boot, cpus):
     con = start_echoin(boot, cpus)
     con.send("\x10")

@@ -304,50 +304,76 @@ def explained():
     return out
 
 
-def run_lab(lab, muts, args, scratch):
-    trees = []
-    for j in range(args.jobs):
-        t = os.path.join(scratch, f"{lab}-{j}")
-        make_tree(t, lab)
-        log = t + ".log"
-        if sh(["make", "-s", "-j2"], t, log):
-            raise SystemExit(f"mutate: the reference tree does not build (see {log})")
-        trees.append((t, log))
-    queue = list(muts)
+def run_all(plan, args, scratch):
+    """Run every lab's mutants; plan is [(lab, mutants)].  The work is cut
+    into tasks (a lab's mutants, or a share of them when there are fewer
+    labs than jobs), each in its own scratch tree, args.jobs at a time: a
+    small sample of every lab (the CI's) keeps both cores busy too."""
+    per = max(1, args.jobs // max(1, len(plan)))
+    tasks = [(lab, muts[k::per], k) for lab, muts in plan for k in range(min(per, len(muts)))]
+    total = sum(len(m) for _, m in plan)
     done = []
 
-    def worker(j):
-        t, log = trees[j]
-        while True:
-            try:
-                m = queue.pop(0)
-            except IndexError:
-                return
+    def task(t):
+        lab, muts, k = t
+        tree = os.path.join(scratch, f"{lab}-{k}")
+        log = tree + ".log"
+        make_tree(tree, lab)
+        if sh(["make", "-s", "-j2"], tree, log):
+            raise SystemExit(f"mutate: the {lab} tree does not build (see {log})")
+        for m in muts:
             t0 = time.time()
-            run_one(m, t, args.cpus, log)
+            run_one(m, tree, args.cpus, log)
             done.append(m)
-            print(f"  [{len(done)}/{len(muts)}] {m.id} {m.op:5} {m.path}:{m.lineno} "
+            print(f"  [{len(done)}/{total}] {lab} {m.id} {m.op:5} {m.path}:{m.lineno} "
                   f"{m.result} ({time.time() - t0:.0f}s)", flush=True)
+        shutil.rmtree(tree, ignore_errors=True)     # (the log stays)
 
     with ThreadPoolExecutor(args.jobs) as ex:
-        list(ex.map(worker, range(args.jobs)))
-    return muts
+        list(ex.map(task, tasks))
+    return plan
 
 
-def report(results, why):
-    """The markdown table and survivors, as labs/README.md shows them."""
-    rows = ["| lab | mutants | stillborn | killed | survived | killed % |", "|---|---|---|---|---|---|"]
-    surv = []
+def lower_bound(k, n, z=1.96):
+    """The Wilson score interval's lower end for k successes in n tries:
+    what a sample says, with 95% confidence, about the whole lab."""
+    if n == 0:
+        return 1.0
+    p = k / n
+    mid = p + z * z / (2 * n)
+    half = z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5
+    return (mid - half) / (1 + z * z / n)
+
+
+def report(results, why, totals):
+    """The markdown table and survivors, as labs/README.md shows them.
+    totals: {lab: all of its mutants} (more than were tried: a sample)."""
+    sampled = any(len(muts) < totals[lab] for lab, muts in results)
+    rows = ["| lab | mutants | tried | stillborn | killed | survived | killed % |"
+            + (" 95% lower bound |" if sampled else ""),
+            "|---|---|---|---|---|---|---|" + ("---|" if sampled else "")]
+    surv, low = [], []
     for lab, muts in results:
         tried = [m for m in muts if m.result != "stillborn"]
         k = sum(m.result == "killed" for m in tried)
         s = [m for m in tried if m.result == "survived"]
+        ok = k + sum(m.id in why for m in s)      # killed, or explained as acceptable
         pct = 100.0 * k / len(tried) if tried else 100.0
-        rows.append(f"| {lab} | {len(muts)} | {len(muts) - len(tried)} | {k} | {len(s)} | {pct:.0f}% |")
+        if pct < 90:
+            low.append(lab)
+        rows.append(f"| {lab} | {totals[lab]} | {len(muts)} | {len(muts) - len(tried)} | {k} | "
+                    f"{len(s)} | {pct:.0f}% |"
+                    + (f" {100 * lower_bound(ok, len(tried)):.0f}% |" if sampled else ""))
         for m in s:
             surv.append(f"- `{m.id}` ({lab}, {m.op}) {why.get(m.id, '**not explained yet**')}\n\n"
                         "  ```diff\n" + "".join("  " + x for x in m.diff().splitlines(True)) + "  ```")
-    return "\n".join(rows) + "\n\nSurvivors:\n\n" + ("\n".join(surv) if surv else "none") + "\n"
+    verdict = ("Every lab kills at least 90% of the mutants tried." if not low else
+               f"Below 90%: {', '.join(low)}.")
+    if sampled:
+        verdict += (" The lower bound counts explained survivors with the killed ones: "
+                    "what the sample shows, with 95% confidence, of all the lab's mutants.")
+    return ("\n".join(rows) + "\n\n" + verdict + "\n\nSurvivors:\n\n"
+            + ("\n".join(surv) if surv else "none") + "\n")
 
 
 def main():
@@ -367,23 +393,26 @@ def main():
         if lab not in order:
             raise SystemExit(f"mutate: no lab {lab!r}; the labs are: {' '.join(order)}")
     why = explained()
-    results = []
+    plan, totals = [], {}
     scratch = tempfile.mkdtemp(prefix="mutate.")
     t0 = time.time()
     for lab in labs:
         muts = mutants_of(lab)
+        totals[lab] = len(muts)
         if args.n:
             muts = random.Random(f"{args.seed}:{lab}").sample(muts, min(args.n, len(muts)))
         if args.list:
             for m in muts:
                 print(f"{m.id} {m.op:5} {m.path}:{m.lineno}\n{m.diff()}")
             continue
-        print(f"mutate {lab}: {len(muts)} mutants (seed {args.seed}, CPUS={args.cpus}), "
-              f"logs in {scratch}", flush=True)
-        results.append((lab, run_lab(lab, muts, args, scratch)))
+        plan.append((lab, muts))
     if args.list:
         return
-    text = report(results, why)
+    print(f"mutate: {' '.join(f'{lab} {len(m)}' for lab, m in plan)} mutants "
+          f"({'seed ' + str(args.seed) if args.n else 'all'}, CPUS={args.cpus}, {args.jobs} jobs), "
+          f"logs in {scratch}", flush=True)
+    results = run_all(plan, args, scratch)
+    text = report(results, why, totals)
     print(f"\n{text}\nmutate: {time.time() - t0:.0f}s")
     bad = [m for _, ms in results for m in ms if m.result == "survived" and m.id not in why]
     if args.write:
@@ -392,7 +421,10 @@ def main():
         a, b = "<!-- mutate:begin -->", "<!-- mutate:end -->"
         if a not in old or b not in old:
             raise SystemExit(f"mutate: labs/README.md has no {a} ... {b} section")
-        stamp = f"`tools/mutate.py {' '.join(labs)} --cpus {args.cpus}`, every mutant:\n\n"
+        how = f" --n {args.n} --seed {args.seed}" if args.n else ""
+        stamp = (f"`tools/mutate.py {' '.join(args.labs)}{how} --cpus {args.cpus}`, "
+                 f"{'a seeded sample of each lab' if args.n else 'every mutant'}, "
+                 f"{time.strftime('%Y-%m-%d')}, {time.time() - t0:.0f} s:\n\n")
         new = old[:old.index(a) + len(a)] + "\n" + stamp + text + old[old.index(b):]
         with open(README, "w") as f:
             f.write(new)
