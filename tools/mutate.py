@@ -35,6 +35,7 @@ Builds are incremental: only the mutated file and what links it.
 
 import argparse
 import hashlib
+import json
 import os
 import random
 import re
@@ -51,6 +52,7 @@ import handout  # noqa: E402
 ROOT = handout.ROOT
 EXPLAINED = os.path.join(ROOT, "labs", "mutants.txt")
 README = os.path.join(ROOT, "labs", "README.md")
+RESULTS = os.path.join(ROOT, "labs", "mutate-results.json")   # what --write recorded, per lab
 TIMEOUT = 900            # seconds for one mutant's tests (each test has its own too)
 
 
@@ -217,10 +219,15 @@ def line_mutants(lab, path, lineno, line):
 
 
 def mutants_of(lab):
-    out = []
+    out, seen = [], {}
     for path, lines, mine in lab_regions(lab):
         for i in mine:
             out += line_mutants(lab, path, i, lines[i])
+    for m in out:                    # the same change to the same text elsewhere in the
+        k = seen.get(m.id, 0)        # file: a different mutant, with its own id
+        seen[m.id] = k + 1
+        if k:
+            m.id = hashlib.sha1(f"{m.id}#{k}".encode()).hexdigest()[:10]
     return out
 
 
@@ -345,13 +352,14 @@ def lower_bound(k, n, z=1.96):
     return (mid - half) / (1 + z * z / n)
 
 
-def report(results, why, totals):
+def report(results, why, totals, runs=None):
     """The markdown table and survivors, as labs/README.md shows them.
-    totals: {lab: all of its mutants} (more than were tried: a sample)."""
+    totals: {lab: all of its mutants} (more than were tried: a sample);
+    runs: {lab: which run its row comes from}, for a column of its own."""
     sampled = any(len(muts) < totals[lab] for lab, muts in results)
     rows = ["| lab | mutants | tried | stillborn | killed | survived | killed % |"
-            + (" 95% lower bound |" if sampled else ""),
-            "|---|---|---|---|---|---|---|" + ("---|" if sampled else "")]
+            + (" 95% lower bound |" if sampled else "") + (" run |" if runs else ""),
+            "|---|---|---|---|---|---|---|" + ("---|" if sampled else "") + ("---|" if runs else "")]
     surv, low = [], []
     for lab, muts in results:
         tried = [m for m in muts if m.result != "stillborn"]
@@ -363,7 +371,8 @@ def report(results, why, totals):
             low.append(lab)
         rows.append(f"| {lab} | {totals[lab]} | {len(muts)} | {len(muts) - len(tried)} | {k} | "
                     f"{len(s)} | {pct:.0f}% |"
-                    + (f" {100 * lower_bound(ok, len(tried)):.0f}% |" if sampled else ""))
+                    + (f" {100 * lower_bound(ok, len(tried)):.0f}% |" if sampled else "")
+                    + (f" {runs[lab]} |" if runs else ""))
         for m in s:
             surv.append(f"- `{m.id}` ({lab}, {m.op}) {why.get(m.id, '**not explained yet**')}\n\n"
                         "  ```diff\n" + "".join("  " + x for x in m.diff().splitlines(True)) + "  ```")
@@ -376,6 +385,57 @@ def report(results, why, totals):
             + ("\n".join(surv) if surv else "none") + "\n")
 
 
+def record(results, totals, args, seconds):
+    """Add this run's labs to labs/mutate-results.json (a lab run again
+    replaces its entry)."""
+    data = {}
+    if os.path.exists(RESULTS):
+        with open(RESULTS) as f:
+            data = json.load(f)
+    how = f"N={args.n} SEED={args.seed}" if args.n else "all"
+    for lab, muts in results:
+        data[lab] = {"run": f"{how}, {time.strftime('%Y-%m-%d')}", "cpus": args.cpus,
+                     "seconds": round(seconds), "total": totals[lab],
+                     "mutants": [{"id": m.id, "op": m.op, "path": m.path, "line": m.lineno,
+                                  "old": m.old, "new": m.new, "result": m.result} for m in muts]}
+    order = handout.labs()
+    with open(RESULTS, "w") as f:
+        json.dump({lab: data[lab] for lab in order if lab in data}, f, indent=1)
+        f.write("\n")
+
+
+def recorded():
+    """Every lab's recorded results, in the course's order: (results,
+    totals, runs), report()'s arguments."""
+    with open(RESULTS) as f:
+        data = json.load(f)
+    out, tot, runs = [], {}, {}
+    for lab in handout.labs():
+        if lab not in data:
+            continue
+        muts = []
+        for x in data[lab]["mutants"]:
+            m = Mutant(lab, x["path"], x["line"], x["op"], x["old"], x["new"])
+            m.id, m.result = x["id"], x["result"]
+            muts.append(m)
+        out.append((lab, muts))
+        tot[lab], runs[lab] = data[lab]["total"], data[lab]["run"]
+    return out, tot, runs
+
+
+def write_readme(text):
+    with open(README) as f:
+        old = f.read()
+    a, b = "<!-- mutate:begin -->", "<!-- mutate:end -->"
+    if a not in old or b not in old:
+        raise SystemExit(f"mutate: labs/README.md has no {a} ... {b} section")
+    stamp = ("Written by `make mutate ... WRITE=1` from `labs/mutate-results.json`, where each "
+             "run records its labs (the column \"run\" says which run a row comes from; `N=` "
+             "and `SEED=` mark a seeded sample), graded at one hart:\n\n")
+    with open(README, "w") as f:
+        f.write(old[:old.index(a) + len(a)] + "\n" + stamp + text + old[old.index(b):])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("labs", nargs="+")
@@ -386,6 +446,8 @@ def main():
     ap.add_argument("--list", action="store_true", help="only list the mutants")
     ap.add_argument("--write", action="store_true", help="put the table into labs/README.md")
     ap.add_argument("--check", action="store_true", help="fail on an unexplained survivor")
+    ap.add_argument("--render", action="store_true",
+                    help="only rewrite labs/README.md's table from labs/mutate-results.json")
     args = ap.parse_args()
     order = handout.labs()
     labs = order if args.labs == ["all"] else args.labs
@@ -393,6 +455,10 @@ def main():
         if lab not in order:
             raise SystemExit(f"mutate: no lab {lab!r}; the labs are: {' '.join(order)}")
     why = explained()
+    if args.render:                  # (after labs/mutants.txt changed: nothing is run)
+        results, totals, runs = recorded()
+        write_readme(report(results, why, totals, runs))
+        return
     plan, totals = [], {}
     scratch = tempfile.mkdtemp(prefix="mutate.")
     t0 = time.time()
@@ -416,18 +482,9 @@ def main():
     print(f"\n{text}\nmutate: {time.time() - t0:.0f}s")
     bad = [m for _, ms in results for m in ms if m.result == "survived" and m.id not in why]
     if args.write:
-        with open(README) as f:
-            old = f.read()
-        a, b = "<!-- mutate:begin -->", "<!-- mutate:end -->"
-        if a not in old or b not in old:
-            raise SystemExit(f"mutate: labs/README.md has no {a} ... {b} section")
-        how = f" --n {args.n} --seed {args.seed}" if args.n else ""
-        stamp = (f"`tools/mutate.py {' '.join(args.labs)}{how} --cpus {args.cpus}`, "
-                 f"{'a seeded sample of each lab' if args.n else 'every mutant'}, "
-                 f"{time.strftime('%Y-%m-%d')}, {time.time() - t0:.0f} s:\n\n")
-        new = old[:old.index(a) + len(a)] + "\n" + stamp + text + old[old.index(b):]
-        with open(README, "w") as f:
-            f.write(new)
+        record(results, totals, args, time.time() - t0)
+        results, totals, runs = recorded()
+        write_readme(report(results, why, totals, runs))
     if bad:
         print(f"mutate: {len(bad)} survivor(s) not explained in labs/mutants.txt: "
               + " ".join(m.id for m in bad))

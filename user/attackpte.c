@@ -57,6 +57,13 @@ static void attack_addresses(uint64 ppn)
   expect_err(sys_pte_set(0, KERNBASE + KERNLOAD, PPN_PTE(ppn, RW)), E_BAD_VA, "map over the kernel");
   expect_err(sys_pte_set(0, ~0UL & ~(PGSIZE - 1), PPN_PTE(ppn, RW)), E_BAD_VA, "map at the top of memory");
   expect_err(sys_pte_set(0, VA + 8, PPN_PTE(ppn, RW)), E_BAD_VA, "unaligned va");
+  // The source address of sys_pte_set_from, at UTOP: my first page-table
+  // page is mapped there (UVPT), readable; it must not be passed on.
+  pte_t vpt0 = uvpt_pte(UTOP);
+  expect_err(sys_pte_set_from(0, VA, PPN_PTE(PTE_PPN(vpt0), PTE_V | PTE_U | PTE_R), UTOP), E_BAD_VA,
+             "pass on the page-table page mapped at UTOP");
+  expect_err(sys_pte_set_from(0, VA, PPN_PTE(ppn, RW), UTOP + PGSIZE), E_BAD_VA, "a source above UTOP");
+  expect_err(sys_pte_set_from(0, VA, PPN_PTE(ppn, RW), VA + 8), E_BAD_VA, "an unaligned source");
 }
 
 static void attack_pages(void)

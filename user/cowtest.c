@@ -1,6 +1,8 @@
 // Copy-on-write fork: parent and child see private copies after writes,
 // pages stay shared until written (seen in the public per-page records),
-// and repeated fork/exit/wait gives every page back.
+// repeated fork/exit/wait gives every page back, and a sparse address
+// space (pages alone in their group of eight, tables alone in theirs, more
+// pages than one batch) forks whole.
 #include "lib.h"
 
 static volatile int global = 1;
@@ -75,6 +77,59 @@ static int child_heap(void)
   return heapbuf[9999] != 'c';
 }
 
+// A sparse address space: in each of eight groups of eight pages one page,
+// at a different place in its group; the same with 2 MiB regions (one
+// page table each); and MANY consecutive writable pages, more than fork
+// updates in one batch.  The child must find every one, and its writes
+// must not reach the parent.
+#define SPARSE  0x20000000UL               // (below UXSTACKTOP: fork takes nothing above)
+#define SPARSE2 0x28000000UL               // (16 MiB aligned: a group of eight tables)
+#define MANY    0x31000000UL
+#define NMANY   200
+static uint64 sparse_va(int i)
+{
+  int k = i % 8;
+  if (i < 8)
+    return SPARSE + (uint64)(k * 8 + k) * PGSIZE;
+  if (i < 16)
+    return SPARSE2 + (uint64)(k * 8 + k) * (2UL << 20);
+  return MANY + (uint64)(i - 16) * PGSIZE;
+}
+static uint64 sparse_word(int i) { return sparse_va(i) * 3 + 1; }
+
+static int child_sparse(void)
+{
+  int bad = 0;
+  for (int i = 0; i < 16 + NMANY; i++) {
+    volatile uint64 *w = (volatile uint64 *)sparse_va(i);
+    if (!(uvpt_pte((uint64)w) & PTE_V) || *w != sparse_word(i))
+      bad++;
+    else
+      *w = 0;
+  }
+  if (bad)
+    printf("cowtest: the child lacks %d of %d sparse pages\n", bad, 16 + NMANY);
+  return bad;
+}
+
+static void sparse(void)
+{
+  for (int i = 0; i < 16 + NMANY; i++) {
+    if (page_map(sparse_va(i), PTE_R | PTE_W) < 0) {
+      check(0, "map sparse page %d", i);
+      return;
+    }
+    *(volatile uint64 *)sparse_va(i) = sparse_word(i);
+  }
+  check(in_child(child_sparse) == 0, "a sparse address space forked");
+  int bad = 0;
+  for (int i = 0; i < 16 + NMANY; i++) {
+    bad += *(volatile uint64 *)sparse_va(i) != sparse_word(i);
+    page_unmap(sparse_va(i));
+  }
+  check(bad == 0, "the child's writes reached %d of the parent's sparse pages", bad);
+}
+
 int main(int argc, char **argv)
 {
   volatile int local[100];
@@ -107,5 +162,6 @@ int main(int argc, char **argv)
   int after = count_free();
   check(after == before, "20 forks leaked %d pages", before - after);
   printf("cowtest: %d pages free before and %d after 20 forks\n", before, after);
+  sparse();
   return check_report();
 }

@@ -17,9 +17,12 @@ static int skip(struct uframe *f)
 }
 
 #define MAPVA 0x7000000UL
-static int mapper_calls;
+static int mapper_calls, rewrite_regs;
 
-// Map a page at MAPVA on demand, filled with a marker.
+// Map a page at MAPVA on demand, filled with a marker.  With rewrite_regs,
+// also change every register of the frame it resumes but sp, gp and a1 (as a
+// thread switch does): the return path must take each from the frame, not
+// count on the handler's C code to have kept the callee-saved ones.
 static int mapper(struct uframe *f)
 {
   if ((f->tval & ~(PGSIZE - 1)) != MAPVA)
@@ -28,6 +31,10 @@ static int mapper(struct uframe *f)
   if (page_map(MAPVA, PTE_R | PTE_W) < 0)
     return 0;
   *(volatile uint64 *)MAPVA = 0x5EED;
+  uint64 *x = (uint64 *)&f->tf;              // x1 .. x31, then the pc
+  for (int r = 1; rewrite_regs && r < 32; r++)
+    if (r != 2 && r != 3 && r != 11)      // (a1: the address the load retries)
+      x[r - 1] = 200 + r;
   return 1;
 }
 
@@ -182,5 +189,22 @@ int main(int argc, char **argv)
                     100 + r);
   }
   check(bad == 0, "%d registers changed across a page-fault upcall", bad);
+
+  // The same, with a handler that changes the frame: every register comes
+  // back as the handler left it.
+  page_unmap(MAPVA);
+  memset(out, 0, sizeof out);
+  rewrite_regs = 1;
+  regs_probe(out, MAPVA);
+  rewrite_regs = 0;
+  bad = 0;
+  for (int r = 1; r < 32; r++) {
+    if (r == 2 || r == 3 || r == 11)
+      continue;
+    if (out[r] != (uint64)(200 + r))
+      bad++, printf("faulttest: %s (x%d) = %ld after the fault, the handler set %d\n", regname[r], r,
+                    out[r], 200 + r);
+  }
+  check(bad == 0, "%d registers not resumed as the handler left them in the frame", bad);
   return check_report();
 }
