@@ -108,6 +108,8 @@ def test_forktree(boot, cpus):
                  id="faultnohandler", marks=pytest.mark.points(2)),
     pytest.param("faultbadstack", r"bad exception stack",
                  id="faultbadstack", marks=[pytest.mark.points(2), pytest.mark.lab("upcall")]),
+    pytest.param("faultbadstack deep", r"bad exception stack \(overflow\)",
+                 id="faultbadstack-deep", marks=[pytest.mark.points(1), pytest.mark.lab("upcall")]),
     pytest.param("faultbadstack ro", r"bad exception stack",
                  id="faultbadstack-ro", marks=[pytest.mark.points(1), pytest.mark.lab("upcall")]),
     # the kill must be for the breakpoint itself: a kernel that wrote the

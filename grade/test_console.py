@@ -30,7 +30,8 @@ def test_typed_lines_and_editing(boot, cpus):
     con = start_echoin(boot, cpus)
     con.send("hello\r")
     con.expect(r"^echoin: got \[hello\]")
-    con.send("worx\x7fld\r")               # DEL erases the x
+    con.send("worx\x7fld\r")               # DEL erases the x, on the screen too
+    con.expect(r"worx\x08 \x08ld")
     con.expect(r"^echoin: got \[world\]")
     con.send("abc\x08\x08\x08xyz\r")       # backspace
     con.expect(r"^echoin: got \[xyz\]")

@@ -170,6 +170,14 @@ int main(int argc, char **argv)
   check(s.faults == s0.faults, "writes after ckpt_end faulted");
   check(thisenv->npages == pages0, "pages held after ckpt_end");
 
+  // a region that ends where my memory ends: nothing past it is touched
+  char *edge = (char *)0x38000000UL;
+  check(page_map((uint64)edge, PTE_R | PTE_W) == 0 && page_map((uint64)edge + PGSIZE, PTE_R | PTE_W) == 0,
+        "map two pages");
+  check(ckpt_begin(edge, 2 * PGSIZE) == 0 && ckpt_end() == 0, "a region followed by an unmapped page");
+  page_unmap((uint64)edge);
+  page_unmap((uint64)edge + PGSIZE);
+
   // the largest region there may be, CKPT_MAXPAGES pages, is one
   char *big = sbrk((CKPT_MAXPAGES + 1) * PGSIZE);
   check(big != (char *)-1, "sbrk for the largest region");

@@ -1,5 +1,6 @@
 // An exception stack the kernel cannot write (unmapped, or read-only) kills
-// the env with a message naming the cause.  "faultbadstack unmap" first
+// the env with a message naming the cause; so does one that overflows
+// ("faultbadstack deep": handlers that take breakpoints for ever).  "faultbadstack unmap" first
 // takes a handled fault (so the kernel caches where frames go), then unmaps
 // the exception stack: the kernel must notice, not write to the old page.
 #include "lib.h"
@@ -12,8 +13,24 @@ static int skip(struct uframe *f)
   return 1;
 }
 
+// Breakpoints inside breakpoint handlers, with no end: the exception
+// stack (all of it mapped) overflows.
+static int forever(struct uframe *f)
+{
+  asm volatile(".4byte 0x00100073");
+  f->tf.pc += 4;
+  return 1;
+}
+
 int main(int argc, char **argv)
 {
+  if (argc > 1 && strcmp(argv[1], "deep") == 0) {
+    upcall_stack_grow();
+    set_handler(CAUSE_BREAKPOINT, forever);
+    asm volatile(".4byte 0x00100073");
+    printf("faultbadstack: FAIL: still alive\n");
+    return 1;
+  }
   if (argc > 1 && strcmp(argv[1], "unmap") == 0) {
     set_handler(CAUSE_BREAKPOINT, skip);
     asm volatile("c.ebreak");

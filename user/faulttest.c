@@ -55,6 +55,27 @@ static int nester(struct uframe *f)
   return 1;
 }
 
+// A frame that straddles two pages of the exception stack (the kernel's
+// general copy, not the short path): inside a breakpoint handler, move sp
+// to just above the boundary between the stack's two pages and take
+// another breakpoint; the inner handler's frame lies across the boundary.
+static int straddle_state;
+static int straddler(struct uframe *f)
+{
+  if (straddle_state == 1) {
+    straddle_state = 2;
+    uint64 nsp = UXSTACKTOP - PGSIZE + 128;  // the frame goes 280 bytes below
+    asm volatile("mv t0, sp\n mv sp, %0\n .4byte 0x00100073\n mv sp, t0" : : "r"(nsp)
+                 : "t0", "memory");
+  } else if (straddle_state == 2) {
+    straddle_state = 3;
+    check(f == (void *)((UXSTACKTOP - PGSIZE + 128 - sizeof *f) & ~15UL),
+          "the nested frame is at %p, not just below the handler's sp", f);
+  }
+  f->tf.pc += 4;
+  return 1;
+}
+
 // Load known values into every register but sp and gp, take a page fault on
 // an unmapped lazy page, and store the registers afterwards.
 extern void regs_probe(uint64 *out, uint64 faultva);
@@ -170,6 +191,20 @@ int main(int argc, char **argv)
   set_handler(CAUSE_BREAKPOINT, nester);
   asm volatile(".4byte 0x00100073");
   check(maxdepth == 3 && depth == 0, "nested upcalls: depth reached %d", maxdepth);
+  check(upcall_stack_grow() == 0, "map the whole exception stack");
+  set_handler(CAUSE_BREAKPOINT, straddler);
+  straddle_state = 1;
+  asm volatile(".4byte 0x00100073");
+  check(straddle_state == 3, "a frame across two pages of the exception stack was not delivered");
+
+  // set_handler refuses a cause there is none of (it panics: in a child)
+  envid_t c = fork();
+  if (c == 0) {
+    set_handler(NCAUSE, nester);
+    exit(0);
+  }
+  int st = 0;
+  check(c > 0 && waitenv(c, &st) == c && st != 0, "set_handler took cause %d (status %d)", NCAUSE, st);
   check(lazy[PGSIZE] == 1 && lazy[3 * PGSIZE] == 1, "nested page faults lost their writes");
 
   // The registers across a fault on a page this program maps itself (so

@@ -8,6 +8,22 @@ int main(int argc, char **argv)
   int p[2], status;
   char buf[512];
 
+  // A write that exactly fills an empty pipe goes in at once (the ring holds
+  // PIPEBUF = 4,032 bytes): one env writes and then reads it all back.
+  {
+    static char big[4032], back[4032];
+    for (int i = 0; i < (int)sizeof big; i++)
+      big[i] = (char)(i * 13 + 5);
+    check(pipe(p) == 0, "pipe");
+    check(write(p[1], big, sizeof big) == (int)sizeof big, "a write that fills the pipe exactly");
+    int got = 0, r;
+    while (got < (int)sizeof back && (r = read(p[0], back + got, sizeof back - got)) > 0)
+      got += r;
+    check(got == (int)sizeof back && memcmp(big, back, sizeof big) == 0, "the pipe's full contents back");
+    close(p[0]);
+    close(p[1]);
+  }
+
   // 1 MiB through a pipe, checked
   check(pipe(p) == 0, "pipe");
   envid_t c = fork();
