@@ -17,6 +17,7 @@
 #define SRVTMP    0x2F003000UL        // scratch mapping
 #define SRVFD     0x2F100000UL        // open file i's shared page: SRVFD + i*PGSIZE
 #define NOPEN     512                 // open files, all clients together
+#define IGEN      0x2F400000UL        // inode generations (inode.c): 2 bytes per inode, <= 32 pages
 
 extern struct superblock sb;
 struct buf;
