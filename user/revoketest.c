@@ -137,6 +137,14 @@ static void hog(void)
     if (!strcmp(mode, "ignore")) {
       if (v->count == 0)
         exit(3);
+      // the latest entries: each numbered by its place in the count, each
+      // an abort
+      for (uint64 j = v->count > REPO_N ? v->count - REPO_N : 0; j < v->count; j++)
+        if (v->log[j % REPO_N].seq != (uint32)j || v->log[j % REPO_N].reason != REPO_ABORT) {
+          printf("revoketest: FAIL: repossession %lu recorded as seq %u, reason %u\n", j,
+                 v->log[j % REPO_N].seq, v->log[j % REPO_N].reason);
+          break;
+        }
       // a repossessed page: its data was never saved
       (void)*(volatile uint64 *)v->log[0].va;
       exit(4);                             // (not reached: a fatal error)
