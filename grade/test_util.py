@@ -76,6 +76,8 @@ def test_find(boot, cpus):
     out = con.run(f"find /{top} {target}")
     assert sorted(out.split()) == sorted(paths), f"find printed:\n{out}"
     assert con.run(f"find /{top} {word(8)}") == ""
+    con.run(f"find /{top}/nothing-here {target} > /find.out")   # an error goes to stderr
+    assert con.run("cat /find.out") == "", "find printed its error on its standard output"
     out = con.run(f"cd /{top}/a; find . {target}")
     assert sorted(out.split()) == sorted([f"./{target}", f"./b/{target}"]), f"find . printed:\n{out}"
 
