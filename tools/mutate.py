@@ -15,7 +15,12 @@ tools/handout.py), one change each, and runs that lab's tests on each:
     const   change an integer constant by one
     swap    swap the first two arguments of a call
 
-A mutant that does not build is stillborn and not counted.  One that
+A mutant that does not build is stillborn and not counted.  One whose
+kernels come out the same as the unmutated tree's, byte for byte in every
+loaded segment (the user programs are embedded in them), is the same
+program: "equivalent", and not counted either (trivial compiler
+equivalence: a dead store, a bound the compiler proves, a line that only
+a comment or a macro differs in).  One that
 builds is killed when a test of the lab fails (or times out), and
 survives when they all pass.  A survivor is either a hole in the tests or
 a change that cannot matter (an equivalent mutant); labs/mutants.txt gives
@@ -40,6 +45,7 @@ import os
 import random
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -62,7 +68,7 @@ class Mutant:
         self.old, self.new = old, new
         h = hashlib.sha1(f"{lab}\0{path}\0{op}\0{old.strip()}\0{'' if new is None else new.strip()}".encode())
         self.id = h.hexdigest()[:10]
-        self.result = None           # "killed", "survived", "stillborn"
+        self.result = None           # "killed", "survived", "stillborn", "equivalent"
         self.why = ""
 
     def diff(self):
@@ -269,7 +275,29 @@ def sh(cmd, cwd, log, timeout=None, env=None):
             return -1
 
 
-def run_one(m, tree, cpus, log):
+BUILT = ("kernel/kernel", "kernel/kernel.kcheck")   # all a test boots (they embed every program)
+
+
+def loaded(tree):
+    """A digest of what the tree's kernels load: each ELF PT_LOAD segment's
+    address, sizes, flags and bytes (symbols, debug lines and section
+    headers left out, so a moved line number does not count)."""
+    h = hashlib.sha1()
+    for rel in BUILT:
+        with open(os.path.join(tree, rel), "rb") as f:
+            elf = f.read()
+        phoff, = struct.unpack_from("<Q", elf, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+        for k in range(phnum):
+            typ, flags, off, vaddr, _, filesz, memsz, _ = struct.unpack_from(
+                "<IIQQQQQQ", elf, phoff + k * phentsize)
+            if typ == 1:
+                h.update(struct.pack("<QQQI", vaddr, filesz, memsz, flags))
+                h.update(elf[off:off + filesz])
+    return h.hexdigest()
+
+
+def run_one(m, tree, cpus, log, same):
     path = os.path.join(tree, m.path)
     with open(path) as f:
         original = f.read()
@@ -287,6 +315,9 @@ def run_one(m, tree, cpus, log):
             f.write("\n".join(lines))
         if sh(["make", "-s", "-j2"], tree, log):
             m.result = "stillborn"
+            return m
+        if loaded(tree) == same:
+            m.result = "equivalent"
             return m
         env = dict(os.environ, LAB=m.lab, LAB_ONLY="1", CPUS=cpus,
                    GRADE_RESULTS=os.path.join(tree, "mutant.json"))
@@ -328,9 +359,10 @@ def run_all(plan, args, scratch):
         make_tree(tree, lab)
         if sh(["make", "-s", "-j2"], tree, log):
             raise SystemExit(f"mutate: the {lab} tree does not build (see {log})")
+        same = loaded(tree)
         for m in muts:
             t0 = time.time()
-            run_one(m, tree, args.cpus, log)
+            run_one(m, tree, args.cpus, log, same)
             done.append(m)
             print(f"  [{len(done)}/{total}] {lab} {m.id} {m.op:5} {m.path}:{m.lineno} "
                   f"{m.result} ({time.time() - t0:.0f}s)", flush=True)
@@ -357,19 +389,20 @@ def report(results, why, totals, runs=None):
     totals: {lab: all of its mutants} (more than were tried: a sample);
     runs: {lab: which run its row comes from}, for a column of its own."""
     sampled = any(len(muts) < totals[lab] for lab, muts in results)
-    rows = ["| lab | mutants | tried | stillborn | killed | survived | killed % |"
+    rows = ["| lab | mutants | made | stillborn | same binary | killed | survived | killed % |"
             + (" 95% lower bound |" if sampled else "") + (" run |" if runs else ""),
-            "|---|---|---|---|---|---|---|" + ("---|" if sampled else "") + ("---|" if runs else "")]
+            "|---|---|---|---|---|---|---|---|" + ("---|" if sampled else "") + ("---|" if runs else "")]
     surv, low = [], []
     for lab, muts in results:
-        tried = [m for m in muts if m.result != "stillborn"]
+        tried = [m for m in muts if m.result not in ("stillborn", "equivalent")]
+        still = sum(m.result == "stillborn" for m in muts)
         k = sum(m.result == "killed" for m in tried)
         s = [m for m in tried if m.result == "survived"]
         ok = k + sum(m.id in why for m in s)      # killed, or explained as acceptable
         pct = 100.0 * k / len(tried) if tried else 100.0
         if pct < 90:
             low.append(lab)
-        rows.append(f"| {lab} | {totals[lab]} | {len(muts)} | {len(muts) - len(tried)} | {k} | "
+        rows.append(f"| {lab} | {totals[lab]} | {len(muts)} | {still} | {len(muts) - len(tried) - still} | {k} | "
                     f"{len(s)} | {pct:.0f}% |"
                     + (f" {100 * lower_bound(ok, len(tried)):.0f}% |" if sampled else "")
                     + (f" {runs[lab]} |" if runs else ""))
