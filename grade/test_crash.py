@@ -208,3 +208,23 @@ def test_recovery_installs_every_logged_block(boot, cpus, tmp_path):
             assert f.read(BSIZE) == d, f"logged block {i} of 8 (home {b}) was not installed"
     assert not fsck(disk)
 
+
+
+@pytest.mark.points(2)
+@pytest.mark.cpus(1)
+def test_one_block_operation_is_durable(boot, cpus, tmp_path):
+    """An operation that logs a single block (16 bytes rewritten in place:
+    the size does not change, so the inode is not written) is on the disk
+    when it returns, as a bigger one is: `crashtest overwrite` reports
+    each rewrite done, and the machine is killed after a few."""
+    disk = conftest.fresh_disk(tmp_path / "overwrite.img")
+    con = boot("init", cpus=cpus, args="crashtest overwrite", disk=disk)
+    con.expect(r"^done 3\n", timeout=60)
+    con.kill()
+    assert "crashtest:" not in con.output, con.output[-500:]
+    last = max(int(n) for n in re.findall(r"^done (\d+)$", con.output, re.M))
+    fsck(disk)
+    got = read_file(disk, "README.md")[:16]
+    ok = [f"overwrite {i:5d}\n".encode() for i in range(last, last + 2)]
+    assert got in ok, (f"README.md begins {got!r} after \"done {last}\": "
+                       f"a one-block operation was not on the disk when it returned")

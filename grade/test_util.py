@@ -98,3 +98,10 @@ def test_xargs(boot, cpus):
     out = con.run(f"xargs wc < /{f}.list")
     assert out.split()[:3] == ["4", str(sum(len(l.split()) for l in lines)),
                                str(sum(len(l) + 1 for l in lines))], f"xargs wc printed:\n{out}"
+    # a command named by a path with a slash is taken as it is (relative to
+    # the working directory); a bare name is looked up in "/"
+    d = word()
+    con.run(f"mkdir /{d}; cat /echo > /{d}/e")
+    out = con.run(f"cd /{d}; xargs ./e {tag} < /{f}; xargs echo {tag} < /{f}")
+    assert out.splitlines() == [f"{tag} {line}" for line in lines] * 2, \
+        f"xargs ./e (in /{d}, a copy of echo), then xargs echo, printed:\n{out}"

@@ -13,6 +13,10 @@
 //
 // `crashtest links` instead makes symbolic links: operation i creates s<i>
 // with the target link_target(i) (grade/test_fs_lab.py models it).
+//
+// `crashtest overwrite` rewrites the first 16 bytes of README.md in place,
+// again and again, with "overwrite <i>" (a one-block operation: the size
+// does not change, so only the data block is logged).
 #include "lib.h"
 
 static uint64 size(int i) { return (uint64)(i * 2971) % 14000; }
@@ -47,11 +51,28 @@ static void links(void)
   }
 }
 
+static void overwrite(void)
+{
+  char line[17];
+  int fd = open("/README.md", O_WRONLY);
+  if (fd < 0)
+    fail("open README.md", 0, fd);
+  for (int i = 0;; i++) {
+    snprintf(line, sizeof line, "overwrite %5d\n", i);
+    int r = (int)seek(fd, 0);
+    if (r < 0 || (r = write(fd, line, 16)) != 16)
+      fail("write", i, r < 0 ? r : -E_IO);
+    printf("done %d\n", i);
+  }
+}
+
 int main(int argc, char **argv)
 {
   char name[32], name2[32], buf[1000];
   if (argc > 1 && !strcmp(argv[1], "links"))
     links();                                 // (never returns)
+  if (argc > 1 && !strcmp(argv[1], "overwrite"))
+    overwrite();                             // (never returns)
   for (int i = 0;; i++) {
     int fd, r;
     switch (i % 5) {

@@ -218,6 +218,38 @@ static void torn_tail(void)
   expect_err(kv_get("tornx", got, 10), E_NOENT, "get of the torn record's key");
 }
 
+// kv_rec_ok on records made here with the store's epoch and a right sum:
+// only the lengths, or where the record sits, are wrong.  (A recovery that
+// took a key longer than KV_MAXKEY would copy it past its buffer.)
+static int rec_at(uint64 off, uint32 epoch, int klen, int vlen)
+{
+  static char block[2 * BSIZE];             // (room for the sum of one that runs over)
+  memset(block, 'k', sizeof block);
+  struct kvrec *r = (struct kvrec *)(block + off);
+  r->epoch = epoch;
+  r->klen = klen;
+  r->vlen = vlen;
+  r->sum = kv_sum(r);
+  return kv_rec_ok(r, off);
+}
+
+static void bad_lengths(void)
+{
+  if (!check(sys_blk_io(BLK_READ, app_start, raw, 1) == 0, "read the header"))
+    return;
+  uint32 epoch = ((struct kvhdr *)raw)->epoch;
+  uint64 big = kv_recsize(KV_MAXKEY, KV_MAXVAL);
+  check(rec_at(0, epoch, KV_MAXKEY, KV_MAXVAL) == 1, "kv_rec_ok: the longest key and value");
+  check(rec_at(0, epoch, 1, KV_TOMB) == 1, "kv_rec_ok: a deletion of a 1-byte key");
+  check(rec_at(BSIZE - big, epoch, KV_MAXKEY, KV_MAXVAL) == 1, "kv_rec_ok: a record ending the block");
+  check(rec_at(0, epoch, KV_MAXKEY + 1, 3) == 0, "kv_rec_ok took a key of KV_MAXKEY + 1 bytes");
+  check(rec_at(0, epoch, 0, 3) == 0, "kv_rec_ok took a key of 0 bytes");
+  check(rec_at(0, epoch, 4, KV_MAXVAL + 1) == 0, "kv_rec_ok took a value of KV_MAXVAL + 1 bytes");
+  check(rec_at(BSIZE - big + 4, epoch, KV_MAXKEY, KV_MAXVAL) == 0,
+        "kv_rec_ok took a record running past its block");
+  check(rec_at(0, epoch + 1, 4, 4) == 0, "kv_rec_ok took a record of another epoch");
+}
+
 // A store of 4 blocks (3 of log) fills up: E_NOSPC, and nothing is lost.
 static void full_extent(void)
 {
@@ -286,6 +318,8 @@ static int one_boot(void)
   random_ops('r', 2000, &ver);
   if (!check_failures())
     torn_tail();
+  if (!check_failures())
+    bad_lengths();
   if (!check_failures())
     random_ops('r', 500, &ver);
   if (!check_failures() && reopen("the end"))

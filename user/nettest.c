@@ -76,6 +76,11 @@ static void api_checks(void)
   uint16 port;
   if (!check(a >= 0 && b >= 0, "udp_socket: %s", errstr(a < 0 ? a : b)))
     return;
+  uint8 mac[6];
+  memset(mac, 0xa5, 6);
+  r = arp_resolve(ME, mac);
+  check(r == 0 && memcmp(mac, mymac, 6) == 0, "arp_resolve of our own address: %s, %02x:%02x:..",
+        errstr(r), mac[0], mac[1]);
   r = udp_recvfrom(a, buf, 10, &ip, &port);
   check(r == -E_INVAL, "receive on an unbound socket: %d", r);
   r = read(a, buf, 10);
@@ -274,22 +279,21 @@ static void arp_responder_check(int fd)
         STAT(arp_requests) - asked);
 }
 
-// A resolver takes ARP replies with a transient filter: a child resolves
+// A resolver takes ARP replies with a transient filter: children resolve
 // 10.0.2.77 while we (the only one who could) forge its replies.
 static const uint8 mac77[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x4d };
-static int resolve77(uint64 unused)
-{
-  (void)unused;
-  uint8 mac[6];
-  int r = arp_resolve(IP4(10, 0, 2, 77), mac);
-  return r < 0 ? 2 : memcmp(mac, mac77, 6) != 0;
-}
+static volatile uint64 resolved[PGSIZE / 8] __attribute__((aligned(PGSIZE)));   // shared
 
 // Two children resolve it at once: the second's filter is refused (the
-// first's takes the same replies) until the first is done, then it has
-// its turn.
+// first's takes the same replies) until the first's resolve has returned,
+// then it has its turn.  Each stays alive until both have resolved (or
+// the parent gives up), so a filter left installed after a resolve would
+// keep the other out until its ARP gave up.
 static void arp_resolver_check(void)
 {
+  int r = page_map((uint64)resolved, PTE_R | PTE_W | PTE_SHARE);
+  if (!check(r == 0, "map a shared page: %s", errstr(r)))
+    return;
   envid_t c[2];
   for (int k = 0; k < 2; k++) {
     if ((c[k] = fork()) < 0) {
@@ -299,12 +303,19 @@ static void arp_resolver_check(void)
     if (c[k] == 0) {
       while (!(thisenv->rights & RIGHT_NET))
         sys_yield(0);
-      exit(resolve77(0));
+      uint8 mac[6];
+      int st = (r = arp_resolve(IP4(10, 0, 2, 77), mac)) < 0 ? 2 : memcmp(mac, mac77, 6) != 0;
+      __atomic_fetch_add(&resolved[0], 1, __ATOMIC_SEQ_CST);
+      while (resolved[0] < 2 && !resolved[1])
+        sys_yield(0);
+      if (r < 0)
+        printf("nettest: child %d: arp_resolve: %s\n", k, errstr(r));
+      exit(st);
     }
     sys_env_grant(c[k], RIGHT_NET);
   }
   uint8 *f = frame(), *a = f + 14;
-  for (int i = 0; i < 100 && !(child_gone(c[0]) && child_gone(c[1])); i++) {
+  for (int i = 0; i < 100 && resolved[0] < 2; i++) {
     memset(f, 0xff, 6);                           // (to anyone: we do not know its MAC)
     memcpy(f + 6, mac77, 6);
     put16(f + 12, 0x0806);
@@ -316,6 +327,7 @@ static void arp_resolver_check(void)
     net_send_raw(f, 14 + 28);
     net_wait(50);
   }
+  resolved[1] = 1;                                // (let them go in any case)
   for (int k = 0; k < 2; k++) {
     int st;
     waitenv(c[k], &st);
