@@ -307,12 +307,14 @@ comma := ,
 # Mutation testing of a lab's tests (tools/mutate.py): make mutate LAB=ipc
 # [N=20 SEED=1] [CPUS=1] [JOBS=2] [WRITE=1: the table into labs/README.md]
 # [CHECK=1: fail on a survivor labs/mutants.txt does not explain]
-# [RENDER=1: only rewrite the table from labs/mutate-results.json].
+# [RENDER=1: only rewrite the table from labs/mutate-results.json]
+# [ONLY=id,id: just these mutants, e.g. to see a new test kill them].
 mutate: deps-qemu
 	@test -n "$(LAB)" || { echo "make mutate LAB=<lab>|all: the labs are in labs/manifest"; exit 1; }
 	@tools/mutate.py $(subst $(comma), ,$(LAB)) --n $(or $(N),0) --seed $(or $(SEED),1) \
 	    --cpus $(if $(filter command line,$(origin CPUS)),$(CPUS),1) --jobs $(or $(JOBS),2) \
-	    $(if $(WRITE),--write) $(if $(CHECK),--check) $(if $(RENDER),--render)
+	    $(if $(WRITE),--write) $(if $(CHECK),--check) $(if $(RENDER),--render) \
+	    $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -f kernel/*.o kernel/*.d kernel/*.ci kernel/kernel kernel/kernel.asm kernel/kernel.sym kernel/progs.S

@@ -84,3 +84,31 @@ def test_thread_exit(boot, cpus):
     """thread_exit from deep calls and from main; the last thread ends the env."""
     con = run_part(boot, cpus, "exit")
     printed(con, r"^threadtest: the child said: ok ", "the child's threads did not report")
+
+
+@pytest.mark.cpus(1)
+@pytest.mark.points(3)
+def test_thread_limits(boot, cpus):
+    """63 threads at most, then -E_NO_MEM (and main is still preempted);
+    join gives every stack back to the heap; a thread in the slot of one
+    that ended with preemption off is preempted."""
+    con = run_part(boot, cpus, "limits")
+    assert "a reused slot preempts" in con.output
+
+
+@pytest.mark.cpus(1)
+@pytest.mark.points(2)
+def test_mutex_unlock_not_held(boot, cpus):
+    """Unlocking a mutex one does not hold (a second unlock) panics with a
+    message that names mutex_unlock."""
+    con = run_part(boot, cpus, "unlock")
+    assert "an unlock by a thread not holding the mutex stops the env" in con.output
+
+
+@pytest.mark.points(3)
+def test_create_join_race(boot, cpus):
+    """Four threads create and join threads of their own for 500 slices,
+    preempted anywhere (inside thread_create and thread_join too): every
+    child runs its own function with its own argument."""
+    con = run_part(boot, cpus, "race", timeout=60)
+    printed(con, r"^threadtest: \d+ creates and joins by 4 threads", "no summary")

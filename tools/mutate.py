@@ -2,7 +2,7 @@
 """Mutation testing of the course's grader: make mutate LAB=x.
 
     tools/mutate.py LAB [LAB...] [--n N] [--seed S] [--cpus 1] [--jobs 2]
-                    [--write] [--check]
+                    [--write] [--check] [--only ID,ID...]
 
 A lab's tests are only worth what they catch.  This tool makes small wrong
 versions ("mutants") of a lab's reference regions (BEGIN LAB / END LAB,
@@ -479,6 +479,8 @@ def main():
     ap.add_argument("--list", action="store_true", help="only list the mutants")
     ap.add_argument("--write", action="store_true", help="put the table into labs/README.md")
     ap.add_argument("--check", action="store_true", help="fail on an unexplained survivor")
+    ap.add_argument("--only", default="",
+                    help="only these mutants (ids, comma-separated): to check that new tests kill them")
     ap.add_argument("--render", action="store_true",
                     help="only rewrite labs/README.md's table from labs/mutate-results.json")
     args = ap.parse_args()
@@ -500,6 +502,8 @@ def main():
         totals[lab] = len(muts)
         if args.n:
             muts = random.Random(f"{args.seed}:{lab}").sample(muts, min(args.n, len(muts)))
+        if args.only:
+            muts = [m for m in muts if m.id in args.only.split(",")]
         if args.list:
             for m in muts:
                 print(f"{m.id} {m.op:5} {m.path}:{m.lineno}\n{m.diff()}")
@@ -514,7 +518,7 @@ def main():
     text = report(results, why, totals)
     print(f"\n{text}\nmutate: {time.time() - t0:.0f}s")
     bad = [m for _, ms in results for m in ms if m.result == "survived" and m.id not in why]
-    if args.write:
+    if args.write and not args.only:
         record(results, totals, args, time.time() - t0)
         results, totals, runs = recorded()
         write_readme(report(results, why, totals, runs))

@@ -10,7 +10,11 @@
 //   nested   a tick inside another upcall handler, or while preemption is
 //            off, switches nothing
 //   exit     thread_exit deep in a call chain, from main(); the env ends
-//            when its last thread does
+//            when its last thread does; main's id is not handed out again
+//   limits   63 threads at most (then E_NO_MEM, and preemption still
+//            works); join gives the stacks back; a reused slot preempts
+//   unlock   unlocking a mutex one does not hold panics
+//   race     threads that create and join threads, preempted anywhere
 // No argument: all of them, in one run.
 // Threads here never print or allocate: the library is not thread-safe.
 #include "lib.h"
@@ -410,14 +414,19 @@ static void *deep(void *arg)
 }
 
 // Waits for deep() and for main() (which exits first), reports on the pipe.
+static void *seven(void *arg) { (void)arg; return (void *)7; }
+
 static void *watcher(void *arg)
 {
-  void *a = 0, *b = 0;
+  void *a = 0, *b = 0, *c = 0;
   int ra = thread_join(t_deep, &a);
   int rb = thread_join(0, &b);
+  int tc = thread_create(seven, 0);      // (slot 0 is free now, but 0 is not a new id)
+  int rc = tc > 0 ? thread_join(tc, &c) : tc;
   char msg[80];
-  int n = snprintf(msg, sizeof msg, "%s %d %lu %d %lu\n", ra == 0 && (uint64)a == 99 && rb == 0 &&
-                   (uint64)b == 42 ? "ok" : "bad", ra, (uint64)a, rb, (uint64)b);
+  int n = snprintf(msg, sizeof msg, "%s %d %lu %d %lu %d %lu\n", ra == 0 && (uint64)a == 99 &&
+                   rb == 0 && (uint64)b == 42 && tc > 0 && rc == 0 && (uint64)c == 7 ? "ok" : "bad",
+                   ra, (uint64)a, rb, (uint64)b, tc, (uint64)c);
   write(exitfd, msg, n);
   return 0;                              // the last thread: the env exits, status 0
 }
@@ -437,7 +446,7 @@ static void test_exit(void)
   }
   close(fds[1]);
   check(child > 0, "fork: %d", child);
-  char buf[80];
+  char buf[96];
   int n = 0, r;
   while (n < (int)sizeof buf - 1 && (r = read(fds[0], buf + n, sizeof buf - 1 - n)) > 0)
     n += r;
@@ -449,12 +458,174 @@ static void test_exit(void)
   check(status == 0, "the child exited with %d, not 0 (after its last thread ended)", status);
 }
 
+// The table's limits.  Slots 1..NTHREAD-1 (63) are handed out, then
+// -E_NO_MEM, after which preemption still works; stacks go back to the
+// heap at join; a new thread starts with preemption on even in the slot of
+// one that exited with it off.
+#define NTSLOT 63
+static volatile int parked_out;
+
+static void *parked(void *arg)
+{
+  while (!go)
+    thread_yield();
+  parked_out++;
+  return arg;
+}
+
+static void *exits_unpreemptible(void *arg)
+{
+  thread_preempt_off();                  // and never on again: the thread ends so
+  return arg;
+}
+
+static void test_limits(void)
+{
+  uint64 heap0 = 0;
+  for (int round = 0; round < 3; round++) {
+    int tid[NTSLOT + 1], n = 0, r = 0;
+    uint64 seen = 0;
+    go = 0;
+    parked_out = 0;
+    while (n <= NTSLOT && (r = thread_create(parked, (void *)(uint64)(n + 1))) > 0) {
+      check(r <= NTSLOT && !(seen & (1UL << r)), "thread_create gave id %d (ids %lx so far)", r, seen);
+      seen |= 1UL << (r & 63);
+      tid[n++] = r;
+    }
+    check(n == NTSLOT && r == -E_NO_MEM, "round %d: %d threads, then %d (want %d, then E_NO_MEM)",
+          round, n, r, NTSLOT);
+    go = 1;
+    spin_slices(6);                        // no yield: only a preemption lets them out
+    check(parked_out > 0, "after thread_create failed, main was never preempted");
+    for (int i = 0; i < n; i++) {
+      void *v;
+      check(thread_join(tid[i], &v) == 0 && (uint64)v == (uint64)(i + 1), "join %d", tid[i]);
+    }
+    if (check_failures())
+      return;
+    uint64 top = (uint64)sbrk(0);
+    if (round == 0)
+      heap0 = top;
+    else
+      check(top == heap0, "round %d: the heap grew by %lu bytes: joined threads' stacks were not freed",
+            round, top - heap0);
+  }
+  int t = start(exits_unpreemptible, 0);
+  check(thread_join(t, 0) == 0, "join %d", t);
+  stop = 0;
+  spins[0] = 0;
+  int t2 = start(spinner, 0);              // in the same slot (the first free one)
+  check(t2 == t, "the slot was not reused: %d, then %d", t, t2);
+  check(thread_join(t2 + 1, 0) == -E_INVAL, "a join of a free slot");   // (and preemption stays on)
+  spin_slices(4);                          // it runs, and must be preempted for us to go on
+  stop = 1;
+  check(spins[0] > 0 && thread_join(t2, 0) == 0, "the spinner in a reused slot");
+  // Alone now: thread_preempt_on yields only for a tick it held back.
+  struct thread_stats s1, s2;
+  thread_get_stats(&s1);
+  uint64 t0 = rdtime();
+  while (rdtime() - t0 < slices(6)) {
+    thread_preempt_off();
+    thread_preempt_on();
+  }
+  thread_get_stats(&s2);
+  check(s2.ticks > s1.ticks && s2.yields - s1.yields <= s2.deferred - s1.deferred,
+        "%lu ticks, %lu held back, and thread_preempt_on yielded %lu times", s2.ticks - s1.ticks,
+        s2.deferred - s1.deferred, s2.yields - s1.yields);
+  printf("threadtest: %d threads at most, three times; a reused slot preempts\n", NTSLOT);
+}
+
+// Four threads create and join threads of their own for 500 slices, while
+// ticks preempt them anywhere: inside thread_create and thread_join too,
+// which must work with preemption off (the table and malloc are shared).
+// Each checks that its child ran its own function with its own argument.
+#define NRACE 4
+static volatile uint64 race_bad[NRACE], race_done[NRACE];
+
+static void *echo(void *arg) { return arg; }
+
+static void *creator(void *arg)
+{
+  uint64 k = (uint64)arg;
+  while (!stop) {
+    uint64 want = k << 32 | race_done[k];
+    int t = thread_create(echo, (void *)want);
+    void *v = 0;
+    if (t <= 0 || thread_join(t, &v) != 0 || (uint64)v != want)
+      race_bad[k]++;
+    race_done[k]++;
+  }
+  return 0;
+}
+
+static void test_race(void)
+{
+  int tid[NRACE];
+  for (int k = 0; k < NRACE; k++)
+    tid[k] = start(creator, (void *)(uint64)k);
+  uint64 t0 = rdtime();
+  while (rdtime() - t0 < slices(500))
+    thread_yield();                      // (the ticks should land in the creators' code)
+  stop = 1;
+  uint64 bad = 0, done = 0;
+  for (int k = 0; k < NRACE; k++) {
+    check(thread_join(tid[k], 0) == 0, "join creator %d", tid[k]);
+    bad += race_bad[k];
+    done += race_done[k];
+  }
+  struct thread_stats st;
+  thread_get_stats(&st);
+  printf("threadtest: %lu creates and joins by %d threads, %lu preemptions\n", done, NRACE,
+         st.preemptions);
+  check(bad == 0, "%lu of %lu creates and joins went wrong under preemption", bad, done);
+  check(done >= 100, "only %lu creates and joins", done);
+}
+
+// Unlocking a mutex one does not hold (here: once more after unlocking
+// it) is a panic with a message, in a child whose standard error we read.
+static void test_unlock(void)
+{
+  int fds[2];
+  if (!check(pipe(fds) == 0, "pipe"))
+    return;
+  envid_t child = fork();
+  if (child == 0) {
+    close(fds[0]);
+    close(2);
+    dup(fds[1]);
+    close(fds[1]);
+    struct mutex m;
+    mutex_init(&m);
+    mutex_lock(&m);
+    mutex_unlock(&m);
+    mutex_unlock(&m);                    // not held any more
+    exit(0);
+  }
+  close(fds[1]);
+  char buf[160];
+  int n = 0, r;
+  while (n < (int)sizeof buf - 1 && (r = read(fds[0], buf + n, sizeof buf - 1 - n)) > 0)
+    n += r;
+  buf[n] = 0;
+  close(fds[0]);
+  int status = 0;
+  waitenv(child, &status);
+  int named = 0;
+  for (int i = 0; buf[i] && !named; i++)
+    named = strncmp(buf + i, "mutex_unlock", 12) == 0;
+  check(status != 0 && named,
+        "a second mutex_unlock: status %d, and it said \"%s\" (want a panic naming mutex_unlock)",
+        status, buf);
+  printf("threadtest: an unlock by a thread not holding the mutex stops the env\n");
+}
+
 int main(int argc, char **argv)
 {
   static const struct { const char *name; void (*fn)(void); } parts[] = {
     { "exit", test_exit },               // first: it forks before any thread exists
     { "preempt", test_preempt }, { "mutex", test_mutex }, { "yield", test_yield },
     { "join", test_join }, { "many", test_many }, { "nested", test_nested },
+    { "limits", test_limits }, { "unlock", test_unlock }, { "race", test_race },
   };
   int ran = 0;
   for (int i = 0; i < (int)(sizeof parts / sizeof parts[0]); i++)
@@ -466,7 +637,7 @@ int main(int argc, char **argv)
       ran++;
     }
   if (!ran) {
-    printf("usage: threadtest [preempt|mutex|yield|join|many|nested|exit]\n");
+    printf("usage: threadtest [preempt|mutex|yield|join|many|nested|exit|limits|unlock|race]\n");
     return 1;
   }
   return check_report();
