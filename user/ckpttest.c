@@ -41,6 +41,37 @@ static int scribble(char *r, int nwrites, uint8 *hit)
   return distinct;
 }
 
+// A store-fault handler of the program's own, registered before the
+// library's (so tried after it): it answers only for the page `armed`, by
+// making it writable again, and counts the faults that reach it.  The
+// checkpoint handler must pass on every store fault that is not its own.
+static volatile uint64 armed;         // (volatile: set around a store the compiler sees no fault in)
+static volatile int passed;
+
+static int mine(struct uframe *f)
+{
+  if (!armed || (f->tval & ~(PGSIZE - 1)) != armed)
+    return 0;
+  passed++;
+  return sys_pte_set(0, armed, uvpt_pte(armed) | PTE_W) == 0;
+}
+
+// Write-protect va's page myself, then store to va: did the fault go past
+// the checkpoint handler (no fault of its own counted) to mine, once?
+static int passed_on(char *va)
+{
+  uint64 pg = (uint64)va & ~(PGSIZE - 1);
+  struct ckpt_stats a, b;
+  if (sys_pte_set(0, pg, uvpt_pte(pg) & ~(pte_t)PTE_W) < 0)
+    return 0;
+  ckpt_get_stats(&a);
+  armed = pg, passed = 0;
+  *(volatile char *)va ^= 0x55;
+  armed = 0;
+  ckpt_get_stats(&b);
+  return passed == 1 && b.faults == a.faults;
+}
+
 // `ckpttest bench`: the first store to each page of a checkpointed region
 // (the fault, the page's copy, making it writable again), for make bench.
 // Here and not in user/bench.c, so that bench's own size (which the fork
@@ -67,6 +98,7 @@ int main(int argc, char **argv)
     bench();
     return 0;
   }
+  set_handler(CAUSE_STORE_PAGE, mine);       // before ckpt_begin installs its own
   char *heap = sbrk(LEN + 3 * PGSIZE);
   check(heap != (char *)-1, "sbrk");
   char *r = (char *)(((uint64)heap + 2 * PGSIZE - 1) & ~(PGSIZE - 1));   // a page before r too
@@ -112,8 +144,19 @@ int main(int argc, char **argv)
     dirty_ok &= ckpt_dirty(r + i * PGSIZE) == hit[i] && writable(r, i) == hit[i];
   check(dirty_ok, "ckpt_dirty or the protection does not match the pages written");
   check(thisenv->npages >= pages0 + n, "no page held for the saved copies");
+  // faults that are not the handler's: a page next to the region, and a
+  // page already written in this epoch, both write-protected by me
+  check(passed_on(r - 1) && passed_on(r + LEN), "a store fault next to the region was not passed on");
+  int p0 = 0;
+  while (!hit[p0])
+    p0++;
+  check(passed_on(r + p0 * PGSIZE + 5), "a store fault on a page already written was not passed on");
   r[-1] = 'B', r[LEN] = 'A';                  // neighbours change, untracked
   check(ckpt_rollback() == 0, "ckpt_rollback");
+  ckpt_get_stats(&s);
+  check(s.restored - s0.restored == (uint64)n && s.rollbacks - s0.rollbacks == 1 && s.commits == s0.commits,
+        "one rollback of %d pages counted as %lu restored, %lu rollbacks, %lu commits", n,
+        s.restored - s0.restored, s.rollbacks - s0.rollbacks, s.commits - s0.commits);
   check(memcmp(r, want, LEN) == 0, "rollback did not restore the checkpoint");
   check(r[-1] == 'B' && r[LEN] == 'A', "rollback touched a page outside the region");
   check(protected_all(r), "pages left writable after the rollback");
@@ -140,20 +183,32 @@ int main(int argc, char **argv)
   check(protected_all(r), "pages left writable after the commit");
   check(thisenv->npages == pages0, "the saved copies were not given back after the commit");
   check(ckpt_rollback() == 0 && memcmp(r, want, LEN) == 0, "rollback right after a commit");
+  ckpt_get_stats(&s);
+  check(s.commits - s0.commits == 1 && s.rollbacks - s0.rollbacks == 1 && s.restored == s0.restored,
+        "a commit, then a rollback of nothing: %lu commits, %lu rollbacks, %lu restored counted",
+        s.commits - s0.commits, s.rollbacks - s0.rollbacks, s.restored - s0.restored);
 
   // several epochs in a row, each rolled back or committed at random
+  ckpt_get_stats(&s0);
+  uint64 commits = 0, rollbacks = 0, restored = 0;
   for (int e = 0; e < 20; e++) {
-    scribble(r, 40, hit);
+    n = scribble(r, 40, hit);
     if (rnd() % 2) {
       check(ckpt_rollback() == 0, "rollback %d", e);
+      rollbacks++, restored += n;
     } else {
       check(ckpt_commit() == 0, "commit %d", e);
+      commits++;
       memmove(want, r, LEN);
     }
     check(memcmp(r, want, LEN) == 0, "epoch %d: contents", e);
   }
   ckpt_get_stats(&s);
-  check(s.commits + s.rollbacks >= 22, "%lu commits and %lu rollbacks counted", s.commits, s.rollbacks);
+  check(s.commits - s0.commits == commits && s.rollbacks - s0.rollbacks == rollbacks &&
+        s.restored - s0.restored == restored,
+        "%lu commits, %lu rollbacks, %lu pages restored counted (want %lu, %lu, %lu)",
+        s.commits - s0.commits, s.rollbacks - s0.rollbacks, s.restored - s0.restored,
+        commits, rollbacks, restored);
 
   // the end: the current contents stay, every page writable, no more faults
   scribble(r, 30, hit);
@@ -177,6 +232,15 @@ int main(int argc, char **argv)
   check(ckpt_begin(edge, 2 * PGSIZE) == 0 && ckpt_end() == 0, "a region followed by an unmapped page");
   page_unmap((uint64)edge);
   page_unmap((uint64)edge + PGSIZE);
+
+  // a region that ends exactly at UTOP is below it
+  char *top = (char *)(UTOP - PGSIZE);
+  check(page_map((uint64)top, PTE_R | PTE_W) == 0, "map the page below UTOP");
+  top[7] = 'u';
+  check(ckpt_begin(top, PGSIZE) == 0, "a region that ends at UTOP");
+  top[7] = 'v';
+  check(ckpt_rollback() == 0 && top[7] == 'u' && ckpt_end() == 0, "rollback of the page below UTOP");
+  page_unmap((uint64)top);
 
   // the largest region there may be, CKPT_MAXPAGES pages, is one
   char *big = sbrk((CKPT_MAXPAGES + 1) * PGSIZE);
