@@ -2,7 +2,7 @@
 """Mutation testing of the course's grader: make mutate LAB=x.
 
     tools/mutate.py LAB [LAB...] [--n N] [--seed S] [--cpus 1] [--jobs 2]
-                    [--write] [--check] [--only ID,ID...]
+                    [--write] [--check] [--only ID,ID...|survivors]
 
 A lab's tests are only worth what they catch.  This tool makes small wrong
 versions ("mutants") of a lab's reference regions (BEGIN LAB / END LAB,
@@ -447,6 +447,25 @@ def record(results, totals, args, seconds):
         f.write("\n")
 
 
+def update(results):
+    """Put the results of mutants run again (--only, after tests were added)
+    into the runs that labs/mutate-results.json recorded: tests only ever
+    get stronger, so the recorded kills stand, and the survivors are what
+    is worth running again."""
+    with open(RESULTS) as f:
+        data = json.load(f)
+    for lab, muts in results:
+        new = {m.id: m.result for m in muts}
+        entry = data[lab]
+        for x in entry["mutants"]:
+            x["result"] = new.get(x["id"], x["result"])
+        if not entry["run"].endswith(time.strftime("%Y-%m-%d")) or "survivors again" not in entry["run"]:
+            entry["run"] += f", survivors again {time.strftime('%Y-%m-%d')}"
+    with open(RESULTS, "w") as f:
+        json.dump(data, f, indent=1)
+        f.write("\n")
+
+
 def recorded():
     """Every lab's recorded results, in the course's order: (results,
     totals, runs), report()'s arguments."""
@@ -490,7 +509,9 @@ def main():
     ap.add_argument("--write", action="store_true", help="put the table into labs/README.md")
     ap.add_argument("--check", action="store_true", help="fail on an unexplained survivor")
     ap.add_argument("--only", default="",
-                    help="only these mutants (ids, comma-separated): to check that new tests kill them")
+                    help="only these mutants (ids, comma-separated; 'survivors': the lab's recorded "
+                         "survivors), e.g. to check that new tests kill them; with --write, their "
+                         "new results go into the lab's recorded run")
     ap.add_argument("--render", action="store_true",
                     help="only rewrite labs/README.md's table from labs/mutate-results.json")
     args = ap.parse_args()
@@ -512,7 +533,12 @@ def main():
         totals[lab] = len(muts)
         if args.n:
             muts = random.Random(f"{args.seed}:{lab}").sample(muts, min(args.n, len(muts)))
-        if args.only:
+        if args.only == "survivors":
+            with open(RESULTS) as f:
+                rec = json.load(f).get(lab, {"mutants": []})
+            again = {x["id"] for x in rec["mutants"] if x["result"] == "survived"}
+            muts = [m for m in muts if m.id in again]
+        elif args.only:
             muts = [m for m in muts if m.id in args.only.split(",")]
         if args.list:
             for m in muts:
@@ -528,7 +554,9 @@ def main():
     text = report(results, why, totals)
     print(f"\n{text}\nmutate: {time.time() - t0:.0f}s")
     bad = [m for _, ms in results for m in ms if m.result == "survived" and m.id not in why]
-    if args.write and not args.only:
+    if args.write and args.only:
+        update(results)
+    elif args.write:
         record(results, totals, args, time.time() - t0)
         results, totals, runs = recorded()
         write_readme(report(results, why, totals, runs))
