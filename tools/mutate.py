@@ -30,7 +30,10 @@ the reason for each survivor the instructor has looked at.
 for the same seed and the same regions).  --write puts the full run's
 table and its survivors into labs/README.md, between the "mutate:begin"
 and "mutate:end" marks.  --check (the CI's sample) exits 1 if a mutant
-survives that labs/mutants.txt does not explain.
+survives that labs/mutants.txt does not explain.  --only runs chosen
+mutants, or with "survivors" a lab's recorded survivors: after tests were
+added, --only survivors --write updates the recorded run (its kills
+stand, since tests only get stronger).
 
 Every mutant runs in a scratch tree (one per job) as a student has it
 when the lab is done: the next lab's handout, so later labs' stubs and
