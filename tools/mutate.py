@@ -417,7 +417,8 @@ def report(results, why, totals, runs=None):
             low.append(lab)
         rows.append(f"| {lab} | {totals[lab]} | {len(muts)} | {still} | {len(muts) - len(tried) - still} | {k} | "
                     f"{len(s)} | {pct:.0f}% |"
-                    + (f" {100 * lower_bound(ok, len(tried)):.0f}% |" if sampled else "")
+                    + ((f" {100 * lower_bound(ok, len(tried)):.0f}% |" if len(muts) < totals[lab]
+                        else " (all run) |") if sampled else "")
                     + (f" {runs[lab]} |" if runs else ""))
         for m in s:
             surv.append(f"- `{m.id}` ({lab}, {m.op}) {why.get(m.id, '**not explained yet**')}\n\n"
