@@ -416,7 +416,7 @@ def report(results, why, totals, runs=None):
         if pct < 90:
             low.append(lab)
         rows.append(f"| {lab} | {totals[lab]} | {len(muts)} | {still} | {len(muts) - len(tried) - still} | {k} | "
-                    f"{len(s)} | {pct:.0f}% |"
+                    f"{len(s)} | {pct:.1f}% |"
                     + ((f" {100 * lower_bound(ok, len(tried)):.0f}% |" if len(muts) < totals[lab]
                         else " (all run) |") if sampled else "")
                     + (f" {runs[lab]} |" if runs else ""))
