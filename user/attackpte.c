@@ -144,6 +144,23 @@ static void attack_upcall_and_slots(void)
              "exception stack past UTOP");
   expect_err(sys_env_set_upcall(0, (void (*)(void))0x10000, UXSTACKTOP, UXSTACKTOP - PGSIZE, 0, 0), E_BAD_VA,
              "exception stack upside down");
+  // the bounds themselves, on a child that never runs
+  envid_t k = sys_exofork();
+  if (k == 0)
+    for (;;)
+      ;                      // never happens: the child is not made runnable
+  check(k > 0, "exofork: %d", k);
+  void (*entry)(void) = (void (*)(void))0x10000;
+  uint64 lo = UTOP - MAXXSTACK;
+  expect_err(sys_env_set_upcall(k, entry, lo, lo, 0, 0), E_BAD_VA, "an empty exception stack");
+  expect_err(sys_env_set_upcall(k, entry, lo + 1, UTOP, 0, 0), E_BAD_VA, "an exception stack at an odd address");
+  expect_err(sys_env_set_upcall(k, entry, lo, UTOP - 8, 0, 0), E_BAD_VA, "an exception stack 8-byte aligned");
+  expect_err(sys_env_set_upcall(k, entry, lo - 16, UTOP, 0, 0), E_BAD_VA, "an exception stack over MAXXSTACK");
+  check(sys_env_set_upcall(k, entry, lo, UTOP, 0, 0) == 0,
+        "an exception stack of MAXXSTACK bytes ending at UTOP was refused");
+  check(sys_env_set_upcall(k, entry, UTOP - 16, UTOP, 0, 0) == 0, "a 16-byte exception stack was refused");
+  check(sys_env_set_upcall(k, entry, 0, 0, 0, 0) == 0, "no exception stack (0, 0) was refused");
+  sys_env_destroy(k);
   expect_err(sys_slot_release(0), E_NO_SLOT, "release my last time slice");
   int n = 0;
   while (sys_slot_acquire(0) >= 0)

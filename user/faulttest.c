@@ -76,6 +76,27 @@ static int straddler(struct uframe *f)
   return 1;
 }
 
+// A frame that fits the exception stack exactly: inside a breakpoint
+// handler, move sp to one frame (rounded up to 16 bytes) above the stack's
+// bottom and take another breakpoint; the nested frame must go exactly at
+// the bottom, not be refused as an overflow.  (Its handler's own calls run
+// below the stack: the test maps the guard page there meanwhile.)
+static int exact_state;
+static int exact(struct uframe *f)
+{
+  if (exact_state == 1) {
+    exact_state = 2;
+    uint64 nsp = UXSTACKTOP - UXSTACKSIZE + ((sizeof *f + 15) & ~15UL);
+    asm volatile("mv t0, sp\n mv sp, %0\n .4byte 0x00100073\n mv sp, t0" : : "r"(nsp)
+                 : "t0", "memory");
+  } else if (exact_state == 2) {
+    exact_state = 3;
+    check(f == (void *)(UXSTACKTOP - UXSTACKSIZE), "the frame that fits exactly is at %p", f);
+  }
+  f->tf.pc += 4;
+  return 1;
+}
+
 // Load known values into every register but sp and gp, take a page fault on
 // an unmapped lazy page, and store the registers afterwards.
 extern void regs_probe(uint64 *out, uint64 faultva);
@@ -196,6 +217,13 @@ int main(int argc, char **argv)
   straddle_state = 1;
   asm volatile(".4byte 0x00100073");
   check(straddle_state == 3, "a frame across two pages of the exception stack was not delivered");
+  uint64 guard = UXSTACKTOP - UXSTACKSIZE - PGSIZE;
+  check(page_map(guard, PTE_R | PTE_W) == 0, "map the guard page below the exception stack");
+  set_handler(CAUSE_BREAKPOINT, exact);
+  exact_state = 1;
+  asm volatile(".4byte 0x00100073");
+  check(exact_state == 3, "a frame that fits the exception stack exactly was not delivered");
+  page_unmap(guard);
 
   // set_handler refuses a cause there is none of (it panics: in a child)
   envid_t c = fork();
