@@ -17,9 +17,11 @@ in GRADE_TIMEOUT_SCALE (default 1) for slow machines.
 """
 
 import codecs
+import fcntl
 import os
 import re
 import secrets
+import select
 import shlex
 import shutil
 import subprocess
@@ -159,6 +161,8 @@ class Console:
     poll_exit(timeout)      same, but returns True/False instead of failing
     assert_no(regex)        fail if regex occurs anywhere in .output
     output                  the transcript so far ("\\r" removed)
+    raw_output              the same as bytes, "\\r" kept
+    pause_reading()         stop reading QEMU's output until resume_reading()
     returncode              QEMU's exit status, None while running
     kill()                  stop QEMU now (the boot fixture does this for you)
 
@@ -180,7 +184,9 @@ class Console:
             fail_on = [fail_on]
         self._fail_on = [_compile(p) for p in (fail_on or ())]
         self._text = ""
+        self._raw = b""                  # the bytes as QEMU wrote them ("\r" kept)
         self._eof = False
+        self._hold = self._held = False  # pause_reading()
         self._cond = threading.Condition()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         try:
@@ -204,13 +210,24 @@ class Console:
     def _read(self):
         fd = self.proc.stdout.fileno()
         while True:
+            with self._cond:
+                while self._hold:                # pause_reading(): read nothing
+                    self._held = True
+                    self._cond.notify_all()
+                    self._cond.wait()
+                self._held = False
             try:
+                # (a bounded wait, so that a pause never finds a read in
+                # progress that would take some of what QEMU writes next)
+                if not select.select([fd], [], [], 0.05)[0]:
+                    continue
                 data = os.read(fd, 65536)
             except OSError:
                 data = b""
             text = self._decoder.decode(data, final=not data).replace("\r", "")
             with self._cond:
                 self._text += text
+                self._raw += data
                 if not data:
                     self._eof = True
                 self._cond.notify_all()
@@ -221,6 +238,13 @@ class Console:
     def output(self):
         with self._cond:
             return self._text
+
+    @property
+    def raw_output(self):
+        """The transcript as bytes, exactly as QEMU wrote them (with the
+        "\r"s that .output drops)."""
+        with self._cond:
+            return self._raw
 
     @property
     def returncode(self):
@@ -306,6 +330,27 @@ class Console:
             self._cond.wait(min(quiet, left))
             if len(self._text) == size:
                 return
+
+    # -- a terminal that stops reading --
+
+    def pause_reading(self):
+        """Stop reading QEMU's output (returns once the reader is parked).
+        What QEMU writes fills the pipe, output_capacity() bytes; then the
+        UART's writes fail and it reports its transmit side busy, as a
+        real UART does when the terminal is slow."""
+        with self._cond:
+            self._hold = True
+            while not self._held and not self._eof:
+                self._cond.wait(1)
+
+    def resume_reading(self):
+        with self._cond:
+            self._hold = False
+            self._cond.notify_all()
+
+    def output_capacity(self):
+        """How many bytes QEMU's output pipe holds while we do not read."""
+        return fcntl.fcntl(self.proc.stdout.fileno(), fcntl.F_GETPIPE_SZ)
 
     # -- writing --
 

@@ -37,16 +37,61 @@ def test_typed_lines_and_editing(boot, cpus):
     con.expect(r"^echoin: got \[xyz\]")
     con.send("junk\x15kept\r")             # Ctrl-U kills the line
     con.expect(r"^echoin: got \[kept\]")
+    assert re.search(r"junk(\x08 \x08){4}kept\n", con.output), \
+        "Ctrl-U did not erase the line on the screen (four times back, space, back, and nothing else)"
     con.send("lost\x03")                   # Ctrl-C throws the line away
     con.expect(r"\^C")
-    con.send("last\r")
-    con.expect(r"^echoin: got \[last\]")
+    con.send("\x7f\x08last\r")             # DEL and backspace on an empty line: nothing
+    got = con.expect(r"^echoin: got \[(.*)\]\n")
+    assert got[1] == "last", got[0]
+    assert "lost^C\nlast\n" in con.output, \
+        "Ctrl-C echoes ^C and a newline, and erasing an empty line echoes nothing"
     con.send("\x04")                       # Ctrl-D on an empty line: EOF
     m = con.expect(r"^echoin: (\d+) lines, (\d+) bytes, read returned (-?\d+)")
     assert (m[1], m[2], m[3]) == ("5", "26", "0"), m[0]
     assert "lost" not in con.output.split("^C")[-1], "Ctrl-C did not discard"
+    raw = con.raw_output                   # a newline goes out as "\r\n", echoed or written
+    assert b"hello\r\n" in raw and b"echoin: got [hello]\r\n" in raw, "newlines without carriage returns"
     status = int(con.expect(r"init exited with status (-?\d+)")[1])
     assert status == 0
+
+
+@pytest.mark.points(3)
+@pytest.mark.lab("driver")
+def test_slow_reader_and_long_line(boot, cpus):
+    """Lines typed while nobody reads wait in the console's input buffer
+    (4096 bytes); what does not fit is dropped, never written over what is
+    waiting.  A line holds at most 255 bytes.  Receive interrupts are on
+    from the start: `echoin -w` prints its banner on the kernel's console
+    and waits before its first read, so the console has written nothing
+    when the first key arrives."""
+    ticks = max(15, round(console.scaled(1.5) * 10))   # (echoing it all takes some 0.05 s)
+    con = boot("echoin", cpus=cpus, args=f"-w {ticks}", fail_on=[r"^panic:", NO_DRIVER])
+    con.expect(r"^echoin: type lines")
+    fill = [chr(ord("a") + i % 26) + f"{i:014d}" for i in range(256)]   # 256 x 16 bytes: 4096
+    over = ["X" + f"{i:014d}" for i in range(4)]
+    con.send("".join(line + "\r" for line in fill + over))
+    echo = con.expect(re.escape(over[-1]) + r"\n", timeout=10)
+    assert "echoin: reading" not in con.output[:echo.start()], \
+        "typed lines were echoed only after the program wrote: receive interrupts were off until then"
+    con.expect(r"^echoin: reading\n")
+    start = con.pos
+    con.send("after\r")
+    con.expect(r"^echoin: got \[.*after\]\n")
+    got = re.findall(r"^echoin: got \[(.*)\]$", con.output[start:], re.M)
+    assert got[:len(fill)] == fill, \
+        f"the lines that filled the input buffer came out changed (first of {len(got)}: {got[:2]})"
+    assert got[len(fill):] == ["after"], \
+        f"input that did not fit was not dropped: after the buffer's lines came {got[len(fill):][:3]}"
+    start = con.pos
+    con.send("b" * 300 + "\r")             # a line holds 255; the rest is ignored
+    first = con.expect(r"^echoin: got \[(b*)\]\n")
+    con.expect(r"^echoin: got \[\]\n")       # (echoin reads at most 255: the newline comes next)
+    assert len(first[1]) == 255, f"a long line kept {len(first[1])} bytes, not 255"
+    assert "b" * 255 + "\n" in con.output[start:] and "b" * 256 not in con.output[start:], \
+        "the bytes ignored past 255 were echoed"
+    con.send("\x04")
+    con.expect(r"^echoin: 259 lines, 4358 bytes, read returned 0")
 
 
 @pytest.mark.points(2)
@@ -119,6 +164,28 @@ def test_several_readers(boot, cpus):
     con.expect(console.ok("consreaders"))
 
 
+@pytest.mark.points(3)
+@pytest.mark.lab("driver")
+def test_readers_wait_in_line(boot, cpus):
+    """The driver's readers' queue: three envs wait at the console at once
+    and each gets one whole line, in a page that is then its alone (the
+    console keeps no view of it); a reader killed while it waits takes no
+    input with it."""
+    con = boot("consreaders", cpus=cpus, args="3", fail_on=[r"^panic:", r"FAIL", NO_DRIVER])
+    con.expect(r"^consreaders: 3 readers waiting")
+    got = {}
+    for word in ("one", "two", "three"):
+        con.send(word + "\r")
+        m = con.expect(r"^consreaders: reader ([0-9a-f]+) got \[(\w*)\]", timeout=10)
+        assert m[1] not in got, f"reader {m[1]} got two lines: {got[m[1]]!r} and {m[2]!r}"
+        got[m[1]] = m[2]
+    assert sorted(got.values()) == ["one", "three", "two"], got
+    con.expect(r"^consreaders: type a line for the parent")
+    con.send("four\r")
+    con.expect(r"^consreaders: parent got \[four\]")
+    con.expect(console.ok("consreaders"))
+
+
 def env_runs(con):
     """Ctrl-P's list: {env id: runs}."""
     start = len(con.output)
@@ -143,3 +210,34 @@ def test_idle_console_uses_no_cpu(boot, cpus):
     busy = {e: after[e] - before.get(e, 0) for e in after if after[e] - before.get(e, 0) > 10}
     assert not busy, f"envs that ran while the console was idle (env: times run in 1.5 s): {busy}"
     assert con.run("echo still here") == "still here\n"
+
+
+@pytest.mark.points(3)
+@pytest.mark.lab("driver")
+def test_output_to_a_slow_terminal(boot, cpus):
+    """The grader stops reading QEMU's output, and `consflood` writes more
+    than the way to the grader holds (QEMU's pipe): the UART stays busy and
+    about 2000 bytes wait in the console's output ring.  The write returns
+    at once all the same (the console does not wait for the UART), and when
+    the grader reads again the rest comes out by itself, every byte, in
+    order (the transmit interrupt moves it; nobody types or writes)."""
+    con = boot("consflood", cpus=cpus, fail_on=[r"^panic:", NO_DRIVER])
+    con.expect(r"^consflood: ready")
+    n = con.output_capacity() + 2000
+    pause = console.scaled(2.5)           # (the write itself takes some 0.2 s)
+    con.pause_reading()
+    con.send(f"{n}\r")
+    time.sleep(pause)
+    con.resume_reading()
+    start = con.pos
+    m = con.expect(r"^consflood: wrote (-?\d+) bytes in (\d+) ms\n", timeout=10)
+    assert int(m[1]) == n, m[0]
+    assert int(m[2]) < pause * 1000 * 0.8, \
+        f"the write took {m[2]} ms: it waited for the terminal (the console waited for the UART)"
+    lines = re.findall(r"^consflood (\d{6}) 0{46}$", con.output[start:m.start()], re.M)
+    assert lines == [f"{i:06d}" for i in range(n // 64)], \
+        f"lines lost or out of order: {len(lines)} of {n // 64} came out whole"
+    assert re.search(rf"^consflood {n // 64:06d}\n", con.output[start:m.end()], re.M), \
+        "the last bytes of the write were lost"
+    con.send("\x04")
+    con.expect(r"init exited with status 0")
