@@ -13,7 +13,7 @@ static int flush(envid_t env, struct pte_op *ops, int *n)
   return r;
 }
 
-// Share every page of my address space below UTOP with child: writable and
+// Share every page I map below my exception stack with child: writable and
 // copy-on-write pages become copy-on-write in both; shared (PTE_SHARE) and
 // read-only pages are mapped as they are.  The exception stack is not
 // shared: the child gets its own.
@@ -53,6 +53,8 @@ static int share_pages(envid_t child)
           if (was_writable)                    // (already copy-on-write: nothing to change)
             pops[np++] = (struct pte_op){ va, pte | PTE_A };
         }
+        if (pte & PTE_W)                       // (PTE_SHARE: writable in both)
+          pte |= PTE_D;
         cops[nc++] = (struct pte_op){ va, pte | PTE_A };
         if (nc == BATCH && (r = flush(child, cops, &nc)) < 0)
           return r;
