@@ -6,6 +6,7 @@
 
 #define VA     0x6000000UL
 #define RW     (PTE_V | PTE_U | PTE_R | PTE_W)
+#define FARVA  (77UL << 30)                 // a gigabyte no program maps
 
 extern char end[];
 
@@ -64,6 +65,8 @@ static void attack_addresses(uint64 ppn)
              "pass on the page-table page mapped at UTOP");
   expect_err(sys_pte_set_from(0, VA, PPN_PTE(ppn, RW), UTOP + PGSIZE), E_BAD_VA, "a source above UTOP");
   expect_err(sys_pte_set_from(0, VA, PPN_PTE(ppn, RW), VA + 8), E_BAD_VA, "an unaligned source");
+  // the target alone at UTOP, from a good source: the bound is on both
+  expect_err(sys_pte_set_from(0, UTOP, PPN_PTE(ppn, RW), VA), E_BAD_VA, "map at UTOP from a good source");
 }
 
 static void attack_pages(void)
@@ -237,6 +240,15 @@ static void attack_borrowed(void)
                E_PERM, "pass on a page from where I do not map it");
     expect_err(sys_pte_set(0, VA + PGSIZE, PPN_PTE(p, PTE_V | PTE_U | PTE_R)), E_PERM,
                "map a page I neither own nor map there");
+    expect_err(sys_pte_set_from(0, VA + PGSIZE, PPN_PTE(p, PTE_V | PTE_U | PTE_R), UTEXT), E_PERM,
+               "pass on a page from where I map another page");
+    // a refused request changes nothing: not even page tables for a
+    // source address in a gigabyte where I map nothing
+    int32 held = thisenv->npages;
+    expect_err(sys_pte_set_from(0, VA + PGSIZE, PPN_PTE(p, PTE_V | PTE_U | PTE_R), FARVA), E_PERM,
+               "pass on a page from a gigabyte where I map nothing");
+    check(thisenv->npages == held, "a refused pte_set_from cost page tables (%d pages, were %d)",
+          thisenv->npages, held);
     check(sys_pte_set_from(0, VA + PGSIZE, PPN_PTE(p, PTE_V | PTE_U | PTE_R), VA) == 0,
           "pass on a borrowed page read-only");
     check(*(volatile uint64 *)(VA + PGSIZE) == 0x600d, "the borrowed page's contents");
@@ -251,6 +263,40 @@ static void attack_borrowed(void)
   check(status == 0, "the borrower's attacks (status %d)", status);
   sys_pte_set(0, VA, 0);
   sys_page_free(p);
+}
+
+// A page whose owner has exited, and that I alone map, I may do what I
+// like with (case 2 of the rule); while it has two mappings, neither may
+// pass it on with more than its own permissions.
+static void attack_orphaned(void)
+{
+  envid_t c = sys_exofork();
+  if (c == 0)
+    for (;;)
+      ;                      // never runs: an exofork child is not runnable
+  check(c > 0, "exofork");
+  int64 p = sys_page_alloc(c);                     // my child's page ...
+  check(p > 0, "page_alloc for my child");
+  check(sys_pte_set(0, VA, PPN_PTE(p, PTE_V | PTE_U | PTE_R)) == 0, "map my child's page read-only");
+  check(sys_env_destroy(c) == 0 && waitenv(c, 0) == c, "destroy my child");
+  volatile const struct pagepub *pp = &upages[p - PPN_BASE];
+  check(pp->owner == 0 && pp->refs == 1, "the dead child's page: owner %x, %d mappings", pp->owner,
+        pp->refs);                                 // ... now nobody's, mapped by me alone
+
+  check(sys_pte_set_from(0, VA + PGSIZE, PPN_PTE(p, PTE_V | PTE_U | PTE_R), VA) == 0,
+        "a second read-only mapping of an orphaned page");
+  expect_err(sys_pte_set_from(0, VA + 2 * PGSIZE, PPN_PTE(p, RW), VA), E_PERM,
+             "make an orphaned page with two mappings writable");
+  expect_err(sys_pte_set(0, VA + PGSIZE, PPN_PTE(p, RW)), E_PERM,
+             "make an orphaned page with two mappings writable in place");
+  check(sys_pte_set(0, VA + PGSIZE, 0) == 0, "unmap the second mapping");
+
+  check(sys_pte_set_from(0, VA + 2 * PGSIZE, PPN_PTE(p, RW), VA) == 0,
+        "the only mapper of an orphaned page makes it writable");
+  *(volatile uint64 *)(VA + 2 * PGSIZE) = 0x0c4a;
+  check(*(volatile uint64 *)VA == 0x0c4a, "the orphaned page's two mappings differ");
+  sys_pte_set(0, VA + 2 * PGSIZE, 0);
+  sys_pte_set(0, VA, 0);                           // (its last mapping: the page is freed)
 }
 
 static void exhaust_memory(void)
@@ -304,6 +350,7 @@ int main(int argc, char **argv)
   attack_pages();
   batch_semantics(ppn);
   attack_borrowed();
+  attack_orphaned();
   if (argc > 1 && strcmp(argv[1], "calls") == 0) {
     // Only what the kernel's memory checks answer with an error code
     // (lab vm): no fault handler, no copy-on-write needed.

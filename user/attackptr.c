@@ -5,6 +5,7 @@
 
 #define KADDR  (KERNBASE + KERNLOAD)
 #define HOLE   0x5000000UL                 // never mapped
+#define FAR    (77UL << 30)                // nor anything in its gigabyte
 
 static char edge[2 * PGSIZE] __attribute__((aligned(PGSIZE)));
 
@@ -12,6 +13,14 @@ int main(int argc, char **argv)
 {
   struct census_mark start;
   census_mark(&start);                 // every page must come back (ulib/census.c)
+  // a refused pointer changes nothing, not even page tables for the
+  // gigabyte it points into (they would be charged to me)
+  int32 held = thisenv->npages;
+  expect_err(sys_cputs((char *)FAR, 16), E_FAULT, "cputs from a gigabyte I do not map");
+  expect_err(sys_getbootarg((char *)FAR, 64), E_FAULT, "getbootarg into a gigabyte I do not map");
+  expect_err(sys_cputs((char *)MAXUVA, 16), E_FAULT, "cputs from MAXUVA");
+  check(thisenv->npages == held, "refused pointers cost page tables (%d pages, were %d)", thisenv->npages,
+        held);
   expect_err(sys_cputs((char *)KADDR, 16), E_FAULT, "cputs from the kernel");
   expect_err(sys_cputs((char *)HOLE, 16), E_FAULT, "cputs from unmapped memory");
   expect_err(sys_cputs((char *)-16L, 32), E_FAULT, "cputs wrapping around the top");
