@@ -462,7 +462,12 @@ def update(results):
         new = {m.id: m.result for m in muts}
         entry = data[lab]
         for x in entry["mutants"]:
-            x["result"] = new.get(x["id"], x["result"])
+            x["result"] = new.pop(x["id"], x["result"])
+        for m in muts:               # mutants of code changed since the run (--only ids)
+            if m.id in new:
+                entry["mutants"].append({"id": m.id, "op": m.op, "path": m.path, "line": m.lineno,
+                                         "old": m.old, "new": m.new, "result": m.result})
+        entry["total"] = len(mutants_of(lab))
         if not entry["run"].endswith(time.strftime("%Y-%m-%d")) or "survivors again" not in entry["run"]:
             entry["run"] += f", survivors again {time.strftime('%Y-%m-%d')}"
     with open(RESULTS, "w") as f:
