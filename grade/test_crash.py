@@ -216,13 +216,23 @@ def test_one_block_operation_is_durable(boot, cpus, tmp_path):
     """An operation that logs a single block (16 bytes rewritten in place:
     the size does not change, so the inode is not written) is on the disk
     when it returns, as a bigger one is: `crashtest overwrite` reports
-    each rewrite done, and the machine is killed after a few."""
+    each rewrite done, and the machine is killed after a few.  It is
+    logged like any other (its block is in the log's first slot): a
+    write-through that skips the log is durable but not atomic."""
     disk = conftest.fresh_disk(tmp_path / "overwrite.img")
     con = boot("init", cpus=cpus, args="crashtest overwrite", disk=disk)
     con.expect(r"^done 3\n", timeout=60)
     con.kill()
     assert "crashtest:" not in con.output, con.output[-500:]
     last = max(int(n) for n in re.findall(r"^done (\d+)$", con.output, re.M))
+    with open(disk, "rb") as f:                 # write-ahead: the block went
+        f.seek(BSIZE)                           # through the log's first slot
+        logstart = struct.unpack("<13I", f.read(52))[5]
+        f.seek((logstart + 1) * BSIZE)
+        slot = f.read(16)
+    assert re.fullmatch(rb"overwrite +\d+\n", slot), (
+        f"the log's first slot begins {slot!r}: a one-block operation must be "
+        f"logged too (written to the log before its home)")
     fsck(disk)
     got = read_file(disk, "README.md")[:16]
     ok = [f"overwrite {i:5d}\n".encode() for i in range(last, last + 2)]
