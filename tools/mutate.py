@@ -519,7 +519,7 @@ def main():
     ap.add_argument("--check", action="store_true", help="fail on an unexplained survivor")
     ap.add_argument("--only", default="",
                     help="only these mutants (ids, comma-separated; 'survivors': the lab's recorded "
-                         "survivors), e.g. to check that new tests kill them; with --write, their "
+                         "survivors, and for a lab run whole the mutants of code changed since), e.g. to check that new tests kill them; with --write, their "
                          "new results go into the lab's recorded run")
     ap.add_argument("--render", action="store_true",
                     help="only rewrite labs/README.md's table from labs/mutate-results.json")
@@ -546,7 +546,9 @@ def main():
             with open(RESULTS) as f:
                 rec = json.load(f).get(lab, {"mutants": []})
             again = {x["id"] for x in rec["mutants"] if x["result"] == "survived"}
-            muts = [m for m in muts if m.id in again]
+            seen = {x["id"] for x in rec["mutants"]}
+            whole = rec.get("run", "").startswith("all")   # then new code's mutants too
+            muts = [m for m in muts if m.id in again or (whole and m.id not in seen)]
         elif args.only:
             muts = [m for m in muts if m.id in args.only.split(",")]
         if args.list:
