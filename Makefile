@@ -311,7 +311,7 @@ comma := ,
 # [ONLY=id,id: just these mutants, e.g. to see a new test kill them].
 mutate: deps-qemu
 	@test -n "$(LAB)" || { echo "make mutate LAB=<lab>|all: the labs are in labs/manifest"; exit 1; }
-	@tools/mutate.py $(subst $(comma), ,$(LAB)) --n $(or $(N),0) --seed $(or $(SEED),1) \
+	@tools/mutate.py $(subst $(comma), ,$(LAB)) --n $(if $(filter command line,$(origin N)),$(N),0) --seed $(or $(SEED),1) \
 	    --cpus $(if $(filter command line,$(origin CPUS)),$(CPUS),1) --jobs $(or $(JOBS),2) \
 	    $(if $(WRITE),--write) $(if $(CHECK),--check) $(if $(RENDER),--render) \
 	    $(if $(ONLY),--only $(ONLY))

@@ -460,6 +460,8 @@ def update(results):
         data = json.load(f)
     for lab, muts in results:
         new = {m.id: m.result for m in muts}
+        if lab not in data:
+            raise SystemExit(f"mutate: lab {lab} has no recorded run to update: run it whole with WRITE=1")
         entry = data[lab]
         for x in entry["mutants"]:
             x["result"] = new.pop(x["id"], x["result"])
@@ -468,8 +470,8 @@ def update(results):
                 entry["mutants"].append({"id": m.id, "op": m.op, "path": m.path, "line": m.lineno,
                                          "old": m.old, "new": m.new, "result": m.result})
         entry["total"] = len(mutants_of(lab))
-        if not entry["run"].endswith(time.strftime("%Y-%m-%d")) or "survivors again" not in entry["run"]:
-            entry["run"] += f", survivors again {time.strftime('%Y-%m-%d')}"
+        entry["run"] = re.sub(r", survivors again .*", "", entry["run"]) + \
+            f", survivors again {time.strftime('%Y-%m-%d')}"
     with open(RESULTS, "w") as f:
         json.dump(data, f, indent=1)
         f.write("\n")
