@@ -209,6 +209,8 @@ class Console:
 
     def _read(self):
         fd = self.proc.stdout.fileno()
+        poller = select.poll()           # (select() fails on descriptors past 1023)
+        poller.register(fd, select.POLLIN)
         while True:
             with self._cond:
                 while self._hold:                # pause_reading(): read nothing
@@ -219,7 +221,7 @@ class Console:
             try:
                 # (a bounded wait, so that a pause never finds a read in
                 # progress that would take some of what QEMU writes next)
-                if not select.select([fd], [], [], 0.05)[0]:
+                if not poller.poll(50):
                     continue
                 data = os.read(fd, 65536)
             except OSError:
@@ -447,6 +449,7 @@ class Console:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        self.resume_reading()            # (a test that failed while paused)
         self._reader.join(2)
         for f in (self.proc.stdin, self.proc.stdout):
             try:
