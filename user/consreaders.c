@@ -23,7 +23,7 @@ static int read_line(char *buf, int max)
   if (!m.perm)
     return n;
   volatile struct pagepub *p = &upages[PTE_PPN(uvpt_pte(UIPC)) - PPN_BASE];
-  uint64 until = rdtime() + usys->timebase;   // a second
+  uint64 until = rdtime() + 5 * usys->timebase;   // (5 s: a loaded host)
   while (p->refs != 1 && rdtime() < until)
     nap();
   check(p->refs == 1, "the page of a line is mapped %d times after the reply", p->refs);
