@@ -274,9 +274,11 @@ static void attack_orphaned(void)
   if (c == 0)
     for (;;)
       ;                      // never runs: an exofork child is not runnable
-  check(c > 0, "exofork");
+  if (!check(c > 0, "exofork"))
+    return;
   int64 p = sys_page_alloc(c);                     // my child's page ...
-  check(p > 0, "page_alloc for my child");
+  if (!check(p > 0, "page_alloc for my child"))
+    return;
   check(sys_pte_set(0, VA, PPN_PTE(p, PTE_V | PTE_U | PTE_R)) == 0, "map my child's page read-only");
   check(sys_env_destroy(c) == 0 && waitenv(c, 0) == c, "destroy my child");
   volatile const struct pagepub *pp = &upages[p - PPN_BASE];
