@@ -72,12 +72,17 @@ def fsck(image):
     return "replayed a committed log" in r.stdout
 
 
+def superblock(f):
+    """The superblock's 13 fields, read from the open image f."""
+    f.seek(BSIZE)
+    return struct.unpack("<13I", f.read(52))
+
+
 def log_written(image):
     """Does the log area (after its header) hold anything?  mkfs leaves it
     zero; every committed operation writes its blocks there first."""
     with open(image, "rb") as f:
-        f.seek(BSIZE)                                     # the superblock
-        sb = struct.unpack("<13I", f.read(52))
+        sb = superblock(f)
         nlog, logstart = sb[4], sb[5]
         f.seek((logstart + 1) * BSIZE)
         return any(f.read((nlog - 1) * BSIZE))
@@ -179,8 +184,7 @@ def test_recovery_installs_every_logged_block(boot, cpus, tmp_path):
     commit and install.)"""
     disk = conftest.fresh_disk(tmp_path / "committed.img")
     with open(disk, "r+b") as f:
-        f.seek(BSIZE)
-        sb = struct.unpack("<13I", f.read(52))
+        sb = superblock(f)
         size, nlog, logstart, bmapstart, datastart = sb[1], sb[4], sb[5], sb[7], sb[8]
         homes = []
         for b in range(size - 1, datastart, -1):        # free data blocks, from the end
@@ -226,9 +230,7 @@ def test_one_block_operation_is_durable(boot, cpus, tmp_path):
     assert "crashtest:" not in con.output, con.output[-500:]
     last = max(int(n) for n in re.findall(r"^done (\d+)$", con.output, re.M))
     with open(disk, "rb") as f:                 # write-ahead: the block went
-        f.seek(BSIZE)                           # through the log's first slot
-        logstart = struct.unpack("<13I", f.read(52))[5]
-        f.seek((logstart + 1) * BSIZE)
+        f.seek((superblock(f)[5] + 1) * BSIZE)  # through the log's first slot
         slot = f.read(16)
     assert re.fullmatch(rb"overwrite +\d+\n", slot), (
         f"the log's first slot begins {slot!r}: a one-block operation must be "
