@@ -463,6 +463,8 @@ def update(results):
         if lab not in data:
             raise SystemExit(f"mutate: lab {lab} has no recorded run to update: run it whole with WRITE=1")
         entry = data[lab]
+        now = {m.id for m in mutants_of(lab)}    # (a mutant of code since removed is gone)
+        entry["mutants"] = [x for x in entry["mutants"] if x["id"] in now]
         for x in entry["mutants"]:
             x["result"] = new.pop(x["id"], x["result"])
         for m in muts:               # mutants of code changed since the run (--only ids)
