@@ -139,6 +139,17 @@ static void attack_other_envs(void)
   sys_page_free(mine);
 }
 
+// A child made by exofork and never made runnable: a target for calls on
+// another env that must not race with the child itself.
+static envid_t idle_child(void)
+{
+  envid_t c = sys_exofork();
+  if (c == 0)
+    for (;;)
+      ;                      // never runs: an exofork child is not runnable
+  return c;
+}
+
 static void attack_upcall_and_slots(void)
 {
   expect_err(sys_env_set_upcall(0, (void (*)(void))UTOP, UXSTACKTOP - PGSIZE, UXSTACKTOP, 0, 0), E_BAD_VA,
@@ -148,10 +159,7 @@ static void attack_upcall_and_slots(void)
   expect_err(sys_env_set_upcall(0, (void (*)(void))0x10000, UXSTACKTOP, UXSTACKTOP - PGSIZE, 0, 0), E_BAD_VA,
              "exception stack upside down");
   // the bounds themselves, on a child that never runs
-  envid_t k = sys_exofork();
-  if (k == 0)
-    for (;;)
-      ;                      // never happens: the child is not made runnable
+  envid_t k = idle_child();
   check(k > 0, "exofork: %d", k);
   void (*entry)(void) = (void (*)(void))0x10000;
   uint64 lo = UTOP - MAXXSTACK;
@@ -270,10 +278,7 @@ static void attack_borrowed(void)
 // pass it on with more than its own permissions.
 static void attack_orphaned(void)
 {
-  envid_t c = sys_exofork();
-  if (c == 0)
-    for (;;)
-      ;                      // never runs: an exofork child is not runnable
+  envid_t c = idle_child();
   if (!check(c > 0, "exofork"))
     return;
   int64 p = sys_page_alloc(c);                     // my child's page ...

@@ -431,6 +431,17 @@ static void *watcher(void *arg)
   return 0;                              // the last thread: the env exits, status 0
 }
 
+// Read fd until end of file (or buf is full) and end the text with a 0:
+// how a parent collects what a child wrote down a pipe.  The byte count.
+static int read_to_end(int fd, char *buf, int size)
+{
+  int n = 0, r;
+  while (n < size - 1 && (r = read(fd, buf + n, size - 1 - n)) > 0)
+    n += r;
+  buf[n] = 0;
+  return n;
+}
+
 static void test_exit(void)
 {
   int fds[2];
@@ -447,10 +458,7 @@ static void test_exit(void)
   close(fds[1]);
   check(child > 0, "fork: %d", child);
   char buf[96];
-  int n = 0, r;
-  while (n < (int)sizeof buf - 1 && (r = read(fds[0], buf + n, sizeof buf - 1 - n)) > 0)
-    n += r;
-  buf[n] = 0;
+  int n = read_to_end(fds[0], buf, sizeof buf);
   int status = -1;
   waitenv(child, &status);
   printf("threadtest: the child said: %s", n ? buf : "nothing\n");
@@ -617,10 +625,7 @@ static void test_unlock(void)
   }
   close(fds[1]);
   char buf[160];
-  int n = 0, r;
-  while (n < (int)sizeof buf - 1 && (r = read(fds[0], buf + n, sizeof buf - 1 - n)) > 0)
-    n += r;
-  buf[n] = 0;
+  read_to_end(fds[0], buf, sizeof buf);
   close(fds[0]);
   int status = 0;
   waitenv(child, &status);
