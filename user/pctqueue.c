@@ -1,6 +1,8 @@
 // PCT's send queue (PCT_BLOCK): callers of a busy server wait in the
 // kernel, asleep, and are served first come, first served; a queued
-// caller that is killed leaves the queue (its message never arrives); a
+// caller that is killed leaves the queue (its message never arrives),
+// from the middle or from the end, and a caller queued later still gets
+// its turn; a
 // queued offer of a page is checked when it is delivered, not when it was
 // queued; a queued send goes on once delivered; and a server that dies
 // wakes everyone queued for it with E_BAD_ENV.
@@ -9,7 +11,7 @@
 #define RECV   0x7200000UL
 #define MINE   0x7300000UL
 #define SHARED 0x7400000UL
-#define NCLIENT 8
+#define NCLIENT 10
 
 struct shared {
   uint64 busy;                  // the server holds its first call until go
@@ -116,7 +118,9 @@ int main(int argc, char **argv)
   check(page_map(SHARED, PTE_R | PTE_W | PTE_SHARE) == 0, "map the shared page");
 
   // Queue: 0 holds the server; 1, 2, 3, 4, 5 call, 6 offers a page that
-  // its parent unmaps while it waits, 7 sends.  3 is killed in the queue.
+  // its parent unmaps while it waits, 7 sends, 8 calls.  3 is killed in
+  // the middle of the queue and 8 at its end; then 9 calls, and must be
+  // queued behind 7 (not behind the dead 8).
   envid_t s = busy_server(RECV);
   envid_t c[NCLIENT];
   c[0] = client(s, 0, 0, 0, 1);
@@ -133,17 +137,21 @@ int main(int argc, char **argv)
   c[6] = p;
   wait_queued(p, 6);
   c[7] = queued(s, 7, 0, 1, 0);
+  c[8] = queued(s, 8, 0, 0, 9);
 
   int before[NCLIENT];
-  for (int i = 1; i < NCLIENT; i++)
+  for (int i = 1; i <= 8; i++)
     before[i] = runs(c[i]);
   sleep(3);                                    // queued callers sleep: they do not run
-  for (int i = 1; i < NCLIENT; i++)
+  for (int i = 1; i <= 8; i++)
     check(runs(c[i]) - before[i] <= 3, "queued client %d ran %d times while it waited", i,
           runs(c[i]) - before[i]);
 
   check(sys_env_destroy(c[3]) == 0, "kill queued client 3");
   waitenv(c[3], 0);
+  check(sys_env_destroy(c[8]) == 0, "kill queued client 8, the last in the queue");
+  waitenv(c[8], 0);
+  c[9] = queued(s, 9, 0, 0, 10);
   // client 6's page goes away while it waits: its offer is checked when
   // it is delivered, so it gets E_PERM and the server never sees it
   check(sys_pte_set(c[6], MINE, 0) == 0, "unmap client 6's page");
@@ -151,22 +159,23 @@ int main(int argc, char **argv)
   sh->go = 1;
   sys_mwake(&sh->go, 0);
   for (int i = 0; i < NCLIENT; i++) {
-    if (i == 3)
+    if (i == 3 || i == 8)
       continue;
     int st = -1;
     waitenv(c[i], &st);
     check(st == 0, "client %d: status %d (1: wrong error, 2: wrong answer)", i, st);
   }
-  static const uint64 order[] = { 0, 1, 2, 4, 5, 7 };
+  static const uint64 order[] = { 0, 1, 2, 4, 5, 7, 9 };
   // A send's sender may exit before the server, which has its message,
   // has run to record it: give the server time (under load, much).
-  for (uint64 t0 = rdtime(); sh->nserved < 6 && rdtime() - t0 < 10 * usys->timebase;)
+  for (uint64 t0 = rdtime(); sh->nserved < 7 && rdtime() - t0 < 10 * usys->timebase;)
     nap();
-  int n = sh->nserved, same = n == 6;
-  for (int i = 0; same && i < 6; i++)
+  int n = sh->nserved, same = n == 7;
+  for (int i = 0; same && i < 7; i++)
     same = sh->served[i] == order[i];
-  check(same, "served %d messages, %ld %ld %ld %ld %ld %ld; want 0 1 2 4 5 7 (first come, first served)",
-        n, sh->served[0], sh->served[1], sh->served[2], sh->served[3], sh->served[4], sh->served[5]);
+  check(same, "served %d messages, %ld %ld %ld %ld %ld %ld %ld; want 0 1 2 4 5 7 9 (first come, first served)",
+        n, sh->served[0], sh->served[1], sh->served[2], sh->served[3], sh->served[4], sh->served[5],
+        sh->served[6]);
   sys_env_destroy(s);
   waitenv(s, 0);
 

@@ -70,6 +70,13 @@ int main(int argc, char **argv)
   expect_err(call(s, 0, 0, 0, MINE | PTE_X, &r), E_PERM, "lend a page executable");
   expect_err(call(s, 0, 0, 0, 0x7400000UL | PTE_R, &r), E_PERM, "lend an unmapped page");
   expect_err(call(s, 0, 0, 0, MINE | PTE_W, &r), E_INVAL, "lend write-only");
+  expect_err(call(s, 0, 0, 0, MINE | PTE_W | PTE_X, &r), E_INVAL, "lend writable and executable, not readable");
+  // looking at an offer costs the lender nothing: no page table is made
+  // for an address it has never mapped anything near
+  int np = uenvs[ENVX(thisenv->id)].npages;
+  expect_err(call(s, 0, 0, 0, 0x2000000000UL | PTE_R, &r), E_PERM, "lend a page where I have no page table");
+  check(uenvs[ENVX(thisenv->id)].npages == np, "lending an unmapped page cost me %d page(s)",
+        uenvs[ENVX(thisenv->id)].npages - np);
   expect_err(call(s, 0, 0, 0, MINE | 0x100, &r), E_INVAL, "lend with other bits");
   expect_err(call(s, 0, 0, 0, UVPT | PTE_R, &r), E_BAD_VA, "lend my page table");
   expect_err(sys_pct_call(s, 0, 0, 0, 0, UTOP, &r), E_BAD_VA, "reply page at UTOP");
