@@ -124,6 +124,12 @@ def test_killed(boot, cpus, prog, cause):
     con.expect(rf"{KILLED}({cause})")
     status = expect_exit_status(con)
     assert status != 0, f"{prog} was killed but init exited with status 0"
+    con.poll_exit(5)        # let a panic during shutdown show up
+    con.assert_no(r"^panic:", "kernel panic")
+    # one kill, one reason: a kernel that went on after killing (and wrote
+    # the frame anyway, or killed again for another reason) prints two
+    kills = re.findall(KILLED, con.output)
+    assert len(kills) == 1, f"{prog}: {len(kills)} kill lines, expected one: {kills}"
 
 
 @pytest.mark.points(2)

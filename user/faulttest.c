@@ -169,6 +169,36 @@ static void window_check(void)
         upcall_restore_start, upcall_restore_end);
 }
 
+// The registry's order, seen through handlers that log their number
+// (reglog gains a digit per call) and take the exception only when their
+// number is take_id.
+static uint64 reglog;
+static int take_id;
+static int logger(int id, struct uframe *f)
+{
+  reglog = reglog * 10 + id;
+  if (id != take_id)
+    return 0;
+  f->tf.pc += (*(uint16 *)f->tf.pc & 3) == 3 ? 4 : 2;
+  return 1;
+}
+static int h1(struct uframe *f) { return logger(1, f); }
+static int h2(struct uframe *f) { return logger(2, f); }
+static int h3(struct uframe *f) { return logger(3, f); }
+static int h4(struct uframe *f) { return logger(4, f); }
+static int h5(struct uframe *f) { return logger(5, f); }
+
+// A tick handler that counts and takes nothing: the tick is then one that
+// nobody takes, which the dispatcher ignores.
+static volatile int ticks_seen;
+static int tick_counter(struct uframe *f)
+{
+  ticks_seen++;
+  return 0;
+}
+
+extern void upcall_dispatch(struct uframe *f);
+
 static const char *regname[32] = {
   "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
   "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
@@ -234,6 +264,71 @@ int main(int argc, char **argv)
   int st = 0;
   check(c > 0 && waitenv(c, &st) == c && st != 0, "set_handler took cause %d (status %d)", NCAUSE, st);
   check(lazy[PGSIZE] == 1 && lazy[3 * PGSIZE] == 1, "nested page faults lost their writes");
+
+  // Every cause that exists may have handlers, the first and the last too.
+  c = fork();
+  if (c == 0) {
+    set_handler(CAUSE_MISALIGNED_FETCH, skip);
+    set_handler(NCAUSE - 1, skip);
+    exit(0);
+  }
+  check(c > 0 && waitenv(c, &st) == c && st == 0, "set_handler refused cause 0 or %d (status %d)",
+        NCAUSE - 1, st);
+
+  // A revocation request, a repossession notice or a tick that no handler
+  // takes is ignored: the env goes on.  The library's pager takes the first
+  // two (ulib/swap.c): five handlers that take nothing push it off.  Those
+  // two are handed to the dispatcher directly (a real one needs memory to
+  // run short); the ticks are real, one per slice, seen by a handler that
+  // does not take them.
+  c = fork();
+  if (c == 0) {
+    static const int async[2] = { CAUSE_REVOKE, CAUSE_REPOSSESS };
+    upcall_handler_t mine[5] = { h1, h2, h3, h4, h5 };
+    struct uframe fr;
+    memset(&fr, 0, sizeof fr);
+    take_id = 0;
+    for (int k = 0; k < 2; k++) {
+      for (int j = 0; j < 5; j++)
+        set_handler(async[k], mine[j]);
+      fr.cause = async[k];
+      fr.tval = 1;
+      upcall_dispatch(&fr);
+    }
+    set_handler(CAUSE_TICK, tick_counter);
+    sys_env_set_tick(0, 1);
+    uint64 t0 = rdtime();
+    while (ticks_seen < 3 && rdtime() - t0 < 5 * usys->timebase)
+      sys_yield(0);
+    sys_env_set_tick(0, 0);
+    exit(ticks_seen >= 3 ? 0 : 2);
+  }
+  check(c > 0 && waitenv(c, &st) == c && st != -1,
+        "a revocation request, repossession notice or tick nobody took ended the env");
+  check(st != 2, "no tick came in 5 s of yields after env_set_tick(me, 1)");
+
+  // A handler registered again moves to the front and runs once; a fifth
+  // handler for a cause drops its oldest and touches no other cause's.
+  set_handler(CAUSE_ILLEGAL, h1);            // after skip: h1 skip
+  set_handler(CAUSE_ILLEGAL, h2);            // h2 h1 skip
+  set_handler(CAUSE_ILLEGAL, h1);            // h1 h2 skip
+  set_handler(CAUSE_ILLEGAL, h1);            // h1 h2 skip
+  reglog = 0, take_id = 0;
+  int ill = hits[CAUSE_ILLEGAL];
+  asm volatile(".4byte 0xc0001073");
+  check(reglog == 12 && hits[CAUSE_ILLEGAL] == ill + 1,
+        "illegal-instruction handlers ran as %lu (then skip %d times), not 12 then skip once", reglog,
+        hits[CAUSE_ILLEGAL] - ill);
+  set_handler(CAUSE_BREAKPOINT, h5);         // h5 first for the breakpoint
+  set_handler(CAUSE_ILLEGAL, h3);            // h3 h1 h2 skip
+  set_handler(CAUSE_ILLEGAL, h4);            // h4 h3 h1 h2: skip falls off
+  reglog = 0, take_id = 5;
+  asm volatile(".4byte 0x00100073");
+  check(reglog == 5, "after five illegal-instruction handlers, the breakpoint's ran as %lu, not 5",
+        reglog);
+  reglog = 0, take_id = 2;
+  asm volatile(".4byte 0xc0001073");
+  check(reglog == 4312, "illegal-instruction handlers ran as %lu, not 4312", reglog);
 
   // The registers across a fault on a page this program maps itself (so
   // the check holds before demand paging is written, too).

@@ -23,6 +23,8 @@ static int deep(int n)
 
 int main(int argc, char **argv)
 {
+  uint64 cur = (uint64)sbrk(0);                           // a page-aligned break, so the
+  sbrk(((cur + PGSIZE - 1) & ~(PGSIZE - 1)) - cur);         // break's own page is past it
   char *base = sbrk(16 * MB);
   check(base != (char *)-1, "sbrk(16 MiB) failed");
   uint64 lo = (uint64)base, hi = lo + 16 * MB;
@@ -41,21 +43,31 @@ int main(int argc, char **argv)
 
   check(deep(40) == 0, "deep recursion");                 // ~40 KiB of stack
   check(mapped_pages(USTACKTOP - 16 * PGSIZE, USTACKTOP) >= 10, "stack did not grow");
+  // the stack's whole region, down to its lowest page
+  volatile uint64 *bottom = (uint64 *)(USTACKTOP - USTACKPAGES * PGSIZE);
+  check(*bottom == 0 && mapped_pages((uint64)bottom, (uint64)bottom + PGSIZE) == 1,
+        "the stack region's lowest page did not appear");
 
   check(sbrk(-8 * MB) == base + 16 * MB, "sbrk shrink");
   check(mapped_pages(lo + 8 * MB, hi) == 0, "shrinking left pages mapped");
 
-  // A child touches the heap past the break.  No handler may take that
-  // fault: the library prints "unhandled store page fault" and the child
-  // dies with status -1.  That line is expected; say so before it comes.
-  printf("lazytest: a child now touches memory past the break; the 'unhandled' line below is expected\n");
-  envid_t c = fork();
-  if (c == 0) {
-    *(volatile char *)(lo + 9 * MB) = 1;              // past the break: no handler takes it
-    exit(0);
+  // Children touch the first byte past the break, and the page just above
+  // the stack's region.  No handler may take those faults: the library
+  // prints "unhandled store page fault" and the child dies with status -1.
+  // Those lines are expected; say so before they come.
+  check((uint64)sbrk(0) == lo + 8 * MB, "the break is not where sbrk put it");
+  uint64 past[2] = { lo + 8 * MB, USTACKTOP };
+  const char *what[2] = { "the first byte past the break", "the page above the stack's region" };
+  for (int i = 0; i < 2; i++) {
+    printf("lazytest: a child now touches %s; the 'unhandled' line below is expected\n", what[i]);
+    envid_t c = fork();
+    if (c == 0) {
+      *(volatile char *)past[i] = 1;                  // no handler takes it
+      exit(0);
+    }
+    int status = 0;
+    waitenv(c, &status);
+    check(status == -1, "touching %s (%p) did not fault (status %d)", what[i], (void *)past[i], status);
   }
-  int status = 0;
-  waitenv(c, &status);
-  check(status == -1, "touching memory past the break did not fault (status %d)", status);
   return check_report();
 }
