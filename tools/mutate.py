@@ -35,6 +35,13 @@ mutants, or with "survivors" a lab's recorded survivors: after tests were
 added, --only survivors --write updates the recorded run (its kills
 stand, since tests only get stronger).
 
+A full run with --write keeps each result as it comes in
+labs/mutate-partial.json, so a run stopped part way (a lab takes hours)
+goes on where it stopped when started again: commit that file to carry a
+run across sessions.  The mutants it holds count as run (a kill stands; a
+survivor can be run again later with --only survivors), and the lab's
+entries leave it when the lab's run is recorded.
+
 Every mutant runs in a scratch tree (one per job) as a student has it
 when the lab is done: the next lab's handout, so later labs' stubs and
 fallbacks are in place and the lab's code runs as it does for a student.
@@ -48,10 +55,12 @@ import os
 import random
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -62,6 +71,7 @@ ROOT = handout.ROOT
 EXPLAINED = os.path.join(ROOT, "labs", "mutants.txt")
 README = os.path.join(ROOT, "labs", "README.md")
 RESULTS = os.path.join(ROOT, "labs", "mutate-results.json")   # what --write recorded, per lab
+PARTIAL = os.path.join(ROOT, "labs", "mutate-partial.json")   # a full run's results so far
 TIMEOUT = 900            # seconds for one mutant's tests (each test has its own too)
 
 
@@ -266,16 +276,41 @@ def make_tree(where, lab):
         shutil.copy2(os.path.join(ROOT, rel), dst)
 
 
+LIVE = set()             # the process groups of the commands running now
+
+
 def sh(cmd, cwd, log, timeout=None, env=None):
+    """Run cmd in its own process group, output to log; its exit status,
+    or -1 if it ran out of time (the whole group is killed then: QEMU too)."""
     with open(log, "a") as f:
         f.write(f"$ {' '.join(cmd)}\n")
         f.flush()
+        p = subprocess.Popen(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, env=env,
+                             start_new_session=True)
+        LIVE.add(p.pid)
         try:
-            return subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, env=env,
-                                  timeout=timeout, start_new_session=True).returncode
+            return p.wait(timeout)
         except subprocess.TimeoutExpired:
             f.write("(timed out)\n")
             return -1
+        finally:
+            LIVE.discard(p.pid)
+            try:
+                os.killpg(p.pid, signal.SIGKILL)     # (what it left running)
+            except ProcessLookupError:
+                pass
+            p.wait()
+
+
+def stop(signum, frame):
+    """Stopped (Ctrl-C, kill): take the running tests and their QEMUs
+    along; the results so far are in labs/mutate-partial.json."""
+    for pid in list(LIVE):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    os._exit(130)
 
 
 BUILT = ("kernel/kernel", "kernel/kernel.kcheck")   # all a test boots (they embed every program)
@@ -353,7 +388,27 @@ def explained():
     return out
 
 
-def run_all(plan, args, scratch):
+def partial_load():
+    if not os.path.exists(PARTIAL):
+        return {}
+    with open(PARTIAL) as f:
+        return json.load(f)
+
+
+def partial_save(data):
+    data = {lab: v for lab, v in data.items() if v}
+    if not data:
+        if os.path.exists(PARTIAL):
+            os.remove(PARTIAL)
+        return
+    tmp = PARTIAL + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=0, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, PARTIAL)
+
+
+def run_all(plan, args, scratch, keep=None):
     """Run every lab's mutants; plan is [(lab, mutants)].  The work is cut
     into tasks (a lab's mutants, or a share of them when there are fewer
     labs than jobs), each in its own scratch tree, args.jobs at a time: a
@@ -362,6 +417,7 @@ def run_all(plan, args, scratch):
     tasks = [(lab, muts[k::per], k) for lab, muts in plan for k in range(min(per, len(muts)))]
     total = sum(len(m) for _, m in plan)
     done = []
+    lock = threading.Lock()
 
     def task(t):
         lab, muts, k = t
@@ -377,6 +433,10 @@ def run_all(plan, args, scratch):
             t0 = time.time()
             run_one(m, tree, args.cpus, log, same, benches)
             done.append(m)
+            if keep is not None:             # (a full run's progress, for a restart)
+                with lock:
+                    keep.setdefault(lab, {})[m.id] = m.result
+                    partial_save(keep)
             print(f"  [{len(done)}/{total}] {lab} {m.id} {m.op:5} {m.path}:{m.lineno} "
                   f"{m.result} ({time.time() - t0:.0f}s)", flush=True)
         shutil.rmtree(tree, ignore_errors=True)     # (the log stays)
@@ -528,6 +588,8 @@ def main():
     ap.add_argument("--render", action="store_true",
                     help="only rewrite labs/README.md's table from labs/mutate-results.json")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     order = handout.labs()
     labs = order if args.labs == ["all"] else args.labs
     for lab in labs:
@@ -538,7 +600,9 @@ def main():
         results, totals, runs = recorded()
         write_readme(report(results, why, totals, runs))
         return
-    plan, totals = [], {}
+    plan, totals, earlier = [], {}, {}
+    resumable = args.write and not args.n and not args.only and not args.list
+    keep = partial_load() if resumable else None
     scratch = tempfile.mkdtemp(prefix="mutate.")
     t0 = time.time()
     for lab in labs:
@@ -555,6 +619,13 @@ def main():
             muts = [m for m in muts if m.id in again or (whole and m.id not in seen)]
         elif args.only:
             muts = [m for m in muts if m.id in args.only.split(",")]
+        if resumable and keep.get(lab):
+            got = keep[lab]
+            earlier[lab] = [m for m in muts if m.id in got]
+            for m in earlier[lab]:
+                m.result = got[m.id]
+            keep[lab] = {m.id: m.result for m in earlier[lab]}    # (drop those of changed code)
+            muts = [m for m in muts if m.id not in got]
         if args.list:
             for m in muts:
                 print(f"{m.id} {m.op:5} {m.path}:{m.lineno}\n{m.diff()}")
@@ -565,7 +636,10 @@ def main():
     print(f"mutate: {' '.join(f'{lab} {len(m)}' for lab, m in plan)} mutants "
           f"({'seed ' + str(args.seed) if args.n else 'all'}, CPUS={args.cpus}, {args.jobs} jobs), "
           f"logs in {scratch}", flush=True)
-    results = run_all(plan, args, scratch)
+    for lab, ms in earlier.items():
+        print(f"mutate: {lab}: {len(ms)} more already run ({os.path.relpath(PARTIAL, ROOT)})")
+    results = run_all(plan, args, scratch, keep)
+    results = [(lab, earlier.get(lab, []) + ms) for lab, ms in results]
     text = report(results, why, totals)
     print(f"\n{text}\nmutate: {time.time() - t0:.0f}s")
     bad = [m for _, ms in results for m in ms if m.result == "survived" and m.id not in why]
@@ -573,6 +647,9 @@ def main():
         update(results)
     elif args.write:
         record(results, totals, args, time.time() - t0)
+        for lab, _ in results:
+            keep.pop(lab, None)
+        partial_save(keep)
         results, totals, runs = recorded()
         write_readme(report(results, why, totals, runs))
     if bad:
