@@ -5,7 +5,8 @@
 // its turn; a
 // queued offer of a page is checked when it is delivered, not when it was
 // queued; a queued send goes on once delivered; and a server that dies
-// wakes everyone queued for it with E_BAD_ENV.
+// wakes everyone queued for it with E_BAD_ENV, and so does one that dies
+// holding a call it took from its queue.
 #include "lib.h"
 
 #define RECV   0x7200000UL
@@ -19,6 +20,7 @@ struct shared {
   uint64 ready[NCLIENT];        // client i is about to make its call
   uint64 served[32];            // w[0] of each message the server took, in order
   uint64 nserved;
+  uint64 die_at;                // the server exits at this message (0: never)
 };
 #define sh ((volatile struct shared *)SHARED)
 
@@ -47,6 +49,8 @@ static void server(uint64 rva)
       __sync_synchronize();                  // (the entry before the count that shows it)
       sh->nserved++;
     }
+    if (sh->die_at && sh->nserved == sh->die_at)
+      exit(0);                               // holding this call, unanswered
     uint64 answer = m.perm ? 1000 + *(volatile char *)RECV : m.w[0] + 1;
     if (m.perm)
       page_unmap(RECV);
@@ -101,7 +105,7 @@ static int runs(envid_t e) { return uenvs[ENVX(e)].runs; }
 
 static envid_t busy_server(uint64 rva)
 {
-  sh->busy = sh->go = sh->nserved = 0;
+  sh->busy = sh->go = sh->nserved = sh->die_at = 0;
   for (int i = 0; i < NCLIENT; i++)
     sh->ready[i] = 0;
   envid_t s = fork();
@@ -212,6 +216,29 @@ int main(int argc, char **argv)
     int st = -1;
     waitenv(c[i], &st);
     check(st == 0, "client %d of a dead server: status %d", i, st);
+  }
+  // A server that dies holding a call it took from its queue: that
+  // caller waits for a reply from it, and is told, as a direct one is.
+  s = busy_server(0);
+  sh->die_at = 2;
+  c[0] = client(s, 0, 0, 0, 1);
+  while (!sh->busy)
+    sys_yield(0);
+  c[1] = queued(s, 1, 0, 0, -E_BAD_ENV);
+  sh->go = 1;
+  sys_mwake(&sh->go, 0);
+  waitenv(s, 0);
+  for (int i = 0; i < 2; i++) {
+    volatile struct envpub *ep = &uenvs[ENVX(c[i])];
+    for (uint64 t0 = rdtime(); ep->id == c[i] && ep->status != ENV_EXITED &&
+                               rdtime() - t0 < 10 * usys->timebase;)
+      nap();
+    if (!check(ep->id != c[i] || ep->status == ENV_EXITED,
+               "client %d of a server that died holding its call: still waiting after 10 s", i))
+      sys_env_destroy(c[i]);
+    int st = -1;
+    waitenv(c[i], &st);
+    check(st == 0, "client %d of a server that died holding its call: status %d", i, st);
   }
   printf("pctqueue: queue checked\n");
   page_unmap(SHARED);
