@@ -5,6 +5,7 @@
 #define OP_ADD 1
 #define OP_MUL 2
 #define OP_SUM 3
+#define OP_HOLD 4                            // rpc_serve's handler: answer once the caller is dead
 #define LEND   0x7000000UL                   // the client's page to lend
 #define RECV   0x7100000UL                   // where the server receives it
 
@@ -40,7 +41,6 @@ static void server(void)
 static uint64 sends;
 static uint64 handle_plain(struct pct_msg *m, envid_t from)
 {
-  (void)from;
   if (m->kind != PCT_CALL) {
     sends++;                                    // a send: no answer goes back
     return 0;
@@ -49,6 +49,13 @@ static uint64 handle_plain(struct pct_msg *m, envid_t from)
   case OP_ADD: return m->w[1] + m->w[2];
   case OP_MUL: return m->w[1] * m->w[2];
   case OP_SUM: return sends;                    // (here: how many sends came)
+  case OP_HOLD: {                               // (at most 10 s)
+    volatile struct envpub *e = &uenvs[ENVX(from)];
+    for (uint64 t0 = rdtime(); e->id == from && e->status != ENV_EXITED &&
+                               rdtime() - t0 < 10 * usys->timebase;)
+      nap();
+    return 7;
+  }
   }
   return -1;
 }
@@ -61,18 +68,24 @@ static void served_by_rpc_serve(void)
   struct pct_msg r;
   int ok = 1;
   for (uint64 i = 0; i < 500; i++)
-    ok &= rpc_call(s, i & 1 ? OP_MUL : OP_ADD, i, 3, &r) == 0 && r.w[0] == (i & 1 ? 3 * i : i + 3);
-  check(ok, "500 calls to a server in rpc_serve");
+    ok &= rpc_call(s, i & 1 ? OP_MUL : OP_ADD, i, 3, &r) == 0 && r.w[0] == (i & 1 ? 3 * i : i + 3) &&
+          r.w[1] == 0 && r.w[2] == 0;
+  check(ok, "500 calls to a server in rpc_serve (the answer in w[0], the other words 0)");
   for (int i = 0; i < 3; i++)
     while (sys_pct_send(s, OP_ADD, 1, 1, 0) == -E_NOT_WAITING)
       sys_yield(s);
   check(rpc_call(s, OP_SUM, 0, 0, &r) == 0 && r.w[0] == 3, "rpc_serve saw %ld sends, not 3", r.w[0]);
-  // a caller that dies before its answer: the server goes on
+  // a caller that dies while the server holds its call: the server's
+  // answer finds nobody, and it goes on
   envid_t c = fork();
   if (c == 0) {
-    rpc_call(s, OP_ADD, 1, 2, &r);
+    rpc_call(s, OP_HOLD, 0, 0, &r);
     exit(0);
   }
+  for (uint64 t0 = rdtime(); (uenvs[ENVX(c)].runs == 0 || uenvs[ENVX(c)].hart != -1) &&
+                             rdtime() - t0 < 10 * usys->timebase;)
+    sys_yield(0);                               // (until it has called and waits)
+  sleep(1);
   sys_env_destroy(c);
   waitenv(c, 0);
   check(rpc_call(s, OP_ADD, 20, 22, &r) == 0 && r.w[0] == 42, "rpc_serve after a caller died: %ld", r.w[0]);
