@@ -72,6 +72,7 @@ EXPLAINED = os.path.join(ROOT, "labs", "mutants.txt")
 README = os.path.join(ROOT, "labs", "README.md")
 RESULTS = os.path.join(ROOT, "labs", "mutate-results.json")   # what --write recorded, per lab
 PARTIAL = os.path.join(ROOT, "labs", "mutate-partial.json")   # a full run's results so far
+ORDER_MIN = 5            # more mutants than this in a tree: order its tests by a baseline run
 TIMEOUT = 900            # seconds for one mutant's tests (each test has its own too)
 
 
@@ -335,7 +336,29 @@ def loaded(tree):
     return h.hexdigest()
 
 
-def run_one(m, tree, cpus, log, same, benches):
+def test_order(tree, lab, cpus, log):
+    """Grade the unmutated tree once and write its tests, fastest first,
+    to a file for GRADE_ORDER (grade/gradeplugin.py): a mutant's run stops
+    at its first failing test, and most are caught by a quick one.  The
+    file's path, or None if the tree did not pass (then the usual order)."""
+    start = os.path.getsize(log) if os.path.exists(log) else 0
+    env = dict(os.environ, LAB=lab, LAB_ONLY="1", CPUS=cpus,
+               GRADE_RESULTS=os.path.join(tree, "baseline.json"))
+    rc = sh(["tools/grade.sh", "-q", "-m", "not writeup", "-k", "not bench"], tree, log, TIMEOUT, env)
+    with open(log) as f:
+        f.seek(start)
+        times = re.findall(r"^== Test (\S+) == \S+: OK \(([\d.]+)s\)", f.read(), re.M)
+    if rc or not times:
+        print(f"mutate: {lab}: the unmutated tree does not pass its tests (see {log}); "
+              f"its mutants run the tests in the usual order", flush=True)
+        return None
+    path = os.path.join(tree, "grade-order.txt")
+    with open(path, "w") as f:
+        f.write("".join(name + "\n" for name, _ in sorted(times, key=lambda t: float(t[1]))))
+    return path
+
+
+def run_one(m, tree, cpus, log, same, benches, order=None):
     path = os.path.join(tree, m.path)
     with open(path) as f:
         original = f.read()
@@ -359,6 +382,8 @@ def run_one(m, tree, cpus, log, same, benches):
             return m
         env = dict(os.environ, LAB=m.lab, LAB_ONLY="1", CPUS=cpus,
                    GRADE_RESULTS=os.path.join(tree, "mutant.json"))
+        if order:
+            env["GRADE_ORDER"] = order
         # The benchmarks last: they run under -icount, slowly, and a mutant
         # that breaks the console makes them wait out long timeouts, where
         # a functional test usually fails in seconds.
@@ -429,9 +454,11 @@ def run_all(plan, args, scratch, keep=None):
         same = loaded(tree)
         benches = sh(["tools/grade.sh", "--collect-only", "-q", "-m", "not writeup", "-k", "bench"],
                      tree, log, env=dict(os.environ, LAB=lab, LAB_ONLY="1")) == 0
+        # (a sample of a mutant or two, the CI's, is not worth a baseline run)
+        order = test_order(tree, lab, args.cpus, log) if len(muts) > ORDER_MIN else None
         for m in muts:
             t0 = time.time()
-            run_one(m, tree, args.cpus, log, same, benches)
+            run_one(m, tree, args.cpus, log, same, benches, order)
             done.append(m)
             if keep is not None:             # (a full run's progress, for a restart)
                 with lock:
