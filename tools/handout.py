@@ -36,7 +36,7 @@ import tarfile
 
 # Files of the reference tree a student tree never gets: the model answers
 # and the reference's time.txt (the writeup checks look for the student's).
-SOLUTION_ONLY = re.compile(r"^(answers-\w+\.txt|time\.txt)$")
+SOLUTION_ONLY = re.compile(r"^(answers-\w+\.txt|time\.txt|labs/mutate-partial\.json)$")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN = re.compile(r"^(\s*)(//|#)\s*BEGIN LAB (\w+)\b")
 END = re.compile(r"^(\s*)(//|#)\s*END LAB (\w+)\s*(?::\s*(.*\S))?\s*$")

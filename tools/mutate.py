@@ -278,6 +278,7 @@ def make_tree(where, lab):
 
 
 LIVE = set()             # the process groups of the commands running now
+STOPPING = False         # set by stop(): a result that comes in now is not a result
 
 
 def sh(cmd, cwd, log, timeout=None, env=None):
@@ -306,12 +307,14 @@ def sh(cmd, cwd, log, timeout=None, env=None):
 def stop(signum, frame):
     """Stopped (Ctrl-C, kill): take the running tests and their QEMUs
     along; the results so far are in labs/mutate-partial.json."""
+    global STOPPING
+    STOPPING = True          # (first: the mutants whose tests die now are not killed)
     for pid in list(LIVE):
         try:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    os._exit(130)
+    os._exit(128 + signum)
 
 
 BUILT = ("kernel/kernel", "kernel/kernel.kcheck")   # all a test boots (they embed every program)
@@ -416,8 +419,12 @@ def explained():
 def partial_load():
     if not os.path.exists(PARTIAL):
         return {}
-    with open(PARTIAL) as f:
-        return json.load(f)
+    try:
+        with open(PARTIAL) as f:
+            return json.load(f)
+    except ValueError:
+        print(f"mutate: {os.path.relpath(PARTIAL, ROOT)} is not JSON; starting over", flush=True)
+        return {}
 
 
 def partial_save(data):
@@ -426,8 +433,8 @@ def partial_save(data):
         if os.path.exists(PARTIAL):
             os.remove(PARTIAL)
         return
-    tmp = PARTIAL + ".tmp"
-    with open(tmp, "w") as f:
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(PARTIAL), prefix=".mutate-partial.")
+    with os.fdopen(fd, "w") as f:
         json.dump(data, f, indent=0, sort_keys=True)
         f.write("\n")
     os.replace(tmp, PARTIAL)
@@ -460,6 +467,8 @@ def run_all(plan, args, scratch, keep=None):
             t0 = time.time()
             run_one(m, tree, args.cpus, log, same, benches, order)
             done.append(m)
+            if STOPPING:
+                return
             if keep is not None:             # (a full run's progress, for a restart)
                 with lock:
                     keep.setdefault(lab, {})[m.id] = m.result
@@ -674,9 +683,10 @@ def main():
         update(results)
     elif args.write:
         record(results, totals, args, time.time() - t0)
-        for lab, _ in results:
-            keep.pop(lab, None)
-        partial_save(keep)
+        if keep is not None:         # (a sample keeps no partial results)
+            for lab, _ in results:
+                keep.pop(lab, None)
+            partial_save(keep)
         results, totals, runs = recorded()
         write_readme(report(results, why, totals, runs))
     if bad:

@@ -8,6 +8,7 @@
 #define OP_HOLD 4                            // rpc_serve's handler: answer once the caller is dead
 #define LEND   0x7000000UL                   // the client's page to lend
 #define RECV   0x7100000UL                   // where the server receives it
+#define HELD   ((volatile uint64 *)0x7200000UL)   // shared: the OP_HOLD call has arrived
 
 static uint64 handle(struct pct_msg *m, envid_t from)
 {
@@ -50,6 +51,7 @@ static uint64 handle_plain(struct pct_msg *m, envid_t from)
   case OP_MUL: return m->w[1] * m->w[2];
   case OP_SUM: return sends;                    // (here: how many sends came)
   case OP_HOLD: {                               // (at most 10 s)
+    *HELD = 1;
     volatile struct envpub *e = &uenvs[ENVX(from)];
     for (uint64 t0 = rdtime(); e->id == from && e->status != ENV_EXITED &&
                                rdtime() - t0 < 10 * usys->timebase;)
@@ -62,6 +64,7 @@ static uint64 handle_plain(struct pct_msg *m, envid_t from)
 
 static void served_by_rpc_serve(void)
 {
+  check(page_map((uint64)HELD, PTE_R | PTE_W | PTE_SHARE) == 0, "map a shared page");
   envid_t s = fork();
   if (s == 0)
     rpc_serve(handle_plain);
@@ -82,15 +85,15 @@ static void served_by_rpc_serve(void)
     rpc_call(s, OP_HOLD, 0, 0, &r);
     exit(0);
   }
-  for (uint64 t0 = rdtime(); (uenvs[ENVX(c)].runs == 0 || uenvs[ENVX(c)].hart != -1) &&
-                             rdtime() - t0 < 10 * usys->timebase;)
-    sys_yield(0);                               // (until it has called and waits)
-  sleep(1);
+  for (uint64 t0 = rdtime(); !*HELD && rdtime() - t0 < 10 * usys->timebase;)
+    sys_yield(0);                               // (until the server holds its call)
+  check(*HELD, "the server never got the call it was to hold");
   sys_env_destroy(c);
   waitenv(c, 0);
   check(rpc_call(s, OP_ADD, 20, 22, &r) == 0 && r.w[0] == 42, "rpc_serve after a caller died: %ld", r.w[0]);
   sys_env_destroy(s);
   waitenv(s, 0);
+  page_unmap((uint64)HELD);
 }
 
 int main(int argc, char **argv)
