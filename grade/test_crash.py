@@ -31,6 +31,8 @@ pytestmark = pytest.mark.lab(LAB)
 
 MKFS = os.path.join(ROOT, "mkfs", "mkfs")
 BSIZE = 4096
+with open(os.path.join(ROOT, "ulib", "fsformat.h")) as _f:   # most blocks one operation may change
+    LOGSIZE = int(re.search(r"#define LOGSIZE\s+(\d+)", _f.read())[1])
 KILLS = 20
 
 
@@ -177,41 +179,51 @@ def test_crash_recovery(boot, cpus, tmp_path):
 @pytest.mark.points(3)
 @pytest.mark.cpus(1)
 def test_recovery_installs_every_logged_block(boot, cpus, tmp_path):
-    """A committed log written on the host (eight free blocks with new
-    contents) is installed whole at mount: every block, the first and the
-    last included, reaches its home, and the header is cleared.  (The
-    crash test above meets a committed log only when a kill lands between
-    commit and install.)"""
-    disk = conftest.fresh_disk(tmp_path / "committed.img")
-    with open(disk, "r+b") as f:
-        sb = superblock(f)
-        size, nlog, logstart, bmapstart, datastart = sb[1], sb[4], sb[5], sb[7], sb[8]
-        homes = []
-        for b in range(size - 1, datastart, -1):        # free data blocks, from the end
-            f.seek(bmapstart * BSIZE + b // 8)
-            if not f.read(1)[0] & (1 << (b % 8)):
-                homes.append(b)
-            if len(homes) == 8:
-                break
-        assert len(homes) == 8 and nlog > 8, "the fresh image has no room for the test"
-        data = [bytes([0x41 + i]) * 4000 + struct.pack("<Q", b) * 12 for i, b in enumerate(homes)]
-        for i, d in enumerate(data):
-            f.seek((logstart + 1 + i) * BSIZE)
-            f.write(d)
-        f.seek(logstart * BSIZE)
-        f.write(struct.pack("<9I", len(homes), *homes))
-    assert fsck(disk), "mkfs -c does not see the committed log"
-    con = boot("init", cpus=cpus, args="echo recovered", disk=disk)
-    con.expect(r"^recovered", timeout=30)
-    con.wait_exit(timeout=20)
-    with open(disk, "rb") as f:
-        f.seek(logstart * BSIZE)
-        assert struct.unpack("<I", f.read(4))[0] == 0, "the log header was not cleared"
-        for i, (b, d) in enumerate(zip(homes, data)):
-            f.seek(b * BSIZE)
-            assert f.read(BSIZE) == d, f"logged block {i} of 8 (home {b}) was not installed"
-    assert not fsck(disk)
-
+    """A committed log written on the host (a full one: LOGSIZE free
+    blocks with new contents) is installed whole at mount: every block,
+    the first and the last included, reaches its home, and the header is
+    cleared, before any operation runs.  Then the log is done with: the
+    next operation has it all to itself, and one that fails (an open of a
+    missing program: its transaction is thrown out of the cache) cannot
+    take the recovered blocks with it.
+    (The crash test above meets a committed log only when a kill lands
+    between commit and install.)"""
+    for command, made in (("mkdir afterlog", True), ("nosuchprogram", False)):
+        disk = conftest.fresh_disk(tmp_path / "committed.img")
+        with open(disk, "r+b") as f:
+            sb = superblock(f)
+            size, nlog, logstart, bmapstart, datastart = sb[1], sb[4], sb[5], sb[7], sb[8]
+            homes = []
+            for b in range(size - 1, datastart, -1):        # free data blocks, from the end
+                f.seek(bmapstart * BSIZE + b // 8)
+                if not f.read(1)[0] & (1 << (b % 8)):
+                    homes.append(b)
+                if len(homes) == LOGSIZE:
+                    break
+            assert len(homes) == LOGSIZE and nlog > LOGSIZE, "the fresh image has no room for the test"
+            data = [bytes([0x41 + i]) * 4000 + struct.pack("<Q", b) * 12 for i, b in enumerate(homes)]
+            for i, d in enumerate(data):
+                f.seek((logstart + 1 + i) * BSIZE)
+                f.write(d)
+            f.seek(logstart * BSIZE)
+            f.write(struct.pack(f"<{1 + LOGSIZE}I", len(homes), *homes))
+        assert fsck(disk), "mkfs -c does not see the committed log"
+        con = boot("init", cpus=cpus, args=command, disk=disk)
+        con.expect(r"recovered %d blocks from the log" % LOGSIZE, timeout=30)
+        con.wait_exit(timeout=20)
+        where = f"after recovery and `{command}`"
+        if made:
+            assert tree(disk).get("afterlog", (0,))[0] == 1, (
+                f"{where}: no directory afterlog; is the log still holding the recovered "
+                f"blocks?\n" + con.output[-300:])
+        with open(disk, "rb") as f:
+            f.seek(logstart * BSIZE)
+            assert struct.unpack("<I", f.read(4))[0] == 0, f"{where}: the log header was not cleared"
+            for i, (b, d) in enumerate(zip(homes, data)):
+                f.seek(b * BSIZE)
+                assert f.read(BSIZE) == d, \
+                    f"{where}: logged block {i} of {LOGSIZE} (home {b}) was not installed"
+        assert not fsck(disk)
 
 
 @pytest.mark.points(2)

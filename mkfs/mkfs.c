@@ -408,6 +408,9 @@ static int fsck(void)
       bad("inode %u: bad type %d", i, d->type);
     if (d->type == T_SYMLINK && (d->size == 0 || d->size >= MAXPATH))
       bad("inode %u: a symbolic link of %u bytes (1 to %d)", i, d->size, MAXPATH - 1);
+    if (d->type != T_DEVICE && (d->major || d->minor))
+      bad("inode %u: device numbers %d,%d on an inode of type %d (only a device has them)",
+          i, d->major, d->minor, d->type);
     files++;
     used += walk(i);
     // The file server writes no holes and refuses to read one (E_CORRUPT).

@@ -3,6 +3,18 @@
 // has, descriptors shared across fork and by dup/dup2.
 #include "lib.h"
 
+// A reader of an empty pipe and a writer to a full one sleep until the
+// other end acts: the kernel does not schedule them meanwhile (an env that
+// spins, or only yields, is scheduled every slice: tens of times here).
+static void check_asleep(envid_t c, const char *who)
+{
+  sleep(2);                                     // (time to start waiting)
+  int before = uenvs[ENVX(c)].runs;
+  sleep(3);
+  int ran = uenvs[ENVX(c)].runs - before;
+  check(ran <= 2, "%s ran %d times in 0.3 s while it waited", who, ran);
+}
+
 int main(int argc, char **argv)
 {
   int p[2], status;
@@ -21,6 +33,50 @@ int main(int argc, char **argv)
       got += r;
     check(got == (int)sizeof back && memcmp(big, back, sizeof big) == 0, "the pipe's full contents back");
     close(p[0]);
+    close(p[1]);
+  }
+
+  // Waiting means sleeping.  A writer with 10 bytes of room and 50 to
+  // write puts none of them in (a write of at most PIPEBUF bytes stays
+  // whole) and sleeps until a read makes room for all 50; a read that
+  // makes too little room wakes it, and it sleeps again.
+  {
+    static char fill[4032];
+    check(pipe(p) == 0, "pipe");
+    envid_t w = fork();
+    if (w == 0) {
+      close(p[0]);
+      memset(fill, 'f', 4022);
+      memset(buf, 'w', 50);
+      exit(write(p[1], fill, 4022) == 4022 && write(p[1], buf, 50) == 50 ? 0 : 1);
+    }
+    close(p[1]);
+    check_asleep(w, "a writer to a full pipe");
+    int r = read(p[0], fill, 5);                // wakes it with 15 bytes of room
+    check(r == 5, "read 5 of the pipe's bytes: %d", r);
+    check_asleep(w, "a writer woken with too little room");
+    r = read(p[0], fill, sizeof fill);
+    check(r == 4017, "a 50-byte write into 15 bytes of room: %d of its bytes went in early",
+          r - 4017);
+    int got = 0;
+    while (got < 50 && (r = read(p[0], buf + got, 50 - got)) > 0)
+      got += r;
+    check(got == 50 && buf[0] == 'w' && buf[49] == 'w', "the 50 bytes after the room was made");
+    waitenv(w, &status);
+    check(status == 0, "writer status %d", status);
+    close(p[0]);
+
+    check(pipe(p) == 0, "pipe");
+    envid_t rd = fork();
+    if (rd == 0) {
+      close(p[1]);
+      exit(read(p[0], buf, sizeof buf) == 1 && buf[0] == 'q' ? 0 : 1);
+    }
+    close(p[0]);
+    check_asleep(rd, "a reader of an empty pipe");
+    write(p[1], "q", 1);
+    waitenv(rd, &status);
+    check(status == 0, "reader status %d", status);
     close(p[1]);
   }
 
