@@ -24,6 +24,7 @@ import time
 import pytest
 
 import conftest
+import console
 from console import ROOT
 
 LAB = "fs"
@@ -224,6 +225,55 @@ def test_recovery_installs_every_logged_block(boot, cpus, tmp_path):
                 assert f.read(BSIZE) == d, \
                     f"{where}: logged block {i} of {LOGSIZE} (home {b}) was not installed"
         assert not fsck(disk)
+
+
+def failing_disk(tmp_path, disk, block, io="write"):
+    """disk, seen through QEMU's blkdebug driver: every write (or read) of
+    block fails (an I/O error, which virtio-blk reports to the guest)."""
+    conf = tmp_path / f"fail-{io}-{block}.conf"
+    event = {"write": "pwritev", "read": "read_aio"}[io]
+    conf.write_text(f'[inject-error]\nevent = "{event}"\nerrno = "5"\n'
+                    f'sector = "{block * BSIZE // 512}"\n')
+    return f"blkdebug:{conf}:{disk}"
+
+
+@pytest.mark.points(3)
+@pytest.mark.cpus(1)
+def test_failing_disk(boot, cpus, tmp_path):
+    """A disk that fails writes.  Before the commit point (the log's first
+    slot fails): every changing operation fails with E_IO and leaves no
+    trace, on the disk or in later reads (`crashtest diskfail` checks the
+    reads).  After it (the bitmap's home fails while installing a mkdir):
+    the file server stops rather than go on with a disk that is behind its
+    log, and the next mount installs the committed operation, or, while
+    the disk still fails, refuses to mount.  A log header that cannot be
+    read is not a file system either."""
+    disk = conftest.fresh_disk(tmp_path / "failing.img")
+    with open(disk, "rb") as f:
+        sb = superblock(f)
+    logstart, bmapstart = sb[5], sb[7]
+    before = tree(disk)
+    con = boot("init", cpus=cpus, args="crashtest diskfail", disk=failing_disk(tmp_path, disk, logstart + 1),
+               fail_on=[console.PANIC, r"BROKEN|FAIL"])
+    con.expect(console.ok("crashtest"), timeout=30)
+    con.wait_exit(timeout=20)
+    assert not fsck(disk), "a committed log after operations that all failed before their commit"
+    assert tree(disk) == before, "operations that failed changed the disk"
+
+    con = boot("init", cpus=cpus, args="mkdir y", disk=failing_disk(tmp_path, disk, bmapstart))
+    con.expect(r"the disk failed after a commit", timeout=30)
+    con.kill()
+    assert fsck(disk), "no committed log on the disk after the install failed"
+    for io, block in (("write", bmapstart), ("read", logstart)):
+        con = boot("init", cpus=cpus, args="echo mounted", disk=failing_disk(tmp_path, disk, block, io))
+        con.expect(r"init: no file system: disk error", timeout=30)
+        con.wait_exit(timeout=20)
+        assert not re.search(r"^mounted", con.output, re.M), "a mount went on past a disk error"
+    con = boot("init", cpus=cpus, args="echo recovered", disk=disk)
+    con.expect(r"^recovered", timeout=30)
+    con.wait_exit(timeout=20)
+    assert not fsck(disk) and tree(disk).get("y", (0,))[0] == 1, \
+        "the next mount did not install the committed mkdir"
 
 
 @pytest.mark.points(2)

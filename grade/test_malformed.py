@@ -175,11 +175,16 @@ def garbage_log(img):
     img.write(img.sb[5] * 4096, struct.pack("<5I", 4, 0xFFFFFFFF, 1, 0, 12345))
 
 
+def log_past_the_end(img):
+    img.write(img.sb[5] * 4096, struct.pack("<2I", 1, img.sb[1]))   # the block just past it
+
+
 @pytest.mark.points(2)
 @pytest.mark.parametrize("kind", [
     pytest.param(bad_superblock, id="bad_superblock"),
     # (recovery checks the log header: lab fs's code)
-    pytest.param(garbage_log, id="garbage_log", marks=pytest.mark.lab("fs"))])
+    pytest.param(garbage_log, id="garbage_log", marks=pytest.mark.lab("fs")),
+    pytest.param(log_past_the_end, id="log_past_the_end", marks=pytest.mark.lab("fs"))])
 def test_fs_unmountable_image_booted(boot, tmp_path, kind):
     """The server refuses to mount; init says why and ends; no panic."""
     con = boot("init", disk=damaged(tmp_path, kind.__name__ + ".img", kind))

@@ -14,6 +14,11 @@
 // `crashtest links` instead makes symbolic links: operation i creates s<i>
 // with the target link_target(i) (grade/test_fs_lab.py models it).
 //
+// `crashtest diskfail` runs on a disk whose log's first slot fails every
+// write (grade/test_crash.py sets that up with QEMU's blkdebug): every
+// operation that changes something must fail with a disk error and leave
+// no trace, neither on the disk nor in what later reads see.
+//
 // `crashtest overwrite` rewrites the first 16 bytes of README.md in place,
 // again and again, with "overwrite <i>" (a one-block operation: the size
 // does not change, so only the data block is logged).
@@ -66,6 +71,33 @@ static void overwrite(void)
   }
 }
 
+static void diskfail(void)
+{
+  struct stat st, st2;
+  char before[16], after[16];
+  int fd = open("/README.md", O_RDWR);
+  check(fd >= 0 && read(fd, before, 16) == 16 && fstat(fd, &st) == 0, "read README.md");
+  expect_err(mkdir("/x"), E_IO, "mkdir");
+  expect_err(stat("/x", &st2), E_NOENT, "stat of what a failed mkdir would have made");
+  check(seek(fd, 0) == 0, "seek");
+  expect_err(write(fd, "a failed write!\n", 16), E_IO, "overwrite README.md's first 16 bytes");
+  check(seek(fd, 0) == 0 && read(fd, after, 16) == 16 && !memcmp(before, after, 16),
+        "README.md's first bytes changed by a write that failed");
+  check(seek(fd, st.size) == (int64)st.size, "seek to the end");
+  expect_err(write(fd, "more", 4), E_IO, "append to README.md");
+  check(fstat(fd, &st2) == 0 && st2.size == st.size, "README.md's size: %lu, was %lu",
+        st2.size, st.size);
+  close(fd);
+  expect_err(open("/newfile", O_CREATE | O_WRONLY), E_IO, "create");
+  expect_err(stat("/newfile", &st2), E_NOENT, "stat of what a failed create would have made");
+  expect_err(symlink("/README.md", "/s"), E_IO, "symlink");
+  expect_err(link("/README.md", "/l"), E_IO, "link");
+  expect_err(unlink("/README.md"), E_IO, "unlink");
+  check(stat("/README.md", &st2) == 0 && st2.nlink == 1 && st2.size == st.size,
+        "README.md after a failed link and unlink: nlink %d", st2.nlink);
+  exit(check_report());
+}
+
 int main(int argc, char **argv)
 {
   char name[32], name2[32], buf[1000];
@@ -73,6 +105,8 @@ int main(int argc, char **argv)
     links();                                 // (never returns)
   if (argc > 1 && !strcmp(argv[1], "overwrite"))
     overwrite();                             // (never returns)
+  if (argc > 1 && !strcmp(argv[1], "diskfail"))
+    diskfail();                              // (never returns)
   for (int i = 0;; i++) {
     int fd, r;
     switch (i % 5) {
