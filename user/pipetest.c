@@ -139,6 +139,59 @@ int main(int argc, char **argv)
         "two writers: %ld A, %ld B (200000 each), %ld torn", count[0], count[1], torn);
   close(p[0]);
 
+  // Two writers of whole rings (PIPEBUF bytes a write) and two readers of
+  // big pieces, all at once: copies into and out of the ring are long
+  // enough for a time slice to end inside one, so a copy made without the
+  // lock is overrun by another.  Every byte of write j of writer w is
+  // value(w, j); the readers count what they see of each value (the
+  // child reader sends its counts to the parent through a second pipe).
+  {
+    enum { WRITES = 48 };
+    static char big[4032];
+    static uint32 seen[256], theirs[256];
+    int res[2];
+    check(pipe(p) == 0 && pipe(res) == 0, "pipes for two writers and two readers");
+    for (int w = 0; w < 2; w++)
+      if (fork() == 0) {
+        close(p[0]);
+        close(res[0]);
+        close(res[1]);
+        for (int j = 0; j < WRITES; j++) {
+          memset(big, 1 + (w * WRITES + j) % 255, sizeof big);
+          if (write(p[1], big, sizeof big) != (int)sizeof big)
+            exit(1);
+        }
+        exit(0);
+      }
+    close(p[1]);
+    envid_t rd = fork();
+    if (rd == 0)
+      close(res[0]);
+    else
+      close(res[1]);
+    while ((n = read(p[0], big, sizeof big)) > 0)
+      for (int j = 0; j < n; j++)
+        seen[(uchar)big[j]]++;
+    if (rd == 0)
+      exit(write(res[1], seen, sizeof seen) == (int)sizeof seen ? 0 : 1);
+    int got = 0, r;
+    while (got < (int)sizeof theirs && (r = read(res[0], (char *)theirs + got, sizeof theirs - got)) > 0)
+      got += r;
+    while (wait(&status) >= 0)
+      check(status == 0, "a writer or the other reader failed: status %d", status);
+    int wrong = 0;
+    for (int v = 0; v < 256; v++) {
+      uint32 want = 0;
+      for (int k = 0; k < 2 * WRITES; k++)
+        want += v == 1 + k % 255 ? sizeof big : 0;
+      wrong += seen[v] + theirs[v] != want;
+    }
+    check(got == (int)sizeof theirs && wrong == 0,
+          "two writers and two readers: %d byte values seen a wrong number of times", wrong);
+    close(p[0]);
+    close(res[0]);
+  }
+
   // EOF only when every writer is gone: the parent keeps a write end a while
   check(pipe(p) == 0, "pipe 2");
   c = fork();
