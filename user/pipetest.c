@@ -146,7 +146,7 @@ int main(int argc, char **argv)
   // value(w, j); the readers count what they see of each value (the
   // child reader sends its counts to the parent through a second pipe).
   {
-    enum { WRITES = 48 };
+    enum { WRITES = 1500 };
     static char big[4032];
     static uint32 seen[256], theirs[256];
     int res[2];
