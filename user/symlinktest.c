@@ -217,6 +217,27 @@ static void middle(void)
   check(open("/sl/m/fl/x", O_RDONLY) == -E_NOTDIR, "a link to a file in the middle");
   check(symlink("/sl/m/gone", "/sl/m/dang") == 0 && open("/sl/m/dang/x", O_RDONLY) == -E_NOENT,
         "a dangling link in the middle");
+
+  // The target spliced in front of the rest of the path must fit in
+  // MAXPATH bytes with its NUL: a 190-byte target ("/sl/m/real/./."...)
+  // and 64 bytes after the link's name make 254; 66 make MAXPATH.
+  static char t[MAXPATH], p[MAXPATH];
+  int n = snprintf(t, sizeof t, "/sl/m/real");
+  while (n < 190)
+    n += snprintf(t + n, sizeof t - n, "/.");
+  check(symlink(t, "/sl/m/long") == 0, "symlink with a target of %d bytes", n);
+  for (int rest = 64; rest <= 66; rest += 2) {
+    int m = snprintf(p, sizeof p, "/sl/m/long/sub");
+    while (m < 10 + rest - 2)
+      m += snprintf(p + m, sizeof p - m, "/.");
+    snprintf(p + m, sizeof p - m, "/f");
+    int r = holds(p, 0, "deep\n");
+    if (rest == 64)
+      check(r == 1, "a link making a path of %d bytes: %s", n + rest, r < 0 ? errstr(r) : "wrong");
+    else
+      check(r == -E_NAMETOOLONG, "a link making a path of MAXPATH bytes: %s",
+            r < 0 ? errstr(r) : "opened");
+  }
 }
 
 // Programs are found through links too (spawn opens the path).
