@@ -82,6 +82,66 @@ def test_find(boot, cpus):
     assert sorted(out.split()) == sorted([f"./{target}", f"./b/{target}"]), f"find . printed:\n{out}"
 
 
+DIRSIZ, MAXPATH, NFD = 30, 256, 32     # (ulib/fsformat.h, ulib/lib.h)
+
+
+@pytest.mark.points(4)
+@pytest.mark.cpus(1)
+def test_find_edges(boot, cpus):
+    """find's errors go to standard error, one line each, and the walk goes
+    on: a directory that is not there, a path that would not fit in
+    MAXPATH bytes (one that just fits is found); a file given as the
+    directory prints nothing; names of DIRSIZ bytes; "/" and a trailing
+    slash add no second slash; more directories than a program may hold
+    open at once.  Then find's exit status: 1 for a usage error, 0
+    otherwise."""
+    con = shell(boot, cpus)
+    top = word()
+    con.run(f"mkdir /{top}")
+    assert con.run("find > /u.out") == "usage: find dir name\n"
+    assert con.run("cat /u.out") == "", "find printed its usage on its standard output"
+    out = con.run(f"find /{top}/none x > /f.out")
+    assert re.fullmatch(rf"find: /{top}/none: [a-z ]+\n", out), f"find printed:\n{out}"
+    assert con.run("cat /f.out") == ""
+    assert con.run("find /README.md README.md") == "", "find of a file, not a directory"
+    # names of DIRSIZ bytes, and no doubled slash
+    full = word(DIRSIZ)
+    con.run(f"echo q > /{top}/{full}; echo q > /{full[:12]}")
+    assert con.run(f"find /{top} {full}") == f"/{top}/{full}\n"
+    assert con.run(f"find /{top} {full[:-1]}") == ""
+    assert con.run(f"find / {full[:12]}") == f"/{full[:12]}\n"
+    assert con.run(f"find /{top}/ {full}") == f"/{top}/{full}\n"
+    # a directory at depth, so that its files' paths need 255 bytes (they
+    # fit, with the NUL) and 256 (they do not)
+    deep = f"/{top}"
+    while len(deep) < 240:
+        deep += "/" + word(min(DIRSIZ, 240 - len(deep) - 1))
+        con.run(f"mkdir {deep}")
+    fits, over = word(MAXPATH - 2 - len(deep)), word(MAXPATH - 1 - len(deep))
+    con.run(f"cd {deep}")                       # (a console line holds 255 bytes)
+    con.run(f"echo a > {fits}; echo b > {over}; cd /")
+    too_long = f"find: {deep}/{over}: path too long\n"
+    out = con.run(f"find /{top} {fits} > /g.out")
+    assert out == too_long, f"find's errors, walking past a path too long, were:\n{out}"
+    assert con.run("cat /g.out") == f"{deep}/{fits}\n", "find of a path of MAXPATH-1 bytes"
+    out = con.run(f"find /{top} {over} > /g.out")
+    assert out == too_long and con.run("cat /g.out") == "", f"find printed {out!r}"
+    # more directories than open descriptors, the match in the last one
+    many = f"/{top}/m"
+    con.run(f"mkdir {many}")
+    for i in range(0, NFD + 8, 10):
+        con.run("; ".join(f"mkdir {many}/{k:02d}" for k in range(i, i + 10)))
+    con.run(f"echo z > {many}/{NFD + 7:02d}/{fits}")
+    out = con.run(f"find {many} {fits}")
+    assert out == f"{many}/{NFD + 7:02d}/{fits}\n", f"find over {NFD + 10} directories printed:\n{out}"
+    con.send("halt\r")
+    con.wait_exit(timeout=20)
+    for args, status in (("", 1), ("/ README.md", 0)):
+        con = boot("init", cpus=cpus, args=f"find {args}".strip())
+        got = int(con.expect(r"init exited with status (-?\d+)", timeout=30)[1])
+        assert got == status, f"`find {args}`: exit status {got}, want {status}\n{con.output[-300:]}"
+
+
 @pytest.mark.points(4)
 def test_xargs(boot, cpus):
     con = shell(boot, cpus)
