@@ -40,15 +40,21 @@ def test_sleep(boot, cpus):
 @pytest.mark.points(3)
 def test_pingpong(boot, cpus):
     con = shell(boot, cpus)
-    n = random.randrange(0, 255)
-    out = con.run(f"pingpong {n}")
-    ping = re.search(r"^([0-9a-f]{8}): received ping (\d+)$", out, re.M)
-    pong = re.search(r"^([0-9a-f]{8}): received pong (\d+)$", out, re.M)
-    assert ping and pong, f"pingpong printed:\n{out}"
-    assert ping[1] != pong[1], "ping and pong printed by the same env"
-    assert int(ping[2]) == n and int(pong[2]) == n + 1, \
-        f"sent {n}: the child got {ping[2]}, the parent got back {pong[2]} (want {n + 1})"
-    assert out.index("ping") < out.index("pong")
+    n = random.randrange(0, 127) * 2 + 1           # (odd; without a number: 'x', 120)
+    for arg, sent in ((str(n), n), ("", ord("x"))):
+        out = con.run(f"pingpong {arg}".strip())
+        ping = re.search(r"^([0-9a-f]{8}): received ping (\d+)$", out, re.M)
+        pong = re.search(r"^([0-9a-f]{8}): received pong (\d+)$", out, re.M)
+        assert ping and pong, f"pingpong {arg} printed:\n{out}"
+        assert ping[1] != pong[1], "ping and pong printed by the same env"
+        assert int(ping[2]) == sent and int(pong[2]) == sent + 1, \
+            f"sent {sent}: the child got {ping[2]}, the parent got back {pong[2]} (want {sent + 1})"
+        assert out.index("ping") < out.index("pong")
+    con.send("halt\r")
+    con.wait_exit(timeout=20)
+    con = boot("init", cpus=cpus, args="pingpong 7")   # its exit status: the child's, 0
+    status = int(con.expect(r"init exited with status (-?\d+)", timeout=30)[1])
+    assert status == 0, f"pingpong 7 exited with status {status}"
 
 
 def primes_upto(n):
@@ -58,11 +64,13 @@ def primes_upto(n):
 @pytest.mark.points(4)
 def test_primes(boot, cpus):
     con = shell(boot, cpus)
-    n = random.randrange(40, 90)
-    out = con.run(f"primes {n}", timeout=60)
-    got = [int(p) for p in re.findall(r"^prime (\d+)$", out, re.M)]
-    assert got == primes_upto(n), f"primes {n} printed {got}"
-    assert "primes: done" in out
+    for n in (random.randrange(40, 90), None):     # (no number: 35)
+        out = con.run(f"primes {n or ''}".strip(), timeout=60)
+        got = [int(p) for p in re.findall(r"^prime (\d+)$", out, re.M)]
+        assert got == primes_upto(n or 35), f"primes {n or ''} printed {got}"
+        assert out.endswith("primes: done\n"), f"primes {n or ''} printed:\n{out}"
+    con.run("sleep 3")                             # (a stage that went on past its end)
+    assert "panic" not in con.output, f"a stage panicked:\n{con.output[-600:]}"
 
 
 @pytest.mark.points(4)
