@@ -34,7 +34,13 @@ def test_sleep(boot, cpus):
     took = time.monotonic() - t0
     assert out == "", f"sleep printed {out!r}"
     assert took >= 0.5, f"sleep 6 (0.6 s) returned after {took:.2f} s"
-    assert con.run("sleep") == "usage: sleep ticks\n"
+    assert con.run("sleep > /s.out") == "usage: sleep ticks\n"
+    assert con.run("cat /s.out") == "", "sleep printed its usage on its standard output"
+    con.send("halt\r")
+    con.wait_exit(timeout=20)
+    con = boot("init", cpus=cpus, args="sleep")
+    status = int(con.expect(r"init exited with status (-?\d+)", timeout=30)[1])
+    assert status == 1, f"sleep without a number exited with status {status}, want 1"
 
 
 @pytest.mark.points(3)
@@ -154,12 +160,20 @@ def test_find_edges(boot, cpus):
 def test_xargs(boot, cpus):
     con = shell(boot, cpus)
     f, tag = word(), word()
-    lines = [" ".join(word(4) for _ in range(random.randrange(1, 4))) for _ in range(4)]
+    # (words of several lengths, longest line first: a line must not keep
+    # the end of a longer one before it)
+    lines = sorted((" ".join(word(random.randrange(1, 9)) for _ in range(random.randrange(1, 4)))
+                    for _ in range(4)), key=len, reverse=True)
     con.run(f"echo {lines[0]} > /{f}")
     for line in lines[1:]:
         con.run(f"echo {line} >> /{f}")
     out = con.run(f"xargs echo {tag} < /{f}")
     assert out.splitlines() == [f"{tag} {line}" for line in lines], f"xargs printed:\n{out}"
+    # an empty line runs the command with no more arguments, and goes on
+    con.run(f"echo {lines[0]} > /{f}.gap; echo >> /{f}.gap; echo {lines[1]} >> /{f}.gap")
+    out = con.run(f"xargs echo {tag} < /{f}.gap")
+    assert out.splitlines() == [f"{tag} {lines[0]}", tag, f"{tag} {lines[1]}"], \
+        f"xargs echo {tag} over a file with an empty line printed:\n{out}"
     # a command that reads its arguments as file names (no pipe: pipes
     # come with a later lab)
     con.run(f"echo /{f} > /{f}.list")
