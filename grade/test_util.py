@@ -70,12 +70,14 @@ def primes_upto(n):
 @pytest.mark.points(4)
 def test_primes(boot, cpus):
     con = shell(boot, cpus)
-    for n in (random.randrange(40, 90), None):     # (no number: 35)
+    for n in (random.choice(primes_upto(89)[11:]), None):   # (a prime from 37 up; none: 35)
         out = con.run(f"primes {n or ''}".strip(), timeout=60)
         got = [int(p) for p in re.findall(r"^prime (\d+)$", out, re.M)]
         assert got == primes_upto(n or 35), f"primes {n or ''} printed {got}"
         assert out.endswith("primes: done\n"), f"primes {n or ''} printed:\n{out}"
-    con.run("sleep 3")                             # (a stage that went on past its end)
+    con.run("primes 10 > /p.out &")
+    out = con.run("sleep 20")                      # (a stage that went on past its end)
+    assert re.search(r"^\[[0-9a-f]{8}\] done, status 0$", out, re.M), f"primes 10's exit status: {out!r}"
     assert "panic" not in con.output, f"a stage panicked:\n{con.output[-600:]}"
 
 
@@ -187,3 +189,17 @@ def test_xargs(boot, cpus):
     out = con.run(f"cd /{d}; xargs ./e {tag} < /{f}; xargs echo {tag} < /{f}")
     assert out.splitlines() == [f"{tag} {line}" for line in lines] * 2, \
         f"xargs ./e (in /{d}, a copy of echo), then xargs echo, printed:\n{out}"
+    # errors on standard error; the exit status (a background job's, which
+    # the shell reports) is 1 after any failure, else 0
+    con.run("cd /")
+    assert con.run("xargs > /x.out") == "usage: xargs command [args...]\n"
+    out = con.run(f"xargs nosuch{tag} < /{f} > /x.out")
+    assert re.fullmatch(rf"xargs: nosuch{tag}: [a-z ]+\n", out), f"xargs of a missing command printed:\n{out}"
+    assert con.run("cat /x.out") == "", "xargs printed its errors on its standard output"
+    con.run(f"echo /{f} > /{f}.bad; echo /nosuch{tag} >> /{f}.bad")
+    for cmd, status in ((f"xargs echo {tag} < /{f} > /x.out", 0), (f"xargs nosuch{tag} < /{f}", 1),
+                        (f"xargs wc < /{f}.bad > /x.out", 1), ("xargs", 1)):
+        con.run(cmd + " &")
+        out = con.run("sleep 20")
+        got = re.search(r"^\[[0-9a-f]{8}\] done, status (-?\d+)$", out, re.M)
+        assert got and int(got[1]) == status, f"`{cmd}`: {out!r}, want exit status {status}"
