@@ -76,7 +76,7 @@ def test_primes(boot, cpus):
         assert got == primes_upto(n or 35), f"primes {n or ''} printed {got}"
         assert out.endswith("primes: done\n"), f"primes {n or ''} printed:\n{out}"
     con.run("primes 10 > /p.out &")
-    out = con.run("sleep 20")                      # (a stage that went on past its end)
+    out = con.run("sleep 10")                      # (a stage that went on past its end)
     assert re.search(r"^\[[0-9a-f]{8}\] done, status 0$", out, re.M), f"primes 10's exit status: {out!r}"
     assert "panic" not in con.output, f"a stage panicked:\n{con.output[-600:]}"
 
@@ -197,9 +197,13 @@ def test_xargs(boot, cpus):
     assert re.fullmatch(rf"xargs: nosuch{tag}: [a-z ]+\n", out), f"xargs of a missing command printed:\n{out}"
     assert con.run("cat /x.out") == "", "xargs printed its errors on its standard output"
     con.run(f"echo /{f} > /{f}.bad; echo /nosuch{tag} >> /{f}.bad")
-    for cmd, status in ((f"xargs echo {tag} < /{f} > /x.out", 0), (f"xargs nosuch{tag} < /{f}", 1),
-                        (f"xargs wc < /{f}.bad > /x.out", 1), ("xargs", 1)):
-        con.run(cmd + " &")
-        out = con.run("sleep 20")
-        got = re.search(r"^\[[0-9a-f]{8}\] done, status (-?\d+)$", out, re.M)
-        assert got and int(got[1]) == status, f"`{cmd}`: {out!r}, want exit status {status}"
+    jobs, out = {}, ""
+    for cmd, status in ((f"xargs echo {tag} < /{f} > /x1.out", 0), (f"xargs nosuch{tag} < /{f}", 1),
+                        (f"xargs wc < /{f}.bad > /x2.out", 1), ("xargs", 1)):
+        started = con.run(cmd + " &")
+        out += started
+        jobs[re.search(r"^\[([0-9a-f]{8})\]$", started, re.M)[1]] = (cmd, status)
+    out += con.run("sleep 10")
+    done = dict(re.findall(r"^\[([0-9a-f]{8})\] done, status (-?\d+)$", out, re.M))
+    for job, (cmd, status) in jobs.items():
+        assert done.get(job) == str(status), f"`{cmd}`: exit status {done.get(job)}, want {status}\n{out}"
