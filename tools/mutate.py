@@ -527,6 +527,10 @@ def report(results, why, totals, runs=None):
                     + ((f" {100 * lower_bound(ok, len(tried)):.0f}% |" if len(muts) < totals[lab]
                         else " (all run) |") if sampled else "")
                     + (f" {runs[lab]} |" if runs else ""))
+        for m in tried:                       # (a kill disproves an equivalence)
+            if m.result == "killed" and is_equivalent(why.get(m.id, "")):
+                print(f"mutate: {m.id} ({lab}) was killed, but labs/mutants.txt calls it equivalent",
+                      file=sys.stderr, flush=True)
         for m in s:
             surv.append(f"- `{m.id}` ({lab}, {m.op}) {why.get(m.id, '**not explained yet**')}\n\n"
                         "  ```diff\n" + "".join("  " + x for x in m.diff().splitlines(True)) + "  ```")

@@ -307,8 +307,10 @@ static int64 handle(struct pct_msg *m, envid_t from, struct reply *rp)
   case FS_MKNOD:
     if (!(path = path_arg(m, 0)))
       return -E_NAMETOOLONG;
-    inum = fs_create(path, m->w[0] == FS_MKDIR ? T_DIR : T_DEVICE, m->w[1] & 0xFFFF,
-                     (m->w[1] >> 16) & 0xFFFF, 0, &existed, &err);
+    if (m->w[0] == FS_MKDIR)
+      inum = fs_create(path, T_DIR, 0, 0, 0, &existed, &err);   // (only a device has numbers)
+    else
+      inum = fs_create(path, T_DEVICE, m->w[1] & 0xFFFF, (m->w[1] >> 16) & 0xFFFF, 0, &existed, &err);
     if (inum && existed)
       err = -E_EXIST;
     return done(inum && !existed ? 0 : err);

@@ -91,7 +91,9 @@ static void diskfail(void)
   expect_err(open("/newfile", O_CREATE | O_WRONLY), E_IO, "create");
   expect_err(stat("/newfile", &st2), E_NOENT, "stat of what a failed create would have made");
   expect_err(symlink("/README.md", "/s"), E_IO, "symlink");
+  expect_err(lstat("/s", &st2), E_NOENT, "lstat of what a failed symlink would have made");
   expect_err(link("/README.md", "/l"), E_IO, "link");
+  expect_err(stat("/l", &st2), E_NOENT, "stat of what a failed link would have made");
   expect_err(unlink("/README.md"), E_IO, "unlink");
   check(stat("/README.md", &st2) == 0 && st2.nlink == 1 && st2.size == st.size,
         "README.md after a failed link and unlink: nlink %d", st2.nlink);

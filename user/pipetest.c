@@ -8,8 +8,14 @@
 // spins, or only yields, is scheduled every slice: tens of times here).
 static void check_asleep(envid_t c, const char *who)
 {
-  sleep(2);                                     // (time to start waiting)
   int before = uenvs[ENVX(c)].runs;
+  for (int tick = 0; tick < 30; tick++) {       // (until it has settled: at most 3 s)
+    sleep(1);
+    int now = uenvs[ENVX(c)].runs;
+    if (now == before)
+      break;
+    before = now;
+  }
   sleep(3);
   int ran = uenvs[ENVX(c)].runs - before;
   check(ran <= 2, "%s ran %d times in 0.3 s while it waited", who, ran);

@@ -219,21 +219,27 @@ static void middle(void)
         "a dangling link in the middle");
 
   // The target spliced in front of the rest of the path must fit in
-  // MAXPATH bytes with its NUL: a 190-byte target ("/sl/m/real/./."...)
-  // and 64 bytes after the link's name make 254; 66 make MAXPATH.
+  // MAXPATH bytes with its NUL.  Targets of 190 bytes ("/sl/m/real/./."...)
+  // and 191 (the same and a last "/"), then 64 or 66 bytes after the
+  // link's name: 254 and 255 bytes fit, 256 (MAXPATH) do not.
+  static const struct { int target, rest; } splice[] = { { 190, 64 }, { 191, 64 }, { 190, 66 } };
   static char t[MAXPATH], p[MAXPATH];
-  int n = snprintf(t, sizeof t, "/sl/m/real");
-  while (n < 190)
-    n += snprintf(t + n, sizeof t - n, "/.");
-  check(symlink(t, "/sl/m/long") == 0, "symlink with a target of %d bytes", n);
-  for (int rest = 64; rest <= 66; rest += 2) {
-    int m = snprintf(p, sizeof p, "/sl/m/long/sub");
-    while (m < 10 + rest - 2)
+  for (int k = 0; k < 3; k++) {
+    int n = snprintf(t, sizeof t, "/sl/m/real");
+    while (n < splice[k].target - 1)
+      n += snprintf(t + n, sizeof t - n, "/.");
+    if (n < splice[k].target)
+      n += snprintf(t + n, sizeof t - n, "/");
+    char name[16];
+    snprintf(name, sizeof name, "/sl/m/long%d", k);
+    check(symlink(t, name) == 0, "symlink with a target of %d bytes", n);
+    int m = snprintf(p, sizeof p, "%s/sub", name);
+    while (m < (int)strlen(name) + splice[k].rest - 2)
       m += snprintf(p + m, sizeof p - m, "/.");
     snprintf(p + m, sizeof p - m, "/f");
-    int r = holds(p, 0, "deep\n");
-    if (rest == 64)
-      check(r == 1, "a link making a path of %d bytes: %s", n + rest, r < 0 ? errstr(r) : "wrong");
+    int r = holds(p, 0, "deep\n"), total = n + splice[k].rest;
+    if (total < MAXPATH)
+      check(r == 1, "a link making a path of %d bytes: %s", total, r < 0 ? errstr(r) : "wrong");
     else
       check(r == -E_NAMETOOLONG, "a link making a path of MAXPATH bytes: %s",
             r < 0 ? errstr(r) : "opened");
