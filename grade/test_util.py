@@ -141,6 +141,10 @@ def test_find_edges(boot, cpus):
     assert re.fullmatch(rf"find: /{top}/none: [a-z ]+\n", out), f"find printed:\n{out}"
     assert con.run("cat /f.out") == ""
     assert con.run("find /README.md README.md") == "", "find of a file, not a directory"
+    # (a file whose bytes read as a directory entry naming what is sought)
+    sought = word(DIRSIZ)
+    con.run(f"echo xx{sought} > /{top}.f")
+    assert con.run(f"find /{top}.f {sought}") == "", "find read a file as a directory"
     # names of DIRSIZ bytes, and no doubled slash
     full = word(DIRSIZ)
     con.run(f"echo q > /{top}/{full}; echo q > /{full[:12]}")
