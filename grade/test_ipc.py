@@ -61,3 +61,15 @@ def test_output_from_several_envs(boot, cpus):
 def test_attack_devices(boot, cpus):
     con = boot("attackdev", cpus=cpus, fail_on=[r"^panic:", r"BROKEN|FAIL"])
     finish(con, console.ok("attackdev"))
+
+
+@pytest.mark.points(2)
+@pytest.mark.cpus(1)
+@pytest.mark.lab("ipc")
+def test_fast_path_after_a_queue(boot, cpus):
+    """A server whose send queue has emptied answers on the kernel's fast
+    path again: its round trips cost what they did before callers queued
+    (counted in instructions, under -icount)."""
+    con = boot("pctqueue", cpus=cpus, args="fast", icount=True,
+               fail_on=[r"^panic:", r"FAIL", r"unhandled"])
+    finish(con, console.ok("pctqueue"))
