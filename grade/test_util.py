@@ -100,6 +100,17 @@ def test_primes(boot, cpus):
     time.sleep(1)                                  # (a stage that went on past its end)
     con.run("")
     assert "panic" not in con.output, f"a stage panicked:\n{con.output[-600:]}"
+    before = census_envs(con)                      # every stage has ended
+    con.run("primes 40", timeout=60)
+    after = census_envs(con)
+    assert len(after) <= len(before), \
+        f"after primes, {len(after) - len(before)} more env(s): " + ", ".join(sorted(after - before))
+
+
+def census_envs(con):
+    """The envs `census` lists (census itself among them), as "id status"."""
+    out = con.run("census", timeout=30)
+    return set(re.findall(r"^census: ([0-9a-f]{8}  \S+)", out, re.M))
 
 
 @pytest.mark.points(4)
