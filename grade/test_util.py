@@ -3,9 +3,12 @@ xargs), run from the shell.  Names, numbers and file contents are random
 for each run, so only a working program prints what is expected.
 """
 
+import glob
+import os
 import random
 import re
 import string
+import subprocess
 import time
 
 import pytest
@@ -13,6 +16,8 @@ import pytest
 import console
 
 pytestmark = pytest.mark.lab("util")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def shell(boot, cpus):
@@ -130,7 +135,7 @@ def test_find(boot, cpus):
     assert sorted(out.split()) == sorted([f"./{target}", f"./b/{target}"]), f"find . printed:\n{out}"
 
 
-DIRSIZ, MAXPATH, NFD = 30, 256, 32     # (ulib/fsformat.h, ulib/lib.h)
+DIRSIZ, MAXPATH, NFD, MAXARG = 30, 256, 32, 32     # (ulib/fsformat.h, ulib/lib.h)
 
 
 @pytest.mark.points(4)
@@ -236,6 +241,68 @@ def test_xargs(boot, cpus):
     jobs, out = {}, ""
     for cmd, status in ((f"xargs echo {tag} < /{f} > /x1.out", 0), (f"xargs nosuch{tag} < /{f}", 1),
                         (f"xargs wc < /{f}.bad > /x2.out", 1), ("xargs", 1)):
+        started = con.run(cmd + " &")
+        out += started
+        jobs[job_id(started)] = (cmd, status)
+    done = job_statuses(con, out, jobs)
+    for job, (cmd, status) in jobs.items():
+        assert done.get(job) == str(status), f"`{cmd}`: exit status {done.get(job)}, want {status}\n{out}"
+
+
+def disk_with(tmp_path, files):
+    """A disk image as fs.img is made (README.md and the programs), with
+    files (name: bytes) added to "/": input no console line can type."""
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    for name, data in files.items():
+        (extra / name).write_bytes(data)
+    image = tmp_path / "util.img"
+    progs = sorted(glob.glob(os.path.join(ROOT, "user", "bin", "*")))
+    subprocess.run([os.path.join(ROOT, "mkfs", "mkfs"), str(image), os.path.join(ROOT, "README.md")]
+                   + progs + [str(extra / name) for name in files], check=True)
+    return image
+
+
+@pytest.mark.points(3)
+@pytest.mark.cpus(1)
+def test_lines_from_the_host(boot, cpus, tmp_path):
+    """Input made on the host: xargs runs a line of 511 bytes and refuses
+    one of 512 (its buffer) and one with a word more than MAXARG arguments
+    hold, each with a message on standard error, and goes on; a last line
+    without a newline, of one byte too, still runs; find refuses a
+    starting path of MAXPATH bytes, on standard error, with status 1."""
+    tag = word(4)
+    words = [word(20) for _ in range(24)]
+    fit = " ".join(words + [word(7)])                         # 511 bytes
+    long = " ".join(words + [word(8)])                        # 512
+    most = " ".join(word(3) for _ in range(MAXARG - 2))      # echo, tag and these: MAXARG
+    more = most + " " + word(3)
+    assert len(fit) == 511 and len(long) == 512
+    lines = [fit, long, most, more, tag, word(1)]
+    start = "/" + "d" * (MAXPATH - 1)                        # MAXPATH bytes
+    files = {"lines": "\n".join(lines).encode(),              # (no newline at the end)
+             "findarg": f"{start} x\n{start[:-1]} x\n".encode()}
+    con = boot("init", cpus=cpus, disk=disk_with(tmp_path, files))
+    con.expect(r"^\$ ", timeout=30)
+    out = con.run(f"xargs echo {tag} < /lines > /out")
+    assert out == (f"xargs: a line of 512 bytes or more: not run\n"
+                   f"xargs: more than {MAXARG} arguments: not run\n"), \
+        f"xargs over lines of 511 and 512 bytes, of {MAXARG} and {MAXARG + 1} arguments, " \
+        f"printed on standard error:\n{out}"
+    out = con.run("cat /out")
+    want = [f"{tag} {lines[i]}" for i in (0, 2, 4, 5)]
+    assert out.splitlines() == want, \
+        f"xargs echo {tag} printed (want the lines of 511 bytes and {MAXARG} arguments, " \
+        f"then the two last, which have no newline between or after them):\n{out}"
+    out = con.run("xargs find < /findarg > /out")
+    assert out.splitlines()[0] == f"find: {start}: path too long", \
+        f"find given a path of MAXPATH bytes printed on standard error:\n{out}"
+    assert "path too long" not in "".join(out.splitlines()[1:]), \
+        f"find refused a path of MAXPATH-1 bytes:\n{out}"
+    assert con.run("cat /out") == "", "find printed its error on standard output"
+    out = ""
+    jobs = {}
+    for cmd, status in (("xargs find < /findarg", 1), (f"xargs echo {tag} < /lines > /out", 1)):
         started = con.run(cmd + " &")
         out += started
         jobs[job_id(started)] = (cmd, status)

@@ -4,18 +4,23 @@
 #include "lib.h"
 
 // BEGIN LAB util: xargs: read one line of standard input at a time (any helpers you like)
-// Read one line (without its newline) into buf; 0 at the end of input.
+// Read one line (without its newline) into buf; 0 at the end of input,
+// -1 for a line that does not fit (the whole line is read).
 static int readline(char *buf, int max)
 {
-  int n = 0;
-  char c;
+  int n = 0, over = 0;
+  char c = 0;
   while (read(0, &c, 1) == 1) {
     if (c == '\n')
       break;
     if (n < max - 1)
       buf[n++] = c;
+    else
+      over = 1;
   }
   buf[n] = 0;
+  if (over)
+    return -1;
   return n > 0 || c == '\n' ? 1 : 0;
 }
 // END LAB util: // (your helper functions go here)
@@ -31,18 +36,33 @@ int main(int argc, char **argv)
   char *args[MAXARG + 1];
   int status = 0;
   snprintf(path, sizeof path, "%s%s", strchr(argv[1], '/') ? "" : "/", argv[1]);
-  while (readline(line, sizeof line)) {
-    int n = 0;
+  int r;
+  while ((r = readline(line, sizeof line)) != 0) {
+    if (r < 0) {
+      fprintf(2, "xargs: a line of %d bytes or more: not run\n", (int)sizeof line);
+      status = 1;
+      continue;
+    }
+    int n = 0, over = 0;
     for (int i = 1; i < argc && n < MAXARG; i++)
       args[n++] = argv[i];
-    for (char *p = line; *p && n < MAXARG;) {
+    for (char *p = line; *p;) {
       while (*p == ' ' || *p == '\t')
         *p++ = 0;
       if (!*p)
         break;
+      if (n == MAXARG) {
+        over = 1;
+        break;
+      }
       args[n++] = p;
       while (*p && *p != ' ' && *p != '\t')
         p++;
+    }
+    if (over) {
+      fprintf(2, "xargs: more than %d arguments: not run\n", MAXARG);
+      status = 1;
+      continue;
     }
     args[n] = 0;
     envid_t c = spawn(path, args);
