@@ -9,7 +9,9 @@
 //   i%5 == 3   link f<i-2> to l<i>
 //   i%5 == 4   unlink f<i-3> (it lives on as l<i-1>)
 //
-// grade/test_crash.py models the same sequence; keep them in step.
+// grade/test_crash.py models the same sequence; keep them in step.  Each
+// operation must also count at least one commit in the file server's
+// FS_STATS reply (one per changing request).
 //
 // `crashtest links` instead makes symbolic links: operation i creates s<i>
 // with the target link_target(i) (grade/test_fs_lab.py models it).
@@ -23,6 +25,7 @@
 // again and again, with "overwrite <i>" (a one-block operation: the size
 // does not change, so only the data block is logged).
 #include "lib.h"
+#include "fd.h"
 
 static uint64 size(int i) { return (uint64)(i * 2971) % 14000; }
 static char byte(int i, uint64 j) { return (char)((i * 31 + j * 7) & 0xFF); }
@@ -31,6 +34,13 @@ static void fail(const char *what, int i, int r)
 {
   printf("crashtest: op %d: %s: %s\n", i, what, errstr(r));
   exit(1);
+}
+
+// The file server's count of commits (FS_STATS), or -1.
+static uint64 commits(void)
+{
+  struct pct_msg m;
+  return sys_pct_call_wait(fs_env, FS_STATS, 0, 0, 0, 0, &m) < 0 ? (uint64)-1 : m.w[0];
 }
 
 // The target of link s<i>: "/t<i>/" and then one letter, 8 to 247 bytes
@@ -111,6 +121,7 @@ int main(int argc, char **argv)
     diskfail();                              // (never returns)
   for (int i = 0;; i++) {
     int fd, r;
+    uint64 c0 = commits();
     switch (i % 5) {
     case 0:
       snprintf(name, sizeof name, "d%d", i);
@@ -149,6 +160,12 @@ int main(int argc, char **argv)
       if ((r = unlink(name)) < 0)
         fail("unlink", i, r);
       break;
+    }
+    uint64 c1 = commits();
+    if (c0 == (uint64)-1 || c1 == (uint64)-1 || c1 <= c0) {
+      printf("crashtest: op %d: the file server counts %ld commits before it and %ld after\n", i,
+             (long)c0, (long)c1);
+      exit(1);
     }
     printf("done %d\n", i);
   }
