@@ -186,12 +186,17 @@ def test_recovery_installs_every_logged_block(boot, cpus, tmp_path):
     cleared, before any operation runs: a mkdir afterwards works, and a
     first operation that fails (an open of a missing program: its
     transaction is thrown out of the cache) cannot take the recovered
-    blocks with it.  (A recovery that leaves the blocks counted as the
-    current operation's is not caught: the first request after a mount,
-    init's open of a program, always commits or aborts them.)
+    blocks with it; and the recovered blocks are not left to the first
+    request (init's open of a program, which changes nothing) to commit
+    again: the file server's count of commits (`crashtest commits`) is
+    what it is after a mount with no log.
     (The crash test above meets a committed log only when a kill lands
     between commit and install.)"""
-    for command, made in (("mkdir afterlog", True), ("nosuchprogram", False)):
+    con = boot("init", cpus=cpus, args="crashtest commits")
+    clean = con.expect(r"^commits (-?\d+)$", timeout=30)[1]
+    con.wait_exit(timeout=20)
+    for command, made in (("mkdir afterlog", True), ("nosuchprogram", False),
+                          ("crashtest commits", False)):
         disk = conftest.fresh_disk(tmp_path / "committed.img")
         with open(disk, "r+b") as f:
             sb = superblock(f)
@@ -215,6 +220,12 @@ def test_recovery_installs_every_logged_block(boot, cpus, tmp_path):
         con.expect(r"recovered %d blocks from the log" % LOGSIZE, timeout=30)
         con.wait_exit(timeout=20)
         where = f"after recovery and `{command}`"
+        if command == "crashtest commits":
+            got = re.search(r"^commits (-?\d+)$", con.output, re.M)
+            assert got and got[1] == clean, (
+                f"{where}: the file server counts {got and got[1]} commits, and {clean} after a "
+                f"mount with no log: did a request that changed nothing commit the recovered "
+                f"blocks again?")
         if made:
             assert tree(disk).get("afterlog", (0,))[0] == 1, (
                 f"{where}: no directory afterlog; is the log still holding the recovered "

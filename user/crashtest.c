@@ -21,6 +21,10 @@
 // operation that changes something must fail with a disk error and leave
 // no trace, neither on the disk nor in what later reads see.
 //
+// `crashtest commits` prints the file server's count of commits so far
+// (after a recovery at mount, the recovered blocks are not the first
+// request's: a read-only request commits nothing).
+//
 // `crashtest overwrite` rewrites the first 16 bytes of README.md in place,
 // again and again, with "overwrite <i>" (a one-block operation: the size
 // does not change, so only the data block is logged).
@@ -117,6 +121,10 @@ int main(int argc, char **argv)
     links();                                 // (never returns)
   if (argc > 1 && !strcmp(argv[1], "overwrite"))
     overwrite();                             // (never returns)
+  if (argc > 1 && !strcmp(argv[1], "commits")) {
+    printf("commits %ld\n", (long)commits());
+    return 0;
+  }
   if (argc > 1 && !strcmp(argv[1], "diskfail"))
     diskfail();                              // (never returns)
   for (int i = 0;; i++) {
