@@ -12,10 +12,12 @@ cpus            a test that takes a `cpus` argument runs once per value in
 Scoring, LAB selection and the xv6-style report live in gradeplugin.py.
 """
 
+import glob
 import os
 import shutil
 import signal
 import socket
+import subprocess
 
 import pytest
 
@@ -159,6 +161,22 @@ def fresh_disk(dest):
                 left -= len(chunk)
             out.truncate(total)
     return dest
+
+
+def disk_with(tmp_path, files):
+    """A disk image made as fs.img is (mkfs: README.md and the programs),
+    with files (name: bytes) added to "/": input that no console line can
+    type, or a disk filled to a chosen point."""
+    extra = tmp_path / "extra"
+    extra.mkdir(exist_ok=True)
+    for name, data in files.items():
+        (extra / name).write_bytes(data)
+    image = tmp_path / "with.img"
+    root = console.ROOT
+    progs = sorted(glob.glob(os.path.join(root, "user", "bin", "*")))
+    subprocess.run([os.path.join(root, "mkfs", "mkfs"), str(image), os.path.join(root, "README.md")]
+                   + progs + [str(extra / name) for name in files], check=True)
+    return image
 
 
 @pytest.fixture

@@ -25,9 +25,10 @@ pytestmark = pytest.mark.lab(LAB)
 
 MKFS = os.path.join(ROOT, "mkfs", "mkfs")
 
-from test_crash import tree  # noqa: E402  (the host's view of an image)
+from test_crash import superblock, tree  # noqa: E402  (the host's view of an image)
 from test_fs import fsck  # noqa: E402
 BSIZE = 4096
+NDIRECT, NINDIRECT = 11, 4096 // 4               # (ulib/fsformat.h)
 T_SYMLINK = 4
 MASK = (1 << 64) - 1
 
@@ -112,6 +113,52 @@ def test_usertests_bigfile_fulldisk(boot, cpus, tmp_path):
     con.expect(r"init exited with status 0")
     con.wait_exit(timeout=20)
     fsck(disk)
+
+
+def free_blocks(image):
+    """The data blocks the image's bitmap shows free."""
+    with open(image, "rb") as f:
+        sb = superblock(f)
+        size, bmapstart, datastart = sb[1], sb[7], sb[8]
+        f.seek(bmapstart * BSIZE)
+        bits = f.read((size + 7) // 8)
+    return sum(1 for b in range(datastart, size) if not bits[b // 8] & (1 << (b % 8)))
+
+
+def blocks_for(n):
+    """The blocks a file of n data blocks takes: data and indirect blocks."""
+    extra = 1 if n > NDIRECT else 0
+    if n > NDIRECT + NINDIRECT:
+        extra += 1 + -(-(n - NDIRECT - NINDIRECT) // NINDIRECT)
+    return n + extra
+
+
+@pytest.mark.points(2)
+@pytest.mark.cpus(1)
+def test_full_disk_at_the_double_indirect_block(boot, cpus, tmp_path):
+    """A file that fills its direct and single-indirect blocks, on a disk
+    made full on the host (a filler file): a write past its end needs the
+    double-indirect block and an indirect block under it.  With no block
+    free, and with one (the double-indirect block fits, the indirect one
+    does not), it fails with E_NOSPC (`bigfile full`) and changes nothing:
+    the image checks clean and keeps the same free blocks."""
+    big = bytes(range(256)) * ((NDIRECT + NINDIRECT) * BSIZE // 256)
+    for room in (0, 1):
+        want = free_blocks(conftest.disk_with(tmp_path, {"big": big, "filler": b""}))
+        n = want - room                  # the filler's data blocks: fewer for its indirect ones
+        while n > 0 and want - blocks_for(n) < room:
+            n -= 1
+        assert want - blocks_for(n) == room, f"no filler size leaves {room} block(s) free"
+        disk = conftest.disk_with(tmp_path, {"big": big, "filler": b"f" * (n * BSIZE)})
+        assert free_blocks(disk) == room, f"the filled image has {free_blocks(disk)} blocks free, not {room}"
+        con = boot("init", cpus=cpus, args="bigfile full", disk=disk,
+                   fail_on=[console.PANIC, r"BROKEN|FAIL"])
+        con.expect(console.ok("bigfile"), timeout=60)
+        con.expect(r"init exited with status 0")
+        con.wait_exit(timeout=20)
+        fsck(disk)
+        assert free_blocks(disk) == room, \
+            f"with {room} block(s) free, a failed write left {free_blocks(disk)} free"
 
 
 # ---- symbolic links ----

@@ -3,21 +3,17 @@ xargs), run from the shell.  Names, numbers and file contents are random
 for each run, so only a working program prints what is expected.
 """
 
-import glob
-import os
 import random
 import re
 import string
-import subprocess
 import time
 
 import pytest
 
+import conftest
 import console
 
 pytestmark = pytest.mark.lab("util")
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def shell(boot, cpus):
@@ -249,20 +245,6 @@ def test_xargs(boot, cpus):
         assert done.get(job) == str(status), f"`{cmd}`: exit status {done.get(job)}, want {status}\n{out}"
 
 
-def disk_with(tmp_path, files):
-    """A disk image as fs.img is made (README.md and the programs), with
-    files (name: bytes) added to "/": input no console line can type."""
-    extra = tmp_path / "extra"
-    extra.mkdir()
-    for name, data in files.items():
-        (extra / name).write_bytes(data)
-    image = tmp_path / "util.img"
-    progs = sorted(glob.glob(os.path.join(ROOT, "user", "bin", "*")))
-    subprocess.run([os.path.join(ROOT, "mkfs", "mkfs"), str(image), os.path.join(ROOT, "README.md")]
-                   + progs + [str(extra / name) for name in files], check=True)
-    return image
-
-
 @pytest.mark.points(3)
 @pytest.mark.cpus(1)
 def test_lines_from_the_host(boot, cpus, tmp_path):
@@ -282,7 +264,7 @@ def test_lines_from_the_host(boot, cpus, tmp_path):
     start = "/" + "d" * (MAXPATH - 1)                        # MAXPATH bytes
     files = {"lines": "\n".join(lines).encode(),              # (no newline at the end)
              "findarg": f"{start} x\n{start[:-1]} x\n".encode()}
-    con = boot("init", cpus=cpus, disk=disk_with(tmp_path, files))
+    con = boot("init", cpus=cpus, disk=conftest.disk_with(tmp_path, files))
     con.expect(r"^\$ ", timeout=30)
     out = con.run(f"xargs echo {tag} < /lines > /out")
     assert out == (f"xargs: a line of 512 bytes or more: not run\n"

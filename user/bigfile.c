@@ -7,6 +7,10 @@
 //                              double-indirect one), read it back
 //   bigfile check SEED [KIB]   after a reboot: /big is all there; then
 //                              truncate it, write a little, remove it
+//   bigfile full               /big (made on the host) fills the direct and
+//                              single-indirect blocks, and the disk is full
+//                              or has one free block: a write past its end
+//                              fails with E_NOSPC and changes nothing
 //
 // Byte i of the file is byte i%8 of splitmix64(SEED + i/8), so the grader
 // can compute it too (grade/test_fs_lab.py reads the image on the host).
@@ -110,10 +114,28 @@ static int read_big(uint64 size)
   return 0;
 }
 
+// A write that needs the double-indirect block (and an indirect block
+// under it) on a disk without room for them.
+static int full(void)
+{
+  struct stat st, st2;
+  int fd = open("/big", O_RDWR | O_APPEND);
+  if (!check(fd >= 0 && fstat(fd, &st) == 0 && st.size == (uint64)FIRST_DIND * BSIZE,
+             "/big: open %d, %lu bytes", fd, st.size))
+    return check_report();
+  expect_err(write(fd, "x", 1), E_NOSPC, "a write that needs the double-indirect block");
+  check(fstat(fd, &st2) == 0 && st2.size == st.size, "/big's size after the failed write: %lu",
+        st2.size);
+  close(fd);
+  return check_report();
+}
+
 int main(int argc, char **argv)
 {
+  if (argc == 2 && !strcmp(argv[1], "full"))
+    return full();
   if (argc < 3 || (strcmp(argv[1], "write") && strcmp(argv[1], "check"))) {
-    fprintf(2, "usage: bigfile write|check SEED [KIB]\n");
+    fprintf(2, "usage: bigfile write|check SEED [KIB] | bigfile full\n");
     return 2;
   }
   seed = strtol(argv[2], 0, 0);
