@@ -7,7 +7,8 @@
 //            given) and at the end finds every byte it wrote
 //   ignore   the hog ignores requests: the abort protocol takes its pages,
 //            they are listed in its repossession vector, and touching one
-//            is a clear fatal error naming the address
+//            is a clear fatal error naming the address; its exception
+//            stack, made its newest pages, is spared
 //   wrong    the hog frees one page per request, and tries to free mine
 //   fault    the hog's revocation handler faults
 //   exit     the hog exits in its revocation handler
@@ -91,6 +92,38 @@ static int fault_request(struct uframe *f)
 
 static int exit_request(struct uframe *f) { exit(7); }
 
+// "ignore": the pages of the hog's exception stack become the newest it
+// owns (each replaced in place by a fresh page, so an upcall never finds
+// it unmapped).  The abort protocol takes the newest pages first, and
+// must spare these: the hog's handler runs on them.
+#define XMARK 0x5eed5eed5eedUL
+static void fresh_xstack(void)
+{
+  for (uint64 va = UXSTACKTOP - UXSTACKSIZE; va < UXSTACKTOP; va += PGSIZE) {
+    pte_t old = uvpt_pte(va);
+    int r = page_map(va, PTE_R | PTE_W);
+    if (r < 0) {
+      printf("revoketest: FAIL: a fresh exception stack page at %p: %s\n", (void *)va, errstr(r));
+      continue;
+    }
+    if (old & PTE_V)
+      sys_page_free(PTE_PPN(old));
+  }
+  *(volatile uint64 *)(UXSTACKTOP - UXSTACKSIZE) = XMARK;
+}
+
+static void xstack_spared(void)
+{
+  for (uint64 va = UXSTACKTOP - UXSTACKSIZE; va < UXSTACKTOP; va += PGSIZE)
+    if (!(uvpt_pte(va) & PTE_V)) {
+      printf("revoketest: FAIL: the abort protocol took the hog's exception stack page at %p\n",
+             (void *)va);
+      return;
+    }
+  if (*(volatile uint64 *)(UXSTACKTOP - UXSTACKSIZE) != XMARK)
+    printf("revoketest: FAIL: the hog's exception stack lost what it held\n");
+}
+
 static void hog(void)
 {
   char buf[64];
@@ -125,6 +158,8 @@ static void hog(void)
     for (uint64 i = 0; i < PGSIZE / 8; i += 64)
       pg[i] = word(n, i);
   }
+  if (!strcmp(mode, "ignore"))
+    fresh_xstack();
   snprintf(buf, sizeof buf, "%lu", n);
   tell(stat_pipe[1], buf);
   if (!saves) {
@@ -137,6 +172,7 @@ static void hog(void)
     if (!strcmp(mode, "ignore")) {
       if (v->count == 0)
         exit(3);
+      xstack_spared();
       // the latest entries: each numbered by its place in the count, each
       // an abort
       for (uint64 j = v->count > REPO_N ? v->count - REPO_N : 0; j < v->count; j++)
