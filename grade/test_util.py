@@ -262,7 +262,10 @@ def test_lines_from_the_host(boot, cpus, tmp_path):
     assert len(fit) == 511 and len(long) == 512
     lines = [fit, long, most, more, tag, word(1)]
     start = "/" + "d" * (MAXPATH - 1)                        # MAXPATH bytes
+    many = " ".join(word(2) for _ in range(3 * MAXARG))       # far more words than fit
     files = {"lines": "\n".join(lines).encode(),              # (no newline at the end)
+             "long": f"{tag}\n{long}\n{tag}\n".encode(),     # (one line that does not fit,
+             "many": f"{tag}\n{many}\n{tag}\n".encode(),     #  each kind alone)
              "findarg": f"{start} x\n{start[:-1]} x\n".encode()}
     con = boot("init", cpus=cpus, disk=conftest.disk_with(tmp_path, files))
     con.expect(r"^\$ ", timeout=30)
@@ -284,10 +287,15 @@ def test_lines_from_the_host(boot, cpus, tmp_path):
     assert con.run("cat /out") == "", "find printed its error on standard output"
     out = ""
     jobs = {}
-    for cmd, status in (("xargs find < /findarg", 1), (f"xargs echo {tag} < /lines > /out", 1)):
+    for cmd, status in (("xargs find < /findarg", 1), (f"xargs echo {tag} < /long > /out1", 1),
+                        (f"xargs echo {tag} < /many > /out2", 1)):
         started = con.run(cmd + " &")
         out += started
         jobs[job_id(started)] = (cmd, status)
     done = job_statuses(con, out, jobs)
     for job, (cmd, status) in jobs.items():
         assert done.get(job) == str(status), f"`{cmd}`: exit status {done.get(job)}, want {status}\n{out}"
+    for out_file in ("/out1", "/out2"):
+        out = con.run(f"cat {out_file}")
+        assert out == f"{tag} {tag}\n" * 2, \
+            f"xargs echo {tag} over a line that does not fit between two lines `{tag}` printed:\n{out}"
