@@ -175,12 +175,22 @@ static void hog(void)
       xstack_spared();
       // the latest entries: each numbered by its place in the count, each
       // an abort
-      for (uint64 j = v->count > REPO_N ? v->count - REPO_N : 0; j < v->count; j++)
-        if (v->log[j % REPO_N].seq != (uint32)j || v->log[j % REPO_N].reason != REPO_ABORT) {
+      // an abort, and of a page of my data (the newest I own, but for
+      // the exception stack): where I mapped it, gone now, and a page of RAM
+      for (uint64 j = v->count > REPO_N ? v->count - REPO_N : 0; j < v->count; j++) {
+        volatile struct repo *r = &v->log[j % REPO_N];
+        if (r->seq != (uint32)j || r->reason != REPO_ABORT) {
           printf("revoketest: FAIL: repossession %lu recorded as seq %u, reason %u\n", j,
-                 v->log[j % REPO_N].seq, v->log[j % REPO_N].reason);
+                 r->seq, r->reason);
           break;
         }
+        if (r->va < (uint64)hogdata || r->va >= (uint64)hogdata + n * PGSIZE || r->va % PGSIZE ||
+            (uvpt_pte(r->va) & PTE_V) || r->ppn < PPN_BASE || r->ppn >= PPN_BASE + usys->npages) {
+          printf("revoketest: FAIL: repossession %lu recorded as va %p, ppn %lx: not a page of "
+                 "the hog's data that is gone now\n", j, (void *)r->va, r->ppn);
+          break;
+        }
+      }
       // a repossessed page: its data was never saved
       (void)*(volatile uint64 *)v->log[0].va;
       exit(4);                             // (not reached: a fatal error)
