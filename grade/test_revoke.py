@@ -9,7 +9,9 @@ import re
 
 import pytest
 
+import conftest
 import console
+from test_crash import failing_disk, superblock
 
 LAB = "revoke"
 pytestmark = pytest.mark.lab(LAB)
@@ -24,9 +26,9 @@ FAIL_ON = BASE_FAIL_ON + [r"^lab revoke: .* not written yet"]
 KERNEL_SIDE_FAIL_ON = BASE_FAIL_ON + [r"^lab revoke: the abort protocol .* not written yet"]
 
 
-def revoketest(boot, cpus, mode, mib=56, policy="clock", fail_on=FAIL_ON):
+def revoketest(boot, cpus, mode, mib=56, policy="clock", fail_on=FAIL_ON, disk=None):
     con = boot("init", cpus=cpus, args=f"revoketest {mode} {mib} {policy}", mem="64M",
-               fail_on=fail_on)
+               fail_on=fail_on, disk=disk)
     con.expect(r"^revoketest: hog holds (\d+) pages", timeout=60)
     for r in range(12):
         con.expect(rf"^revoketest: small: round {r}: 512 pages", timeout=60)
@@ -145,3 +147,19 @@ def test_requests_reach_a_server_entering_pct_recv(boot, cpus):
     assert int(m[4]) == 0, con.tail()
     assert int(m[2]) >= 100 and int(m[3]) >= 100, "the race was not exercised"
     con.expect(console.ok("revrace"), timeout=60)
+
+
+@pytest.mark.points(3)
+@pytest.mark.cpus(1)
+def test_a_failing_swap_write_loses_nothing(boot, cpus, tmp_path):
+    """The swap area's first blocks fail every write (QEMU's blkdebug): a
+    page whose copy did not reach the swap area must stay where it is, so
+    the hog, paging on the blocks that work, finds every byte it wrote."""
+    disk = conftest.fresh_disk(tmp_path / "swapfail.img")
+    with open(disk, "rb") as f:
+        swapstart = superblock(f)[9]
+    con, requests, taken = revoketest(boot, cpus, "hog", disk=failing_disk(tmp_path, disk, swapstart))
+    assert requests >= 1 and taken == 0, (requests, taken)
+    m = con.expect(r"^revoketest: hog: (\d+) pages checked, (\d+) bad", timeout=120)
+    assert m[1] == "14336" and m[2] == "0", m[0]
+    con.expect(console.ok("revoketest"), timeout=60)
