@@ -114,6 +114,8 @@ static void fresh_xstack(void)
 
 static void xstack_spared(void)
 {
+  if (uvpt_pte(UXSTACKTOP) & PTE_V)
+    printf("revoketest: FAIL: the abort protocol spared the page just above the exception stack\n");
   for (uint64 va = UXSTACKTOP - UXSTACKSIZE; va < UXSTACKTOP; va += PGSIZE)
     if (!(uvpt_pte(va) & PTE_V)) {
       printf("revoketest: FAIL: the abort protocol took the hog's exception stack page at %p\n",
@@ -125,9 +127,10 @@ static void xstack_spared(void)
 }
 
 // "ignore": each CAUSE_REPOSSESS upcall, before the library's handler:
-// every record new since the last is of a page of my data (the newest I
-// own, but for the exception stack), at the va where I mapped it, which
-// is unmapped now, and names a page of RAM.
+// every record new since the last is of a page of my data or the page
+// just above the exception stack (the newest I own, but for the stack),
+// at the va where I mapped it, which is unmapped now, and names a page of
+// RAM.
 static uint64 repo_checked;
 static int check_repossess(struct uframe *f)
 {
@@ -139,7 +142,8 @@ static int check_repossess(struct uframe *f)
   }
   for (; repo_checked < v->count; repo_checked++) {
     volatile struct repo *r = &v->log[repo_checked % REPO_N];
-    if (r->va < (uint64)hogdata || r->va >= (uint64)hogdata + hogpages * PGSIZE || r->va % PGSIZE ||
+    int data = r->va >= (uint64)hogdata && r->va < (uint64)hogdata + hogpages * PGSIZE;
+    if ((!data && r->va != UXSTACKTOP) || r->va % PGSIZE ||
         (uvpt_pte(r->va) & PTE_V) || r->ppn < PPN_BASE || r->ppn >= PPN_BASE + usys->npages) {
       printf("revoketest: FAIL: repossession %lu recorded as va %p, ppn %lx: not a page of "
              "the hog's data that is gone now\n", repo_checked, (void *)r->va, r->ppn);
@@ -187,6 +191,8 @@ static void hog(void)
   }
   if (!strcmp(mode, "ignore")) {
     fresh_xstack();
+    if (page_map(UXSTACKTOP, PTE_R | PTE_W) < 0)   // the page just above the exception
+      printf("revoketest: FAIL: map a page at %p\n", (void *)UXSTACKTOP);   // stack: not spared
     if (n < hogpages) {                    // and one data page newer still: the first
       hogdata[n * (PGSIZE / 8)] = word(n, 0);   // abort's first choice is taken
       n++;
