@@ -40,6 +40,19 @@ def job_id(started):
     return re.search(r"^\[([0-9a-f]{8})\]$", started, re.M)[1]
 
 
+def expect_statuses(con, commands):
+    """Run each (command, status) as a background job; each must exit with
+    its status."""
+    jobs, out = {}, ""
+    for cmd, status in commands:
+        started = con.run(cmd + " &")
+        out += started
+        jobs[job_id(started)] = (cmd, status)
+    done = job_statuses(con, out, jobs)
+    for job, (cmd, status) in jobs.items():
+        assert done.get(job) == str(status), f"`{cmd}`: exit status {done.get(job)}, want {status}\n{out}"
+
+
 def word(n=6):
     return "".join(random.choice(string.ascii_lowercase) for _ in range(n))
 
@@ -234,15 +247,8 @@ def test_xargs(boot, cpus):
     assert re.fullmatch(rf"xargs: nosuch{tag}: [a-z ]+\n", out), f"xargs of a missing command printed:\n{out}"
     assert con.run("cat /x.out") == "", "xargs printed its errors on its standard output"
     con.run(f"echo /{f} > /{f}.bad; echo /nosuch{tag} >> /{f}.bad")
-    jobs, out = {}, ""
-    for cmd, status in ((f"xargs echo {tag} < /{f} > /x1.out", 0), (f"xargs nosuch{tag} < /{f}", 1),
-                        (f"xargs wc < /{f}.bad > /x2.out", 1), ("xargs", 1)):
-        started = con.run(cmd + " &")
-        out += started
-        jobs[job_id(started)] = (cmd, status)
-    done = job_statuses(con, out, jobs)
-    for job, (cmd, status) in jobs.items():
-        assert done.get(job) == str(status), f"`{cmd}`: exit status {done.get(job)}, want {status}\n{out}"
+    expect_statuses(con, ((f"xargs echo {tag} < /{f} > /x1.out", 0), (f"xargs nosuch{tag} < /{f}", 1),
+                          (f"xargs wc < /{f}.bad > /x2.out", 1), ("xargs", 1)))
 
 
 @pytest.mark.points(3)
@@ -285,16 +291,8 @@ def test_lines_from_the_host(boot, cpus, tmp_path):
     assert "path too long" not in "".join(out.splitlines()[1:]), \
         f"find refused a path of MAXPATH-1 bytes:\n{out}"
     assert con.run("cat /out") == "", "find printed its error on standard output"
-    out = ""
-    jobs = {}
-    for cmd, status in (("xargs find < /findarg", 1), (f"xargs echo {tag} < /long > /out1", 1),
-                        (f"xargs echo {tag} < /many > /out2", 1)):
-        started = con.run(cmd + " &")
-        out += started
-        jobs[job_id(started)] = (cmd, status)
-    done = job_statuses(con, out, jobs)
-    for job, (cmd, status) in jobs.items():
-        assert done.get(job) == str(status), f"`{cmd}`: exit status {done.get(job)}, want {status}\n{out}"
+    expect_statuses(con, (("xargs find < /findarg", 1), (f"xargs echo {tag} < /long > /out1", 1),
+                          (f"xargs echo {tag} < /many > /out2", 1)))
     for out_file in ("/out1", "/out2"):
         out = con.run(f"cat {out_file}")
         assert out == f"{tag} {tag}\n" * 2, \

@@ -121,6 +121,25 @@ static envid_t busy_server(uint64 rva)
   return s;
 }
 
+// Client 0 calls s, which holds it until go; clients 1, 2 and 3 queue
+// behind it; then go, and each must get its answer.
+static void queue_of_three(envid_t s, const char *what)
+{
+  envid_t c[4];
+  c[0] = client(s, 0, 0, 0, 1);
+  while (!sh->busy)
+    sys_yield(0);
+  for (int i = 1; i <= 3; i++)
+    c[i] = queued(s, i, 0, 0, i + 1);
+  sh->go = 1;
+  sys_mwake(&sh->go, 0);
+  for (int i = 0; i <= 3; i++) {
+    int st = -1;
+    waitenv(c[i], &st);
+    check(st == 0, "%s client %d: status %d", what, i, st);
+  }
+}
+
 // Instructions per round trip of n calls (words only) to server s.
 static uint64 round_trips(envid_t s, int n)
 {
@@ -141,23 +160,12 @@ static uint64 round_trips(envid_t s, int n)
 // three callers queued for it and were served.
 static void fast_after_queue(void)
 {
-  envid_t s = busy_server(0), c[4];
+  envid_t s = busy_server(0);
   sh->go = 1;                                  // (no holding: answer at once)
   uint64 before = round_trips(s, 200);
   sh->busy = sh->go = sh->nserved = 0;
   sh->hold = 1;
-  c[0] = client(s, 0, 0, 0, 1);
-  while (!sh->busy)
-    sys_yield(0);
-  for (int i = 1; i <= 3; i++)
-    c[i] = queued(s, i, 0, 0, i + 1);
-  sh->go = 1;
-  sys_mwake(&sh->go, 0);
-  for (int i = 0; i <= 3; i++) {
-    int st = -1;
-    waitenv(c[i], &st);
-    check(st == 0, "client %d: status %d", i, st);
-  }
+  queue_of_three(s, "queued");
   uint64 after = round_trips(s, 200);
   printf("pctqueue: round trip %ld instructions before the queue, %ld after\n", before, after);
   check(after <= before + before / 5,
@@ -244,18 +252,7 @@ int main(int argc, char **argv)
 
   // Words only: the server's answers take the fast path.
   s = busy_server(0);
-  c[0] = client(s, 0, 0, 0, 1);
-  while (!sh->busy)
-    sys_yield(0);
-  for (int i = 1; i <= 3; i++)
-    c[i] = queued(s, i, 0, 0, i + 1);
-  sh->go = 1;
-  sys_mwake(&sh->go, 0);
-  for (int i = 0; i <= 3; i++) {
-    int st = -1;
-    waitenv(c[i], &st);
-    check(st == 0, "words-only client %d: status %d", i, st);
-  }
+  queue_of_three(s, "words-only");
   check(sh->nserved == 4 && sh->served[1] == 1 && sh->served[2] == 2 && sh->served[3] == 3,
         "words only: served %d messages, %ld %ld %ld after the first", (int)sh->nserved,
         sh->served[1], sh->served[2], sh->served[3]);
