@@ -41,16 +41,14 @@ def job_id(started):
 
 
 def expect_statuses(con, commands):
-    """Run each (command, status) as a background job; each must exit with
-    its status."""
-    jobs, out = {}, ""
+    """Run each (command, status) as a background job, one at a time (a
+    job that prints while the next command is typed would garble the
+    echo the console waits for); each must exit with its status."""
     for cmd, status in commands:
         started = con.run(cmd + " &")
-        out += started
-        jobs[job_id(started)] = (cmd, status)
-    done = job_statuses(con, out, jobs)
-    for job, (cmd, status) in jobs.items():
-        assert done.get(job) == str(status), f"`{cmd}`: exit status {done.get(job)}, want {status}\n{out}"
+        job = job_id(started)
+        got = job_statuses(con, started, [job]).get(job)
+        assert got == str(status), f"`{cmd}`: exit status {got}, want {status}\n{started}"
 
 
 def word(n=6):

@@ -129,8 +129,15 @@ static void queue_of_three(envid_t s, const char *what)
   c[0] = client(s, 0, 0, 0, 1);
   while (!sh->busy)
     sys_yield(0);
-  for (int i = 1; i <= 3; i++)
+  int before[4];
+  for (int i = 1; i <= 3; i++) {
     c[i] = queued(s, i, 0, 0, i + 1);
+    before[i] = runs(c[i]);
+  }
+  sleep(1);                                    // queued callers sleep: they do not run
+  for (int i = 1; i <= 3; i++)
+    check(runs(c[i]) - before[i] <= 3, "%s client %d ran %d times while it waited in the queue",
+          what, i, runs(c[i]) - before[i]);
   sh->go = 1;
   sys_mwake(&sh->go, 0);
   for (int i = 0; i <= 3; i++) {
