@@ -8,7 +8,8 @@
 //   ignore   the hog ignores requests: the abort protocol takes its pages,
 //            they are listed in its repossession vector, and touching one
 //            is a clear fatal error naming the address; its exception
-//            stack, made its newest pages, is spared
+//            stack, made its newest pages, is spared, and the page just
+//            above it is taken; each record is checked as it arrives
 //   wrong    the hog frees one page per request, and tries to free mine
 //   fault    the hog's revocation handler faults
 //   exit     the hog exits in its revocation handler
