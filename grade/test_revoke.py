@@ -59,6 +59,7 @@ def test_abort_protocol_takes_pages_from_a_hog_that_ignores(boot, cpus):
                    timeout=60)
     assert int(m[1]) == taken, "the repossession vector and the kernel's count differ"
     va = m[2]
+    aborts_came_to_their_targets(con)
     # touching a page the kernel took (never saved): a clear fatal error
     con.expect(rf"the page at va {va} was taken by the kernel \(abort protocol\) and not saved",
                timeout=60)
@@ -66,11 +67,23 @@ def test_abort_protocol_takes_pages_from_a_hog_that_ignores(boot, cpus):
     con.expect(console.ok("revoketest"), timeout=60)     # includes: no page lost
 
 
+def aborts_came_to_their_targets(con):
+    """The hog ("ignore", "wrong") checks each abort of a request it heard
+    once grown: the abort must leave it exactly the pages the request asked
+    it down to.  Some must have been checked."""
+    m = con.expect(r"^revoketest: hog: (\d+) aborts came to their requests' targets", timeout=60)
+    assert int(m[1]) >= 1, f"{m[0]}: no abort was checked"
+
+
 @pytest.mark.points(2)
 @pytest.mark.parametrize("mode,status", [("wrong", 0), ("fault", -1), ("exit", 7)])
 def test_misbehaving_revocation_handlers_leak_nothing(boot, cpus, mode, status):
+    """"wrong" gives back all but one page of each request: the abort
+    protocol must take exactly the last one."""
     con, requests, taken = revoketest(boot, cpus, mode, fail_on=KERNEL_SIDE_FAIL_ON)
     assert requests >= 1
+    if mode == "wrong":
+        aborts_came_to_their_targets(con)
     con.expect(rf"^revoketest: the hog exited with status {status}", timeout=60)
     con.expect(console.ok("revoketest"), timeout=60)     # free pages back to the start
 

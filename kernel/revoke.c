@@ -167,7 +167,7 @@ static void adopt_orphans(void)
 
 // ---- the abort protocol ----
 
-// BEGIN LAB revoke: the abort protocol: abort_protocol(e) brings e (its own pages and those of its children that never ran) down to its target, never below GUARANTEE; it takes unpinned pages it owns, most recently allocated first, unmaps each from every env that maps it (sharing does not shield a page; the exception stack of a registered handler is spared), frees it, records each (va where e mapped it, ppn, REPO_ABORT) in e's repossession vector, ends the request, and posts a CAUSE_REPOSSESS upcall saying how many went
+// BEGIN LAB revoke: the abort protocol: abort_protocol(e) brings e (its own pages and those of its children that never ran) down to its target, never below GUARANTEE; it takes unpinned pages it owns, most recently allocated first, unmaps each from every env that maps it (sharing does not shield a page; the exception stack of a registered handler is spared, and other pages are taken in its place), frees it, records each (va where e mapped it, ppn, REPO_ABORT) in e's repossession vector, ends the request, and posts a CAUSE_REPOSSESS upcall saying how many went
 static void record(struct env *e, uint64 va, uint64 ppn, uint32 reason)
 {
   struct repovec *v = &repovecs[ENVX(e->id)];
@@ -201,10 +201,6 @@ static int victim_leaf(struct env *x, uint64 va, pte_t *slot, void *arg)
   uint64 ppn = PTE_PPN(*slot);
   if (!(pflags[ppn - PPN_BASE] & PF_VICTIM))
     return 0;
-  if (x == v->e && x->upcall && va >= (x->xlo & ~(PGSIZE - 1)) && va < x->xhi) {
-    pflags[ppn - PPN_BASE] &= ~PF_VICTIM;  // the exception stack of its handler: spared
-    return 0;
-  }
   if (x == v->e)
     for (int i = 0; i < v->n; i++)
       if (v->ppn[i] == ppn)
@@ -223,9 +219,19 @@ static int victim_leaf(struct env *x, uint64 va, pte_t *slot, void *arg)
 static void abort_take(struct env *o, int64 need)
 {
   struct victims v = { o, 0, { 0 }, { 0 } };
+  uint64 xs[MAXXSTACK / PGSIZE + 1];       // the pages of its handler's exception stack:
+  int nx = 0;                              // spared, and others taken in their place
+  for (uint64 va = o->xlo & ~(PGSIZE - 1); o->upcall && va < o->xhi; va += PGSIZE) {
+    pte_t *p = walk(o, va, 0);
+    if (p && (*p & PTE_V))
+      xs[nx++] = PTE_PPN(*p);
+  }
   for (int32 i = o->owned, next; i >= 0 && need > 0 && v.n < REVOKE_CHUNK; i = next) {
     next = pnext[i];
-    if (pagepubs[i].pins)
+    int spare = pagepubs[i].pins != 0;     // (pinned for the disk)
+    for (int k = 0; k < nx; k++)
+      spare |= xs[k] == PPN_BASE + i;
+    if (spare)
       continue;
     need--;
     if (pagepubs[i].refs == 0) {

@@ -53,7 +53,30 @@ static void hear(int fd, char *buf, int n)
 
 // ---- the hog's handlers for the bad modes ----
 
-static int ignore_request(struct uframe *f) { return 1; }
+// "ignore" and "wrong": the request each abort ends.  Once the hog has
+// grown it allocates nothing more, so its page count when it hears a
+// request is its count when the request was posted, and an abort must
+// bring it down to exactly that count less the pages asked (the kernel
+// spares its exception stack, but takes others in their place).  The two
+// latest requests are kept: a request posted just after an abort can be
+// heard before that abort's notice.
+struct heard {
+  int valid;                               // heard once grown, and not yet ended
+  int64 target;                            // my page count, less the pages asked
+  uint64 count;                            // my repossession count when I heard it
+};
+static struct heard last, prev;
+static int grown;
+
+static void note_request(struct uframe *f)
+{
+  prev = last;
+  last.valid = grown;
+  last.target = thisenv->npages - (int64)f->tval;
+  last.count = urepos[ENVX(sys_getenvid())].count;
+}
+
+static int ignore_request(struct uframe *f) { note_request(f); return 1; }
 
 // SWAP_HINT: the hog knows its data is used in order: the oldest first.
 static uint64 hint_cursor;
@@ -73,11 +96,17 @@ static int hog_hint(uint64 *vas, int n)
 static const char *policy = "clock";
 static int typed;
 
+// "wrong": give back all but one of the pages asked (the abort protocol
+// must take the last one), and try to free someone else's page.
+static uint64 wrong_top;                  // my data pages below this may still be mapped
 static int wrong_request(struct uframe *f)
 {
-  // free far fewer pages than asked, and try to free someone else's page
-  sys_page_free(PTE_PPN(uvpt_pte((uint64)hogdata)) + 0);   // (one of my own: fine)
-  page_unmap((uint64)hogdata + (hogpages - 1) * PGSIZE);
+  note_request(f);
+  for (uint64 k = 1; k < f->tval && wrong_top > 1;)
+    if (uvpt_pte((uint64)hogdata + --wrong_top * PGSIZE) & PTE_V) {
+      page_unmap((uint64)hogdata + wrong_top * PGSIZE);
+      k++;
+    }
   int r = sys_page_free(PPN_BASE);                          // the kernel's page: refused
   if (r != -E_PERM)
     printf("revoketest: BROKEN: freeing a page I do not own returned %d\n", r);
@@ -127,15 +156,30 @@ static void xstack_spared(void)
     printf("revoketest: FAIL: the hog's exception stack lost what it held\n");
 }
 
-// "ignore": each CAUSE_REPOSSESS upcall, before the library's handler:
-// every record new since the last is of a page of my data or the page
-// just above the exception stack (the newest I own, but for the stack),
-// at the va where I mapped it, which is unmapped now, and names a page of
-// RAM.
-static uint64 repo_checked;
+// "ignore" and "wrong": each CAUSE_REPOSSESS upcall, before the library's
+// handler: the notice tells of as many pages as were recorded since the
+// last; the abort brought me down to the target of the request it ended;
+// every record new since the last is of a page of my data, the page just
+// above the exception stack, or the page I own but mapped nowhere (the
+// newest I own, but for the stack), at the va where I mapped it (0 for
+// that one), which is unmapped now, and names a page of RAM.
+static uint64 repo_checked, loose_ppn, loose_taken, aborts_checked;
 static int check_repossess(struct uframe *f)
 {
   volatile struct repovec *v = &urepos[ENVX(sys_getenvid())];
+  uint64 before = repo_checked, count = v->count;
+  if (f->tval != count - before)
+    printf("revoketest: FAIL: a notice of %lu pages taken, and %lu recorded since the last\n",
+           f->tval, count - before);
+  struct heard *h = last.count <= before ? &last : &prev;
+  if (h->valid && h->count <= before && thisenv->npages == h->target)
+    aborts_checked++;
+  else if (h->valid && h->count <= before)
+    printf("revoketest: FAIL: an abort left me %d pages; the request it ended asked me down "
+           "to %ld\n", thisenv->npages, h->target);
+  h->valid = 0;
+  if (last.count > before)                 // (heard before the library's handler for this
+    last.valid = 0;                        // notice, which may map pages, has run)
   if (v->count - repo_checked > REPO_N) {
     printf("revoketest: FAIL: %lu pages repossessed at once, more than the vector holds\n",
            v->count - repo_checked);
@@ -143,6 +187,10 @@ static int check_repossess(struct uframe *f)
   }
   for (; repo_checked < v->count; repo_checked++) {
     volatile struct repo *r = &v->log[repo_checked % REPO_N];
+    if (loose_ppn && r->va == 0 && r->ppn == loose_ppn) {
+      loose_taken++;
+      continue;
+    }
     int data = r->va >= (uint64)hogdata && r->va < (uint64)hogdata + hogpages * PGSIZE;
     if ((!data && r->va != UXSTACKTOP) || r->va % PGSIZE ||
         (uvpt_pte(r->va) & PTE_V) || r->ppn < PPN_BASE || r->ppn >= PPN_BASE + usys->npages) {
@@ -167,11 +215,12 @@ static void hog(void)
     swap_policy(SWAP_FIFO, 0);
   else if (!strcmp(policy, "hint"))
     swap_policy(SWAP_HINT, hog_hint);
-  if (!strcmp(mode, "ignore")) {
+  if (!strcmp(mode, "ignore"))
     set_handler(CAUSE_REVOKE, ignore_request);
-    set_handler(CAUSE_REPOSSESS, check_repossess);
-  } else if (!strcmp(mode, "wrong"))
+  else if (!strcmp(mode, "wrong"))
     set_handler(CAUSE_REVOKE, wrong_request);
+  if (!strcmp(mode, "ignore") || !strcmp(mode, "wrong"))
+    set_handler(CAUSE_REPOSSESS, check_repossess);
   else if (!strcmp(mode, "fault"))
     set_handler(CAUSE_REVOKE, fault_request);
   else if (!strcmp(mode, "exit"))
@@ -194,11 +243,17 @@ static void hog(void)
     fresh_xstack();
     if (page_map(UXSTACKTOP, PTE_R | PTE_W) < 0)   // the page just above the exception
       printf("revoketest: FAIL: map a page at %p\n", (void *)UXSTACKTOP);   // stack: not spared
+    int64 ppn = sys_page_alloc(0);         // a page I own and map nowhere: taken, va 0
+    if (ppn < 0)
+      printf("revoketest: FAIL: a page to map nowhere: %s\n", errstr(ppn));
+    loose_ppn = ppn < 0 ? 0 : ppn;
     if (n < hogpages) {                    // and one data page newer still: the first
       hogdata[n * (PGSIZE / 8)] = word(n, 0);   // abort's first choice is taken
       n++;
     }
   }
+  wrong_top = n;
+  grown = 1;
   snprintf(buf, sizeof buf, "%lu", n);
   tell(stat_pipe[1], buf);
   if (!saves) {
@@ -206,14 +261,34 @@ static void hog(void)
     // requests arrive meanwhile.
     hear(ctl[0], buf, sizeof buf);
     volatile struct repovec *v = &urepos[ENVX(sys_getenvid())];
+    int first = 0;                         // the oldest record kept of a page of my data
+    while (first < REPO_N - 1 && (v->log[first].va < (uint64)hogdata ||
+                                  v->log[first].va >= (uint64)hogdata + hogpages * PGSIZE))
+      first++;
     printf("revoketest: hog: %lu pages repossessed; first at va %p\n", v->count,
-           (void *)v->log[0].va);
+           (void *)v->log[first].va);
+    if (!strcmp(mode, "ignore") || !strcmp(mode, "wrong")) {
+      // my public record agrees with my vector, and shows no request
+      // beyond the last abort unless I heard one since
+      if (thisenv->repossessed != v->count)
+        printf("revoketest: FAIL: my public record says %d pages repossessed; my vector, %lu\n",
+               thisenv->repossessed, v->count);
+      if (thisenv->revoke_want && last.count != v->count)
+        printf("revoketest: FAIL: my public record shows a request for %d pages that the "
+               "last abort ended\n", thisenv->revoke_want);
+      if (repo_checked != v->count)
+        printf("revoketest: FAIL: %lu repossessions, and upcalls told of %lu\n", v->count,
+               repo_checked);
+      printf("revoketest: hog: %lu aborts came to their requests' targets\n", aborts_checked);
+    }
     if (!strcmp(mode, "ignore")) {
       if (v->count == 0)
         exit(3);
       xstack_spared();
+      if (loose_taken != 1)
+        printf("revoketest: FAIL: the page I owned and mapped nowhere was recorded taken %lu "
+               "times\n", loose_taken);
       // the latest entries: each numbered by its place in the count, each
-      // an abort
       // an abort (and check_repossess saw each record's page)
       for (uint64 j = v->count > REPO_N ? v->count - REPO_N : 0; j < v->count; j++)
         if (v->log[j % REPO_N].seq != (uint32)j || v->log[j % REPO_N].reason != REPO_ABORT) {
@@ -221,11 +296,8 @@ static void hog(void)
                  v->log[j % REPO_N].seq, v->log[j % REPO_N].reason);
           break;
         }
-      if (repo_checked != v->count)
-        printf("revoketest: FAIL: %lu repossessions, and upcalls told of %lu\n", v->count,
-               repo_checked);
       // a repossessed page: its data was never saved
-      (void)*(volatile uint64 *)v->log[0].va;
+      (void)*(volatile uint64 *)v->log[first].va;
       exit(4);                             // (not reached: a fatal error)
     }
     exit(0);
