@@ -323,31 +323,6 @@ static void hog(void)
   exit(bad ? 1 : 0);
 }
 
-// "ignore": the hog's public record, seen between my allocations: an
-// abort ends the hog's request.  The allocation during which the hog lost
-// pages may also have posted the request the abort ended; from the next
-// one on, the record shows no request until a new one is posted (the
-// count of requests grows).  (The 64 pages an abort frees let that
-// allocation succeed, so no request can follow the abort in it; after the
-// one page a "wrong" hog loses, one can.)
-static uint64 seen_repo, seen_revs;
-static int after_abort;
-static void watch_hog(envid_t h)
-{
-  volatile struct envpub *hp = &uenvs[ENVX(h)];
-  uint64 rp = hp->repossessed, rv = usys->revocations;
-  if (after_abort && rv == seen_revs && hp->revoke_want) {
-    for (uint64 t = rdtime(); rdtime() - t < usys->timebase / 500;)
-      ;                                    // (another hart may be publishing it)
-    if (hp->revoke_want && usys->revocations == seen_revs)
-      printf("revoketest: FAIL: the hog's public record still shows a request for %d pages "
-             "that an abort ended\n", hp->revoke_want);
-  }
-  after_abort = rp != seen_repo;
-  seen_repo = rp;
-  seen_revs = rv;
-}
-
 // The pages of the file server and the console: both grow with use (the
 // cache; the console's first writes to its own copy-on-write pages), and
 // neither growth is a leak.
@@ -414,8 +389,6 @@ int main(int argc, char **argv)
       }
       *(volatile uint64 *)(SCRATCH + i * PGSIZE) = round * 1000 + i;
       got++;
-      if (!strcmp(mode, "ignore"))
-        watch_hog(h);
     }
     for (int i = 0; i < got; i++) {
       check(*(volatile uint64 *)(SCRATCH + i * PGSIZE) == (uint64)(round * 1000 + i), "scratch");
