@@ -223,12 +223,12 @@ static void hog(void)
     set_handler(CAUSE_REVOKE, ignore_request);
   else if (!strcmp(mode, "wrong"))
     set_handler(CAUSE_REVOKE, wrong_request);
-  if (!strcmp(mode, "ignore") || !strcmp(mode, "wrong"))
-    set_handler(CAUSE_REPOSSESS, check_repossess);
   else if (!strcmp(mode, "fault"))
     set_handler(CAUSE_REVOKE, fault_request);
   else if (!strcmp(mode, "exit"))
     set_handler(CAUSE_REVOKE, exit_request);
+  if (!strcmp(mode, "ignore") || !strcmp(mode, "wrong"))
+    set_handler(CAUSE_REPOSSESS, check_repossess);
   // Grow: the whole hog if it can page; else until memory is nearly gone
   // (sbrk promises no more than memory and swap could hold).
   uint64 can = mem_avail() + swap_room();
