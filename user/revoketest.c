@@ -9,8 +9,13 @@
 //            they are listed in its repossession vector, and touching one
 //            is a clear fatal error naming the address; its exception
 //            stack, made its newest pages, is spared, and the page just
-//            above it is taken; each record is checked as it arrives
-//   wrong    the hog frees one page per request, and tries to free mine
+//            above it is taken, as is a page it owns and maps nowhere;
+//            each record is checked as it arrives, and each abort leaves
+//            the hog exactly at its request's target; asleep, the hog
+//            hears of each abort at once
+//   wrong    the hog gives back all but one page of each request (the
+//            abort protocol takes the last), and tries to free a page
+//            that is not its own
 //   fault    the hog's revocation handler faults
 //   exit     the hog exits in its revocation handler
 //   late     the hog pages as in "hog" and reads everything back (clean
