@@ -209,6 +209,18 @@ static int victim_leaf(struct env *x, uint64 va, pte_t *slot, void *arg)
   return 0;
 }
 
+// Is ppn a page of o's exception stack, which its handler needs to hear
+// the notice (so the abort protocol spares it)?
+static int on_xstack(struct env *o, uint64 ppn)
+{
+  for (uint64 va = o->xlo & ~(PGSIZE - 1); o->upcall && va < o->xhi; va += PGSIZE) {
+    pte_t *p = walk(o, va, 0);
+    if (p && (*p & PTE_V) && PTE_PPN(*p) == ppn)
+      return 1;
+  }
+  return 0;
+}
+
 // The abort protocol: e did not comply in time.  The kernel's choice: the
 // pages e allocated most recently (the head of its owned list), which
 // spares a program's old text, data and stack in favour of what it grew
@@ -219,20 +231,10 @@ static int victim_leaf(struct env *x, uint64 va, pte_t *slot, void *arg)
 static void abort_take(struct env *o, int64 need)
 {
   struct victims v = { o, 0, { 0 }, { 0 } };
-  uint64 xs[MAXXSTACK / PGSIZE + 1];       // the pages of its handler's exception stack:
-  int nx = 0;                              // spared, and others taken in their place
-  for (uint64 va = o->xlo & ~(PGSIZE - 1); o->upcall && va < o->xhi; va += PGSIZE) {
-    pte_t *p = walk(o, va, 0);
-    if (p && (*p & PTE_V))
-      xs[nx++] = PTE_PPN(*p);
-  }
   for (int32 i = o->owned, next; i >= 0 && need > 0 && v.n < REVOKE_CHUNK; i = next) {
     next = pnext[i];
-    int spare = pagepubs[i].pins != 0;     // (pinned for the disk)
-    for (int k = 0; k < nx; k++)
-      spare |= xs[k] == PPN_BASE + i;
-    if (spare)
-      continue;
+    if (pagepubs[i].pins || on_xstack(o, PPN_BASE + i))
+      continue;                            // (others are taken in their place)
     need--;
     if (pagepubs[i].refs == 0) {
       take(o, 0, PPN_BASE + i);            // owned, mapped nowhere
