@@ -176,3 +176,20 @@ def test_a_failing_swap_write_loses_nothing(boot, cpus, tmp_path):
     m = con.expect(r"^revoketest: hog: (\d+) pages checked, (\d+) bad", timeout=120)
     assert m[1] == "14336" and m[2] == "0", m[0]
     con.expect(console.ok("revoketest"), timeout=60)
+
+
+@pytest.mark.points(4)
+@pytest.mark.cpus(1)
+def test_pager_choices_and_counts(boot, cpus):
+    """user/pagertest calls swap_out itself on a heap of 600 pages, and
+    hands the library's handler requests of its own: the clock's exact
+    victims (512 second chances a call at most; pages used before each
+    call never go), what each call says went, the pages written (a page
+    changed after it came back goes to its own slot; an unchanged one is
+    not written), a request for 65 pages answered in full, one for more
+    than there is ending, and every byte coming back."""
+    con = boot("init", cpus=cpus, args="pagertest", fail_on=FAIL_ON)
+    m = con.expect(r"^pagertest: 600 pages; (\d+) out, (\d+) in, (\d+) written, (\d+) requests, "
+                   r"(\d+) given back", timeout=60)
+    assert int(m[3]) >= 600 and int(m[4]) == 2, m[0]
+    con.expect(console.ok("pagertest"), timeout=30)
