@@ -37,6 +37,39 @@ def revoketest(boot, cpus, mode, mib=56, policy="clock", fail_on=FAIL_ON, disk=N
     return con, int(m[1]), int(m[2])
 
 
+@pytest.mark.points(4)
+@pytest.mark.cpus(1)
+def test_pager_choices_and_counts(boot, cpus):
+    """user/pagertest calls swap_out itself on a heap of 600 pages, and
+    hands the library's handler requests of its own: the clock's exact
+    victims (512 second chances a call at most; pages used before each
+    call never go), what each call says went, the pages written (a page
+    changed after it came back goes to its own slot; an unchanged one is
+    not written), a request for 65 pages answered in full, one for more
+    than there is ending, and every byte coming back."""
+    con = boot("init", cpus=cpus, args="pagertest", fail_on=FAIL_ON)
+    m = con.expect(r"^pagertest: 600 pages; (\d+) out, (\d+) in, (\d+) written, (\d+) requests, "
+                   r"(\d+) given back", timeout=60)
+    assert int(m[3]) >= 600 and int(m[4]) == 2, m[0]
+    con.expect(console.ok("pagertest"), timeout=30)
+
+
+@pytest.mark.points(2)
+@pytest.mark.cpus(1)
+def test_pager_keeps_a_page_whose_write_failed(boot, cpus, tmp_path):
+    """The swap area's first block fails every write: user/pagertest's
+    swap_out(64) has more writes in flight than the disk's queue holds,
+    waits for some in the middle, and must keep exactly the page whose
+    write failed, whenever its failure was collected."""
+    disk = conftest.fresh_disk(tmp_path / "swapfail.img")
+    with open(disk, "rb") as f:
+        swapstart = superblock(f)[9]
+    con = boot("init", cpus=cpus, args="pagertest fail", fail_on=FAIL_ON,
+               disk=failing_disk(tmp_path, disk, swapstart))
+    con.expect(r"^pagertest: a failing write: 63 of 64 went", timeout=60)
+    con.expect(console.ok("pagertest"), timeout=30)
+
+
 @pytest.mark.points(5)
 def test_hog_pages_out_and_small_env_keeps_working(boot, cpus):
     con, requests, taken = revoketest(boot, cpus, "hog")
@@ -177,19 +210,3 @@ def test_a_failing_swap_write_loses_nothing(boot, cpus, tmp_path):
     assert m[1] == "14336" and m[2] == "0", m[0]
     con.expect(console.ok("revoketest"), timeout=60)
 
-
-@pytest.mark.points(4)
-@pytest.mark.cpus(1)
-def test_pager_choices_and_counts(boot, cpus):
-    """user/pagertest calls swap_out itself on a heap of 600 pages, and
-    hands the library's handler requests of its own: the clock's exact
-    victims (512 second chances a call at most; pages used before each
-    call never go), what each call says went, the pages written (a page
-    changed after it came back goes to its own slot; an unchanged one is
-    not written), a request for 65 pages answered in full, one for more
-    than there is ending, and every byte coming back."""
-    con = boot("init", cpus=cpus, args="pagertest", fail_on=FAIL_ON)
-    m = con.expect(r"^pagertest: 600 pages; (\d+) out, (\d+) in, (\d+) written, (\d+) requests, "
-                   r"(\d+) given back", timeout=60)
-    assert int(m[3]) >= 600 and int(m[4]) == 2, m[0]
-    con.expect(console.ok("pagertest"), timeout=30)

@@ -5,6 +5,11 @@
 // each call said went, how many pages were written to swap, and that every
 // byte comes back.  Run as `init pagertest` (init hands over the swap area).
 //
+// `init pagertest fail` is for a disk whose swap area's first block fails
+// every write: one swap_out call has more writes in flight than the disk
+// queue holds (it waits for some to finish in the middle), and the page
+// whose write failed, alone, must stay.
+//
 // The clock's choices are exact: the hand starts at the heap's start and
 // keeps its place between calls; a page used since the hand last passed it
 // is spared (its accessed bit cleared), at most SCAN_LIMIT (512) times per
@@ -95,16 +100,37 @@ int main(int argc, char **argv)
     printf("pagertest: no swap extent: run as `init pagertest`\n");
     return 2;
   }
+  int got;
   char *b = sbrk(0);
   check(((uint64)b & (PGSIZE - 1)) == 0, "the heap does not start on a page boundary");
   heap = sbrk(N * PGSIZE);
   check(heap == b, "sbrk");
   for (int i = 0; i < N; i++)
     fill(i, 1);
+  if (argc > 1 && !strcmp(argv[1], "fail")) {
+    stats_mark();
+    got = swap_out(64);                    // pages 512-575; 512 gets slot 0 (its write fails)
+    check(got == 63, "swap_out(64) with one write failing said %d went, expected 63", got);
+    expect_out("swap_out(64) with the first slot's write failing (pages 513-575 go)",
+               LIMIT + 1, LIMIT + 64, -1);
+    check(written() == 64, "swap_out(64) of dirty pages: %lu pages written, expected 64", written());
+    int bad = 0;
+    for (int i = 0; i < N; i++)
+      bad += !intact(i);
+    check(bad == 0, "%d pages came back from swap wrong", bad);
+    printf("pagertest: a failing write: %d of 64 went\n", got);
+    return check_report();
+  }
+
+  // A page of mine just above the heap: not pageable, so the hand never
+  // stops there (it goes from the heap's last page to its first).
+  uint64 above = (uint64)heap + N * PGSIZE;
+  check(page_map(above, PTE_R | PTE_W) == 0, "a page above the heap");
+  *(volatile uint64 *)above = 0xab0e;
 
   // 1. Every page was used: the clock spares LIMIT of them, then takes the next.
   stats_mark();
-  int got = swap_out(1);
+  got = swap_out(1);
   check(got == 1, "swap_out(1) with %d pages in said %d went", N, got);
   expect_out("all used, swap_out(1) (the hand spares 512, then takes page 512)", LIMIT, LIMIT, LIMIT);
   check(written() == 1, "swap_out(1) of a dirty page: %lu pages written, expected 1", written());
@@ -170,6 +196,9 @@ int main(int argc, char **argv)
         count_resident());
   check(released() >= (uint64)before, "a request for more than I have: %lu given back, "
         "%d of my pages went", released(), before);
+
+  check((uvpt_pte(above) & PTE_V) && *(volatile uint64 *)above == 0xab0e,
+        "the page just above the heap (not pageable) was paged out or changed");
 
   // 7. Every byte comes back.
   int bad = 0;
