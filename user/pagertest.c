@@ -73,6 +73,16 @@ static void stats_mark(void) { swap_get_stats(&st0); }
 static uint64 written(void) { struct swap_stats s; swap_get_stats(&s); return s.writes - st0.writes; }
 static uint64 released(void) { struct swap_stats s; swap_get_stats(&s); return s.released - st0.released; }
 
+// swap_out collects every write it started before it returns: none of
+// mine is left in flight or finished and uncollected.
+static void none_in_flight(const char *when)
+{
+  uint64 f = 0;
+  int64 d = sys_blk_wait(0, &f);
+  check(d == -E_INVAL, "%s: writes were left in flight or uncollected (sys_blk_wait(0) returned %ld)",
+        when, (long)d);
+}
+
 static int hint_page = -1;
 static int hint_one(uint64 *vas, int n)
 {
@@ -114,6 +124,7 @@ int main(int argc, char **argv)
     expect_out("swap_out(64) with the first slot's write failing (pages 513-575 go)",
                LIMIT + 1, LIMIT + 64, -1);
     check(written() == 64, "swap_out(64) of dirty pages: %lu pages written, expected 64", written());
+    none_in_flight("swap_out(64)");
     int bad = 0;
     for (int i = 0; i < N; i++)
       bad += !intact(i);
@@ -146,6 +157,7 @@ int main(int argc, char **argv)
   expect_out("hot pages used, swap_out(32) (the hand spares them, then takes pages 64-95)",
              HOT, HOT + 32, LIMIT);
   check(written() == 32, "swap_out(32) of dirty pages: %lu pages written, expected 32", written());
+  none_in_flight("swap_out(32), more writes than the disk's queue holds");
 
   // 3. Rounds: the hot pages are used before each call, and never go.
   for (int r = 1; r <= 4; r++) {
