@@ -42,6 +42,15 @@ static int intact(int i)
   return 1;
 }
 
+// Every page holds what was last written to it (paging back in what is out).
+static void all_intact(void)
+{
+  int bad = 0;
+  for (int i = 0; i < N; i++)
+    bad += !intact(i);
+  check(bad == 0, "%d pages came back from swap wrong", bad);
+}
+
 static void touch(int i) { (void)*(volatile char *)pva(i); }
 
 static int count_resident(void)
@@ -125,10 +134,7 @@ int main(int argc, char **argv)
                LIMIT + 1, LIMIT + 64, -1);
     check(written() == 64, "swap_out(64) of dirty pages: %lu pages written, expected 64", written());
     none_in_flight("swap_out(64)");
-    int bad = 0;
-    for (int i = 0; i < N; i++)
-      bad += !intact(i);
-    check(bad == 0, "%d pages came back from swap wrong", bad);
+    all_intact();
     printf("pagertest: a failing write: %d of 64 went\n", got);
     return check_report();
   }
@@ -213,10 +219,7 @@ int main(int argc, char **argv)
         "the page just above the heap (not pageable) was paged out or changed");
 
   // 7. Every byte comes back.
-  int bad = 0;
-  for (int i = 0; i < N; i++)
-    bad += !intact(i);
-  check(bad == 0, "%d pages came back from swap wrong", bad);
+  all_intact();
   struct swap_stats s;
   swap_get_stats(&s);
   printf("pagertest: %d pages; %lu out, %lu in, %lu written, %lu requests, %lu given back\n",
