@@ -186,23 +186,25 @@ static int fifo_victims(uint64 *vas, int n)
 }
 
 // Wait for some of the writes in busy (a mask of tags); settle the
-// victims among the first n whose writes finished: ok[i] becomes 1 if the
-// write succeeded, 0 if it failed.  A tag names one write only while it is
-// in flight (the disk hands it out again), so a result must be taken when
-// it is collected.  What is still in flight.
+// victims whose writes finished (who[tag] says whose write a tag is):
+// ok[victim] becomes 1 if its write succeeded, 0 if it failed.  A tag
+// names one write only while it is in flight (the disk hands it out
+// again), so a result must be taken when it is collected.  Returns what
+// is still in flight.
 // BEGIN LAB revoke: settle: wait for some writes in busy, mark their victims written (ok 1) or failed (ok 0), return the tags still in flight; if the wait fails, count them all as failed
-static uint64 settle(uint8 *ok, int n, uint64 busy)
+static uint64 settle(uint8 *ok, const uint8 *who, uint64 busy)
 {
   uint64 failed = 0;
   int64 d = sys_blk_wait(busy, &failed);
   if (d <= 0)
     d = busy, failed = busy;               // cannot wait: they stay
-  for (int i = 0; i < n; i++)
-    if (ok[i] >= 2 && ((uint64)d & (1UL << (ok[i] - 2))))
-      ok[i] = !(failed & (1UL << (ok[i] - 2)));
-  return busy & ~(uint64)d;
+  uint64 fin = (uint64)d & busy;
+  for (int t = 0; fin >> t; t++)
+    if ((fin >> t) & 1)
+      ok[who[t]] = !((failed >> t) & 1);
+  return busy & ~fin;
 }
-// END LAB revoke: static uint64 settle(uint8 *ok, int n, uint64 busy) { return lab_todo_once("revoke", "settle (collecting swap writes)"), (void)ok, (void)n, busy & 0; }
+// END LAB revoke: static uint64 settle(uint8 *ok, const uint8 *who, uint64 busy) { return lab_todo_once("revoke", "settle (collecting swap writes)"), (void)ok, (void)who, busy & 0; }
 
 // Evict up to n (at most 64) of my pages: choose them by the policy, write
 // the dirty ones to swap (several requests in flight), then unmap and free
@@ -236,7 +238,7 @@ int swap_out(int n)
   }
   // BEGIN LAB revoke: swap_out: write the victims that are not in sync to their swap slots (asynchronous, several in flight), wait, then drop each one whose write succeeded; return how many went
   uint64 busy = 0;
-  uint8 ok[64];
+  uint8 ok[64], who[64];                   // each victim: 0 stays, 1 may go, 2 being written
   for (int i = 0; i < nv; i++) {
     volatile uint64 *e = entry(vas[i], 1);
     ok[i] = in_sync(e, uvpt_pte(vas[i]));
@@ -248,15 +250,16 @@ int swap_out(int n)
     *e = (*e & ~E_SLOT) | (uint64)(slot + 1);
     int64 tag;
     while ((tag = sys_blk_io(BLK_WRITE | BLK_ASYNC, swap_start + slot, (void *)vas[i], 1)) == -E_BUSY && busy)
-      busy = settle(ok, i, busy);
+      busy = settle(ok, who, busy);
     if (tag < 0)
       continue;
     busy |= 1UL << tag;
-    ok[i] = 2 + tag;                       // in flight under that tag
+    who[tag] = i;
+    ok[i] = 2;
     stats.writes++;
   }
   while (busy)
-    busy = settle(ok, nv, busy);
+    busy = settle(ok, who, busy);
   int done = 0;
   for (int i = 0; i < nv; i++)
     if (ok[i] == 1 && drop(vas[i], entry(vas[i], 1)) == 0)
