@@ -238,7 +238,7 @@ int swap_out(int n)
   }
   // BEGIN LAB revoke: swap_out: write the victims that are not in sync to their swap slots (asynchronous, several in flight), wait, then drop each one whose write succeeded; return how many went
   uint64 busy = 0;
-  uint8 ok[64], who[64];                   // each victim: 0 stays, 1 may go, 2 being written
+  uint8 ok[64], who[64];                   // each victim: 1 once it may go (in sync, or written)
   for (int i = 0; i < nv; i++) {
     volatile uint64 *e = entry(vas[i], 1);
     ok[i] = in_sync(e, uvpt_pte(vas[i]));
@@ -254,8 +254,7 @@ int swap_out(int n)
     if (tag < 0)
       continue;
     busy |= 1UL << tag;
-    who[tag] = i;
-    ok[i] = 2;
+    who[tag] = i;                          // (its ok stays 0 until settle says written)
     stats.writes++;
   }
   while (busy)
