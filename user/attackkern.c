@@ -139,16 +139,17 @@ static void blkwait_sign(void)
 {
   static char pg[8][PGSIZE] __attribute__((aligned(PGSIZE)));
   uint64 b = usys->disk_blocks - 64;
-  int issued = 0, busy = 0;
+  int issued = 0;
   for (int i = 0; i < 8; i++)
     pg[i][0] = 1;
-  while (issued < 64 && busy < 2000) {
+  // (The host's disk finishes requests in its own time: allow it 5 s
+  // without progress, however fast the yields go.)
+  for (uint64 since = rdtime(); issued < 64 && rdtime() - since < 5 * usys->timebase;) {
     int t = sys_blk_io(BLK_READ | BLK_ASYNC, b + issued % 8, pg[issued % 8], 1);
     if (t >= 0) {
       issued++;
-      busy = 0;
+      since = rdtime();
     } else if (t == -E_BUSY) {
-      busy++;
       sys_yield(0);                       // let some finish
     } else {
       check(0, "async read: %s", errstr(t));
