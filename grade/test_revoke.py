@@ -209,4 +209,3 @@ def test_a_failing_swap_write_loses_nothing(boot, cpus, tmp_path):
     m = con.expect(r"^revoketest: hog: (\d+) pages checked, (\d+) bad", timeout=120)
     assert m[1] == "14336" and m[2] == "0", m[0]
     con.expect(console.ok("revoketest"), timeout=60)
-
