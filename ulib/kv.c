@@ -93,10 +93,12 @@ int64 kv_append(const char *key, int klen, const void *val, int vlen)
 int kv_recover(void)
 {
   // BEGIN LAB app: kv_recover: replay the valid records from block 1 on into the index; set the tail
+  int err;
   uint64 b, off = 0;
+  kv.tail_blk = 1;
+  kv.tail_off = 0;
   for (b = 1; b < kv.nblocks; b++) {
-    int err = sys_blk_io(BLK_READ, kv.start + b, kv.tail, 1);
-    if (err < 0)
+    if ((err = sys_blk_io(BLK_READ, kv.start + b, kv.tail, 1)) < 0)
       return err;
     int end = 0;
     for (off = 0; off + sizeof(struct kvrec) <= BSIZE;) {
@@ -117,14 +119,18 @@ int kv_recover(void)
       kv.records++;
       off += kv_recsize(r->klen, r->vlen);
     }
+    if (off > 0) {                           // the last block with records so far
+      kv.tail_blk = b;
+      kv.tail_off = off;
+    }
     if (end)
       break;
   }
-  if (b == kv.nblocks)                       // the log fills the extent
-    b--;
-  memset(kv.tail + off, 0, BSIZE - off);     // nothing after the last record
-  kv.tail_blk = b;
-  kv.tail_off = off;
+  // The tail block is in kv.tail unless the log ended at the start of a block.
+  uint64 last = b < kv.nblocks ? b : b - 1;
+  if (kv.tail_blk != last && (err = sys_blk_io(BLK_READ, kv.start + kv.tail_blk, kv.tail, 1)) < 0)
+    return err;
+  memset(kv.tail + kv.tail_off, 0, BSIZE - kv.tail_off);   // nothing after the last record
   return 0;
   // END LAB app: return lab_todo("app", "kv_recover");
 }

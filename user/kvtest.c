@@ -6,8 +6,10 @@
 //
 //   kvtest SEED               one boot: arguments, random puts, overwrites,
 //                             deletes and gets, reopening (recovery) along
-//                             the way, a torn record at the tail, a full
-//                             extent, a full index
+//                             the way, a torn record at the tail, the
+//                             extent's limits, records at a block's edge,
+//                             a full extent, a full index
+//   kvtest failing SEED       puts and deletes whose disk write fails
 //   kvtest fill SEED N        format; put N keys, overwrite some, delete some
 //   kvtest verify SEED N      (after a reboot) the store holds what fill left
 //   kvtest crash SEED         put forever, key i%64 gets version i; prints
@@ -93,6 +95,49 @@ static int reopen(const char *when)
 {
   int r = kv_open(app_start, app_count, 0);
   return check(r == 0, "%s: kv_open (recovery): %s", when, errstr(r));
+}
+
+// ---- records of a chosen size, at chosen places in a block ----
+
+// Put key with a value that makes its record exactly size bytes (a
+// multiple of 4); the value is a function of the key, so fetch() checks it.
+static int make_sized(const char *key, uint64 size)
+{
+  int n = size - sizeof(struct kvrec) - strlen(key);
+  for (int i = 0; i < n; i++)
+    val[i] = 'A' + (key[i % strlen(key)] + i) % 26;
+  return n;
+}
+
+static int put_sized(const char *key, uint64 size)
+{
+  int n = make_sized(key, size);
+  int r = kv_put(key, val, n);
+  check(r == 0, "put %s (a %lu-byte record): %s", key, size, errstr(r));
+  return r;
+}
+
+// key reads back as put_sized(key, size) left it (size 0: it is not there).
+static int fetch(const char *key, uint64 size, const char *when)
+{
+  int r = kv_get(key, got, KV_MAXVAL);
+  if (!size)
+    return check(r == -E_NOENT, "%s: get %s: %d, not E_NOENT", when, key, r);
+  int n = make_sized(key, size);
+  return check(r == n && memcmp(got, val, n) == 0, "%s: get %s: %d (%s), want %d right bytes",
+               when, key, r, r < 0 ? errstr(r) : "", n);
+}
+
+// The store's counts are these.
+static int counts(uint64 keys, uint64 records, uint64 blocks, const char *when)
+{
+  struct kv_stats s;
+  kv_get_stats(&s);
+  if (!blocks)                             // (not checked)
+    blocks = s.blocks;
+  return check(s.keys == keys && s.records == records && s.blocks == blocks,
+               "%s: %lu keys, %lu records, %lu blocks in use; want %lu, %lu, %lu", when,
+               s.keys, s.records, s.blocks, keys, records, blocks);
 }
 
 // ---- kvtest SEED ----
@@ -250,6 +295,109 @@ static void bad_lengths(void)
   check(rec_at(0, epoch + 1, 4, 4) == 0, "kv_rec_ok took a record of another epoch");
 }
 
+// kv_open's limits: 2 blocks (one of log) is the smallest store and
+// KV_MAXBLOCKS the largest; a header for a store of another size is not
+// this store; an open that fails leaves no store open.
+static void limits(void)
+{
+  expect_err(kv_open(app_start, 0, KV_FORMAT), E_INVAL, "open of 0 blocks");
+  expect_err(kv_open(app_start, 1, KV_FORMAT), E_INVAL, "open of 1 block");
+  expect_err(kv_open(app_start, KV_MAXBLOCKS + 1, 0), E_INVAL, "open of KV_MAXBLOCKS + 1 blocks");
+  expect_err(kv_put("closed", "x", 1), E_INVAL, "put after a failed open");
+  expect_err(kv_get("closed", got, 1), E_INVAL, "get after a failed open");
+  if (!check(kv_open(app_start, 2, KV_FORMAT) == 0, "format a 2-block store"))
+    return;
+  put_sized("two", 1024);
+  put_sized("two.", 1024);
+  put_sized("two-", 1024);
+  put_sized("two+", 1024);
+  expect_err(kv_put("three", "x", 1), E_NOSPC, "put into a full 2-block store");
+  counts(4, 4, 2, "a full 2-block store");
+  check(kv_open(app_start, 3, 0) == 0, "open the 2-block store as 3 blocks");
+  counts(0, 0, 2, "a 2-block store opened as 3 blocks (a new store)");
+  fetch("two", 0, "a 2-block store opened as 3 blocks");
+  check(kv_open(app_start, KV_MAXBLOCKS, KV_FORMAT) == 0, "format a store of KV_MAXBLOCKS blocks");
+  put_sized("max", 100);
+  fetch("max", 100, "a store of KV_MAXBLOCKS blocks");
+  expect_err(kv_open(app_start, 1, 0), E_INVAL, "open of 1 block");
+  expect_err(kv_get("max", got, 1), E_INVAL, "get after a failed open (a store was open)");
+}
+
+// Write a record header into block b of the store, at offset off: this
+// store's epoch, klen and vlen, a value of '#'s and a sum that is wrong.
+static int forge(uint64 b, uint64 off, int klen, int vlen)
+{
+  if (!check(sys_blk_io(BLK_READ, app_start, raw, 1) == 0, "read the header"))
+    return 0;
+  struct kvrec r = { .epoch = ((struct kvhdr *)raw)->epoch, .klen = klen, .vlen = vlen };
+  if (!check(sys_blk_io(BLK_READ, app_start + b, raw, 1) == 0, "read block %lu", b))
+    return 0;
+  uint64 n = off + sizeof r + klen + vlen <= BSIZE ? klen + vlen : 0;
+  memset(raw + off + sizeof r, '#', n);
+  memcpy(raw + off, &r, sizeof r);
+  if (n)
+    r.sum = kv_sum((struct kvrec *)(raw + off)) ^ 1;
+  memcpy(raw + off, &r, sizeof r);
+  return check(sys_blk_io(BLK_WRITE, app_start + b, raw, 1) == 0, "write block %lu", b);
+}
+
+// Records at a block's edges (records of 1,024 bytes, four to a block):
+// one that exactly fills the rest of a block stays in it; a long torn
+// record after the tail is gone for good once recovery has passed it,
+// even when a shorter put takes its place and the next put starts the
+// next block; a record header in a block's last 12 bytes (a record that
+// would run past the block) ends the log, whatever valid records follow.
+// And the counts, and a block read before a reopen.
+static void block_edges(void)
+{
+  if (!check(kv_open(app_start, app_count, KV_FORMAT) == 0, "format"))
+    return;
+  counts(0, 0, 2, "a new store");
+  put_sized("e1", 1024);
+  put_sized("e2", 1024);
+  put_sized("e3", 1024);
+  put_sized("e4", 1024);
+  counts(4, 4, 2, "a block filled exactly");
+  put_sized("e5", 16);
+  check(kv_del("e5") == 0, "del e5");
+  counts(4, 6, 3, "a put and a delete in block 2");
+  fetch("e2", 1024, "before a reopen");
+  if (!reopen("block 1 full"))
+    return;
+  counts(4, 6, 3, "after a reopen");
+  fetch("e2", 1024, "after a reopen");
+  fetch("e5", 0, "after a reopen");
+
+  // block 2: 32 bytes so far; to 3,072, then a torn record of 1,020
+  put_sized("f1", 1024);
+  put_sized("f2", 1024);
+  put_sized("f3", 992);
+  if (!forge(2, 3072, 2, 1006) || !reopen("a torn record"))
+    return;
+  counts(7, 9, 3, "after a torn record");
+  put_sized("t1", 120);                    // where the torn record was
+  put_sized("t2", 1024);                   // block 3
+  counts(9, 11, 4, "after a torn record and two puts");
+  if (!reopen("after a torn record and two puts"))
+    return;
+  counts(9, 11, 4, "reopened after a torn record and two puts");
+  fetch("t1", 120, "reopened after a torn record");
+  fetch("t2", 1024, "reopened after a torn record");
+
+  // block 3: 1,024 bytes so far; to 4,084, then a put that starts block 4
+  put_sized("h1", 1024);
+  put_sized("h2", 1024);
+  put_sized("h3", 1012);
+  put_sized("z1", 100);
+  counts(13, 15, 5, "a record ending 12 bytes before its block's end");
+  if (!forge(3, BSIZE - sizeof(struct kvrec), 1, 0) || !reopen("a header in a block's last 12 bytes"))
+    return;
+  counts(12, 14, 4, "a header in a block's last 12 bytes");
+  fetch("h3", 1012, "a header in a block's last 12 bytes");
+  fetch("z1", 0, "after the log's end");
+  fetch("e1", 1024, "after the log's end");
+}
+
 // A store of 4 blocks (3 of log) fills up: E_NOSPC, and nothing is lost.
 static void full_extent(void)
 {
@@ -275,6 +423,12 @@ static void full_extent(void)
                "get %s from the full store", key))
       break;
   }
+  // 16 bytes are left in the last block: room for the smallest record
+  put_sized("s", 16);
+  counts(n + 1, n + 1, 4, "the last 16 bytes of a full store");
+  expect_err(kv_put("t", "", 0), E_NOSPC, "put into a store with no byte left");
+  if (check(kv_open(app_start, 4, 0) == 0, "reopen the full store"))
+    fetch("s", 16, "the full store reopened");
 }
 
 // KV_NKEYS keys: the next new key is refused, an old one can still change.
@@ -310,7 +464,11 @@ static int one_boot(void)
   if (!check(r == 0, "kv_open (format): %s", errstr(r)))
     return check_report();
   arguments();
-  if (check_failures())
+  if (!check_failures())
+    limits();
+  if (!check_failures())
+    block_edges();
+  if (check_failures() || !check(kv_open(app_start, app_count, KV_FORMAT) == 0, "format"))
     return check_report();
   uint64 ver = 1;
   for (int k = 0; k < NK; k++)
@@ -369,6 +527,99 @@ static int fill_or_verify(int fill, uint64 n)
   return check_report();
 }
 
+// ---- kvtest failing SEED ----
+//
+// Writes that fail.  A child runs the store on the app extent, which this
+// env grants it when it asks, and takes back when it asks: a write in
+// between fails (E_PERM, as a disk error would fail it).  A put
+// or a delete whose write failed must return the error and leave nothing a
+// later put, get or recovery sees: not its record, not part of it.
+
+enum { ASK_BREAK = 1, ASK_MEND };
+static envid_t keeper;                   // the parent, who holds the extent
+
+static void ask(int what)
+{
+  struct pct_msg m;
+  int64 r = sys_pct_call_wait(keeper, what, 0, 0, 0, 0, &m);
+  check(r == 0 && (int64)m.w[0] >= 0, "ask the parent (%d): %s", what,
+        errstr(r < 0 ? r : (int64)m.w[0]));
+}
+
+static int failing_child(void)
+{
+  mem_private();                         // the store's buffers, which the disk fills (docs/disk.md)
+  ask(ASK_MEND);                         // the extent
+  int r = kv_open(app_start, app_count, KV_FORMAT);
+  if (!check(r == 0, "format: %s", errstr(r)))
+    return 1;
+  // block 1: 3,072 bytes of records; a 1,020-byte put fails there
+  put_sized("w1", 1024);
+  put_sized("w2", 1024);
+  put_sized("w3", 1024);
+  ask(ASK_BREAK);
+  int n = make_sized("bad1", 1020);
+  expect_err(kv_put("bad1", val, n), E_PERM, "a put whose write failed");
+  expect_err(kv_del("w2"), E_PERM, "a delete whose write failed");
+  ask(ASK_MEND);
+  counts(3, 3, 2, "after a put and a delete that failed");
+  fetch("bad1", 0, "after its put failed");
+  fetch("w2", 1024, "after its delete failed");
+  // a shorter put where it would have gone, and one that starts block 2
+  put_sized("ok1", 120);
+  put_sized("ok2", 1024);
+  counts(5, 5, 3, "after two puts");
+  // block 2: to 3,068 bytes, then a put that starts block 3 fails
+  put_sized("ok3", 1024);
+  put_sized("ok4", 1020);
+  ask(ASK_BREAK);
+  n = make_sized("bad2", 1040);
+  expect_err(kv_put("bad2", val, n), E_PERM, "a put starting a block, whose write failed");
+  ask(ASK_MEND);
+  fetch("bad2", 0, "after its put failed");
+  put_sized("ok5", 16);
+  check(kv_del("ok3") == 0, "del ok3");
+  if (!reopen("after writes that failed"))
+    return 1;
+  counts(7, 9, 0, "reopened after writes that failed");
+  const char *keys[] = { "w1", "w2", "w3", "ok1", "ok2", "ok4" };
+  uint64 sizes[] = { 1024, 1024, 1024, 120, 1024, 1020 };
+  for (int i = 0; i < 6; i++)
+    fetch(keys[i], sizes[i], "reopened after writes that failed");
+  fetch("ok5", 16, "reopened after writes that failed");
+  fetch("ok3", 0, "reopened after writes that failed");
+  fetch("bad1", 0, "reopened after writes that failed");
+  fetch("bad2", 0, "reopened after writes that failed");
+  return check_failures() != 0;
+}
+
+static int failing(void)
+{
+  keeper = sys_getenvid();
+  sys_irq_claim(IRQ_CHILD, 0);           // a child that exits wakes my pct_recv
+  envid_t child = fork();
+  if (child < 0)
+    return check(0, "fork: %s", errstr(child)), check_report();
+  if (child == 0)
+    exit(failing_child());
+  int slot = -1;                         // the child's, once it asks
+  // serve the child's requests until it exits
+  int status = -1;
+  struct pct_msg m;
+  for (;;) {
+    envid_t w = wait_nohang(&status);
+    if (w == child || w < 0)
+      break;
+    if (sys_pct_recv(0, &m) != child)
+      continue;                            // an interrupt: has the child exited?
+    int64 r = m.w[0] == ASK_BREAK ? sys_blk_revoke(child, slot)
+                                  : (slot = sys_blk_grant(child, app_start, app_count, BLK_R | BLK_W));
+    sys_pct_reply(child, r, 0, 0, 0);
+  }
+  check(status == 0, "the child running the store: exit status %d", status);
+  return check_report();
+}
+
 // ---- kvtest crash / aftercrash ----
 
 #define NCRASH 64
@@ -418,7 +669,7 @@ static int aftercrash(int64 last)
 int main(int argc, char **argv)
 {
   if (argc < 2) {
-    printf("usage: kvtest SEED | fill SEED N | verify SEED N | crash SEED | aftercrash SEED I\n");
+    printf("usage: kvtest SEED | failing SEED | fill SEED N | verify SEED N | crash SEED | aftercrash SEED I\n");
     return 1;
   }
   if (!app_count) {
@@ -432,6 +683,8 @@ int main(int argc, char **argv)
     return fill_or_verify(mode[0] == 'f', argc > 3 ? strtol(argv[3], 0, 0) : 100);
   if (strcmp(mode, "crash") == 0)
     return crash();
+  if (strcmp(mode, "failing") == 0)
+    return failing();
   if (strcmp(mode, "aftercrash") == 0 && argc > 3)
     return aftercrash(strtol(argv[3], 0, 0));
   return one_boot();
