@@ -19,7 +19,7 @@
 // happens entirely or not at all.  A crash loses at most the operation in
 // progress; recovery ignores a record that is not valid (kv.h), so a torn
 // or stale one is never read as data.  An operation that fails (a full
-// extent, a disk error) changes nothing in memory.
+// extent, a disk error) leaves nothing of itself, on the disk or in memory.
 //
 // Not here (see labs/app.md): compaction (the log only grows and a full
 // extent answers -E_NOSPC; keys deleted or overwritten keep their space),
@@ -131,6 +131,15 @@ int kv_recover(void)
   if (kv.tail_blk != last && (err = sys_blk_io(BLK_READ, kv.start + kv.tail_blk, kv.tail, 1)) < 0)
     return err;
   memset(kv.tail + kv.tail_off, 0, BSIZE - kv.tail_off);   // nothing after the last record
+  // The log ended at a record that is not valid, after the tail's last one
+  // (a torn write): clear it on the disk, and the next block, so that the
+  // log still ends here if the next put starts the next block.
+  if (b < kv.nblocks && kv.tail_blk == b) {
+    memset(kv.blk, 0, BSIZE);
+    if ((b + 1 < kv.nblocks && (err = sys_blk_io(BLK_WRITE, kv.start + b + 1, kv.blk, 1)) < 0) ||
+        (err = sys_blk_io(BLK_WRITE, kv.start + b, kv.tail, 1)) < 0)
+      return err;
+  }
   return 0;
   // END LAB app: return lab_todo("app", "kv_recover");
 }

@@ -80,10 +80,14 @@ int    kv_rec_ok(const struct kvrec *r, uint64 off);
 // Append a record (key, and the value, or a tombstone if vlen is KV_TOMB)
 // to the log and write the tail block: the record is on the disk when this
 // returns.  Its position (block * BSIZE + offset), or -E_NOSPC (the
-// extent is full), or the disk's error (then nothing changed).
+// extent is full), or the disk's error: then the record is nowhere (not in
+// the tail, and no later put or recovery sees its bytes).
 int64  kv_append(const char *key, int klen, const void *val, int vlen);
 // Read the log from block 1 on, replaying every valid record into the index,
-// and leave the tail (block, offset and contents) where the log ends.
+// and leave the tail (block, offset and contents) where the log ends: just
+// after its last record, in the last block that holds a record.  A record
+// that is not valid after the tail block's last one is cleared on the disk,
+// and the block after it.
 int    kv_recover(void);
 
 #endif

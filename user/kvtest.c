@@ -297,7 +297,8 @@ static void bad_lengths(void)
 
 // kv_open's limits: 2 blocks (one of log) is the smallest store and
 // KV_MAXBLOCKS the largest; a header for a store of another size is not
-// this store; an open that fails leaves no store open.
+// this store; an open that fails leaves no store open; an open recovers
+// an empty log whatever store was open before.
 static void limits(void)
 {
   expect_err(kv_open(app_start, 0, KV_FORMAT), E_INVAL, "open of 0 blocks");
@@ -321,6 +322,16 @@ static void limits(void)
   fetch("max", 100, "a store of KV_MAXBLOCKS blocks");
   expect_err(kv_open(app_start, 1, 0), E_INVAL, "open of 1 block");
   expect_err(kv_get("max", got, 1), E_INVAL, "get after a failed open (a store was open)");
+  // a store with an empty log, opened after one with records
+  check(kv_open(app_start + 8, 2, KV_FORMAT) == 0, "format a store at block 8");
+  check(kv_open(app_start, 3, KV_FORMAT) == 0, "format a 3-block store");
+  put_sized("three", 100);
+  if (!check(kv_open(app_start + 8, 2, 0) == 0, "reopen the empty store at block 8"))
+    return;
+  counts(0, 0, 2, "an empty store");
+  put_sized("eight", 100);
+  if (check(kv_open(app_start + 8, 2, 0) == 0, "reopen the store at block 8"))
+    fetch("eight", 100, "the store at block 8 reopened");
 }
 
 // Write a record header into block b of the store, at offset off: this
@@ -346,7 +357,8 @@ static int forge(uint64 b, uint64 off, int klen, int vlen)
 // record after the tail is gone for good once recovery has passed it,
 // even when a shorter put takes its place and the next put starts the
 // next block; a record header in a block's last 12 bytes (a record that
-// would run past the block) ends the log, whatever valid records follow.
+// would run past the block) ends the log, whatever valid records follow,
+// and a put that starts the next block is in the log at the next reopen.
 // And the counts, and a block read before a reopen.
 static void block_edges(void)
 {
@@ -395,7 +407,13 @@ static void block_edges(void)
   counts(12, 14, 4, "a header in a block's last 12 bytes");
   fetch("h3", 1012, "a header in a block's last 12 bytes");
   fetch("z1", 0, "after the log's end");
-  fetch("e1", 1024, "after the log's end");
+  put_sized("z2", 100);                    // block 4, after the forged header
+  if (reopen("a put after the log's end")) {
+    counts(13, 15, 5, "a put after the log's end");
+    fetch("z2", 100, "a put after the log's end");
+    fetch("z1", 0, "a put after the log's end");
+    fetch("e1", 1024, "a put after the log's end");
+  }
 }
 
 // A store of 4 blocks (3 of log) fills up: E_NOSPC, and nothing is lost.
