@@ -295,10 +295,38 @@ static void bad_lengths(void)
   check(rec_at(0, epoch + 1, 4, 4) == 0, "kv_rec_ok took a record of another epoch");
 }
 
+// Write a record header into block b of the store at start, at offset
+// off: the store's epoch, klen and vlen, a value of '#'s, a wrong sum.
+static int forge(uint64 start, uint64 b, uint64 off, int klen, int vlen)
+{
+  if (!check(sys_blk_io(BLK_READ, start, raw, 1) == 0, "read the header"))
+    return 0;
+  struct kvrec r = { .epoch = ((struct kvhdr *)raw)->epoch, .klen = klen, .vlen = vlen };
+  if (!check(sys_blk_io(BLK_READ, start + b, raw, 1) == 0, "read block %lu", b))
+    return 0;
+  uint64 n = off + sizeof r + klen + vlen <= BSIZE ? klen + vlen : 0;
+  memset(raw + off + sizeof r, '#', n);
+  memcpy(raw + off, &r, sizeof r);
+  if (n)
+    r.sum = kv_sum((struct kvrec *)(raw + off)) ^ 1;
+  memcpy(raw + off, &r, sizeof r);
+  return check(sys_blk_io(BLK_WRITE, start + b, raw, 1) == 0, "write block %lu", b);
+}
+
+// Fill block b of the store on the app extent with '#'s from offset off on.
+static int smudge(uint64 b, uint64 off)
+{
+  if (!check(sys_blk_io(BLK_READ, app_start + b, raw, 1) == 0, "read block %lu", b))
+    return 0;
+  memset(raw + off, '#', BSIZE - off);
+  return check(sys_blk_io(BLK_WRITE, app_start + b, raw, 1) == 0, "write block %lu", b);
+}
+
 // kv_open's limits: 2 blocks (one of log) is the smallest store and
 // KV_MAXBLOCKS the largest; a header for a store of another size is not
 // this store; an open that fails leaves no store open; an open recovers
-// an empty log whatever store was open before.
+// an empty log whatever store was open before; a torn record in a store's
+// last block is cleared without a write past the store.
 static void limits(void)
 {
   expect_err(kv_open(app_start, 0, KV_FORMAT), E_INVAL, "open of 0 blocks");
@@ -332,24 +360,15 @@ static void limits(void)
   put_sized("eight", 100);
   if (check(kv_open(app_start + 8, 2, 0) == 0, "reopen the store at block 8"))
     fetch("eight", 100, "the store at block 8 reopened");
-}
-
-// Write a record header into block b of the store, at offset off: this
-// store's epoch, klen and vlen, a value of '#'s and a sum that is wrong.
-static int forge(uint64 b, uint64 off, int klen, int vlen)
-{
-  if (!check(sys_blk_io(BLK_READ, app_start, raw, 1) == 0, "read the header"))
-    return 0;
-  struct kvrec r = { .epoch = ((struct kvhdr *)raw)->epoch, .klen = klen, .vlen = vlen };
-  if (!check(sys_blk_io(BLK_READ, app_start + b, raw, 1) == 0, "read block %lu", b))
-    return 0;
-  uint64 n = off + sizeof r + klen + vlen <= BSIZE ? klen + vlen : 0;
-  memset(raw + off + sizeof r, '#', n);
-  memcpy(raw + off, &r, sizeof r);
-  if (n)
-    r.sum = kv_sum((struct kvrec *)(raw + off)) ^ 1;
-  memcpy(raw + off, &r, sizeof r);
-  return check(sys_blk_io(BLK_WRITE, app_start + b, raw, 1) == 0, "write block %lu", b);
+  // a torn record in the last block of a store that ends where the extent does
+  uint64 end = app_start + app_count - 2;
+  check(kv_open(end, 2, KV_FORMAT) == 0, "format a store at the extent's end");
+  put_sized("end", 1024);
+  if (forge(end, 1, 1024, 3, 1000) &&
+      check(kv_open(end, 2, 0) == 0, "open a store at the extent's end, a torn record in its last block")) {
+    counts(1, 1, 2, "a torn record in a store's last block");
+    fetch("end", 1024, "a torn record in a store's last block");
+  }
 }
 
 // Records at a block's edges (records of 1,024 bytes, four to a block):
@@ -358,7 +377,9 @@ static int forge(uint64 b, uint64 off, int klen, int vlen)
 // even when a shorter put takes its place and the next put starts the
 // next block; a record header in a block's last 12 bytes (a record that
 // would run past the block) ends the log, whatever valid records follow,
-// and a put that starts the next block is in the log at the next reopen.
+// and a put that starts the next block is in the log at the next reopen;
+// after an empty record header the rest of a block is unused, whatever it
+// holds.
 // And the counts, and a block read before a reopen.
 static void block_edges(void)
 {
@@ -379,12 +400,15 @@ static void block_edges(void)
   counts(4, 6, 3, "after a reopen");
   fetch("e2", 1024, "after a reopen");
   fetch("e5", 0, "after a reopen");
+  if (!reopen("a second reopen"))
+    return;
+  counts(4, 6, 3, "after a second reopen");
 
   // block 2: 32 bytes so far; to 3,072, then a torn record of 1,020
   put_sized("f1", 1024);
   put_sized("f2", 1024);
   put_sized("f3", 992);
-  if (!forge(2, 3072, 2, 1006) || !reopen("a torn record"))
+  if (!forge(app_start, 2, 3072, 2, 1006) || !reopen("a torn record"))
     return;
   counts(7, 9, 3, "after a torn record");
   put_sized("t1", 120);                    // where the torn record was
@@ -402,17 +426,37 @@ static void block_edges(void)
   put_sized("h3", 1012);
   put_sized("z1", 100);
   counts(13, 15, 5, "a record ending 12 bytes before its block's end");
-  if (!forge(3, BSIZE - sizeof(struct kvrec), 1, 0) || !reopen("a header in a block's last 12 bytes"))
+  if (!forge(app_start, 3, BSIZE - sizeof(struct kvrec), 1, 0) || !reopen("a header in a block's last 12 bytes"))
     return;
   counts(12, 14, 4, "a header in a block's last 12 bytes");
   fetch("h3", 1012, "a header in a block's last 12 bytes");
   fetch("z1", 0, "after the log's end");
+  if (!reopen("a second reopen after the log's end"))
+    return;
+  counts(12, 14, 4, "a second reopen after the log's end");
+  fetch("z1", 0, "a second reopen after the log's end");
   put_sized("z2", 100);                    // block 4, after the forged header
-  if (reopen("a put after the log's end")) {
-    counts(13, 15, 5, "a put after the log's end");
-    fetch("z2", 100, "a put after the log's end");
-    fetch("z1", 0, "a put after the log's end");
-    fetch("e1", 1024, "a put after the log's end");
+  if (!reopen("a put after the log's end"))
+    return;
+  counts(13, 15, 5, "a put after the log's end");
+  fetch("z2", 100, "a put after the log's end");
+  fetch("z1", 0, "a put after the log's end");
+  fetch("e1", 1024, "a put after the log's end");
+
+  // block 4: to 3,044, then an empty record header and '#'s to the end:
+  // the rest of the block is unused, whatever it holds
+  put_sized("k1", 1024);
+  put_sized("k2", 1024);
+  put_sized("k3", 896);
+  if (!smudge(4, 3044 + sizeof(struct kvrec)) || !reopen("'#'s after an empty record header"))
+    return;
+  counts(16, 18, 5, "'#'s after an empty record header");
+  put_sized("y1", 20);
+  put_sized("y2", 1036);                   // block 5
+  if (reopen("two puts after '#'s")) {
+    counts(18, 20, 6, "two puts after '#'s");
+    fetch("y1", 20, "two puts after '#'s");
+    fetch("y2", 1036, "two puts after '#'s");
   }
 }
 
