@@ -313,6 +313,16 @@ static int forge(uint64 start, uint64 b, uint64 off, int klen, int vlen)
   return check(sys_blk_io(BLK_WRITE, start + b, raw, 1) == 0, "write block %lu", b);
 }
 
+// Does block b of the store on the app extent hold zeros from offset off on?
+static int zeros(uint64 b, uint64 off)
+{
+  if (!check(sys_blk_io(BLK_READ, app_start + b, raw, 1) == 0, "read block %lu", b))
+    return 0;
+  while (off < BSIZE && raw[off] == 0)
+    off++;
+  return off == BSIZE;
+}
+
 // Fill block b of the store on the app extent with '#'s from offset off on.
 static int smudge(uint64 b, uint64 off)
 {
@@ -431,6 +441,8 @@ static void block_edges(void)
   counts(12, 14, 4, "a header in a block's last 12 bytes");
   fetch("h3", 1012, "a header in a block's last 12 bytes");
   fetch("z1", 0, "after the log's end");
+  check(zeros(3, BSIZE - sizeof(struct kvrec)) && zeros(4, 0),
+        "recovery cleared the header after the log's end, and the next block");
   if (!reopen("a second reopen after the log's end"))
     return;
   counts(12, 14, 4, "a second reopen after the log's end");
