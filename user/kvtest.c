@@ -609,7 +609,8 @@ static int fill_or_verify(int fill, uint64 n)
 // env grants it when it asks, and takes back when it asks: a write in
 // between fails (E_PERM, as a disk error would fail it).  A put
 // or a delete whose write failed must return the error and leave nothing a
-// later put, get or recovery sees: not its record, not part of it.
+// later put, get or recovery sees: not its record, not part of it.  A get
+// whose read failed returns the error too.
 
 enum { ASK_BREAK = 1, ASK_MEND };
 static envid_t keeper;                   // the parent, who holds the extent
@@ -666,6 +667,13 @@ static int failing_child(void)
   fetch("ok3", 0, "reopened after writes that failed");
   fetch("bad1", 0, "reopened after writes that failed");
   fetch("bad2", 0, "reopened after writes that failed");
+  // a get whose read fails returns the error, and caches nothing
+  fetch("ok2", 1024, "before a read that fails");                // block 2, cached
+  ask(ASK_BREAK);
+  expect_err(kv_get("w1", got, KV_MAXVAL), E_PERM, "a get whose read failed");   // block 1
+  ask(ASK_MEND);
+  fetch("w2", 1024, "after a read that failed");                 // block 1 again
+  fetch("ok4", 1020, "after a read that failed");                // block 2 again
   return check_failures() != 0;
 }
 
