@@ -590,6 +590,29 @@ static void steal_family(void)
     expect_err(add(&g), E_BUSY, "B: every frame with 5000 at byte 36");
     g.t[0] = (struct nettest){ 34, 4, 0, 0x0000FFFF, 5000 };
     expect_err(add(&g), E_BUSY, "B: the same as a 4-byte test at byte 34");
+    g.ntests = 4;                              // A's tests, last offset first
+    g.t[0] = (struct nettest){ 36, 2, 0, 0xFFFF, 5000 };
+    g.t[1] = (struct nettest){ 23, 1, 0, 0xFF, 17 };
+    g.t[2] = (struct nettest){ 14, 1, 0, 0xFF, 0x45 };
+    g.t[3] = (struct nettest){ 12, 2, 0, 0xFFFF, 0x0800 };
+    expect_err(add(&g), E_BUSY, "B: A's filter with its tests in falling offset order");
+    // frames A's filter never takes: each differs from A's in one byte
+    struct { struct nettest t; int at; const char *what; } apart[] = {
+      { { 14, 1, 0, 0x0F, 0x06 }, 1, "header length 6, tested apart from the version" },
+      { { 12, 1, 0, 0xFF, 0x09 }, 0, "0x09 at byte 12 (A's first byte)" },
+      { { 37, 1, 0, 0xFF, 5001 & 0xFF }, 3, "the port's low byte of 5001 (A's last byte)" },
+    };
+    for (uint64 i = 0; i < sizeof apart / sizeof apart[0]; i++) {
+      filter_udp(&g, 5000);
+      g.t[apart[i].at] = apart[i].t;
+      if (i == 0)                              // (the version, in a test of its own)
+        g.t[4] = (struct nettest){ 14, 1, 0, 0xF0, 0x40 }, g.ntests = 5;
+      if (i == 2)                              // (the high byte, in a test of its own)
+        g.t[4] = (struct nettest){ 36, 1, 0, 0xFF, 5000 >> 8 }, g.ntests = 5;
+      int id = add(&g);
+      if (check(id >= 0, "B: a filter with %s refused: %s", apart[i].what, errstr(id)))
+        check(sys_net_filter(NETF_DEL, id) == 0, "B: remove it");
+    }
     int r = add_udp(5001);
     if (check(r >= 0, "B: port 5001: %s", errstr(r)))
       check(sys_net_filter(NETF_DEL, r) == 0, "B: remove port 5001");
