@@ -167,7 +167,9 @@ def test_net_kernel_calls(boot, cpus, part):
     values outside masks, offsets past 1514, too many tests, contradictory
     tests; E_FAULT: bad pointers), a filter that could take frames of
     another env's is refused (E_BUSY) unless the installer is that env's
-    ancestor, whose newer filter then wins; another env's filter cannot be
+    ancestor, whose newer filter then wins, whatever the order of its tests,
+    and one that differs in one byte (its first, its last, or one that two
+    of its tests share) is not; another env's filter cannot be
     removed (E_PERM); the default owner; a dead env's filters go; the
     per-env and shape limits (E_NO_MEM).  ring: bad rings refused with the
     right error (size, alignment, UTOP, the public records, kernel
