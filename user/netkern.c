@@ -597,18 +597,19 @@ static void steal_family(void)
     g.t[3] = (struct nettest){ 12, 2, 0, 0xFFFF, 0x0800 };
     expect_err(add(&g), E_BUSY, "B: A's filter with its tests in falling offset order");
     // frames A's filter never takes: each differs from A's in one byte
-    struct { struct nettest t; int at; const char *what; } apart[] = {
-      { { 14, 1, 0, 0xF0, 0x40 }, 1, "header length 6, tested after the version" },
-      { { 12, 1, 0, 0xFF, 0x09 }, 0, "0x09 at byte 12 (A's first byte)" },
-      { { 37, 1, 0, 0xFF, 5001 & 0xFF }, 3, "the port's low byte of 5001 (A's last byte)" },
+    // (test t replaces A's test at, and a fifth test, if any, is added)
+    struct { struct nettest t, fifth; int at; const char *what; } apart[] = {
+      { { 14, 1, 0, 0xF0, 0x40 }, { 14, 1, 0, 0x0F, 0x06 }, 1, "header length 6, tested after the version" },
+      { { 14, 1, 0, 0x0F, 0x06 }, { 14, 1, 0, 0xF0, 0x40 }, 1, "header length 6, tested before the version" },
+      { { 12, 1, 0, 0xFF, 0x09 }, { 0 }, 0, "0x09 at byte 12 (A's first byte)" },
+      { { 37, 1, 0, 0xFF, 5001 & 0xFF }, { 36, 1, 0, 0xFF, 5000 >> 8 }, 3,
+        "the port's low byte of 5001 (A's last byte)" },
     };
     for (uint64 i = 0; i < sizeof apart / sizeof apart[0]; i++) {
       filter_udp(&g, 5000);
       g.t[apart[i].at] = apart[i].t;
-      if (i == 0)                              // (the header length, in a test of its own)
-        g.t[4] = (struct nettest){ 14, 1, 0, 0x0F, 0x06 }, g.ntests = 5;
-      if (i == 2)                              // (the high byte, in a test of its own)
-        g.t[4] = (struct nettest){ 36, 1, 0, 0xFF, 5000 >> 8 }, g.ntests = 5;
+      if (apart[i].fifth.size)
+        g.t[g.ntests++] = apart[i].fifth;
       int id = add(&g);
       if (check(id >= 0, "B: a filter with %s refused: %s", apart[i].what, errstr(id)))
         check(sys_net_filter(NETF_DEL, id) == 0, "B: remove it");
