@@ -277,6 +277,9 @@ struct shared {
   volatile uint64 got[4];                 // frames the children received
   volatile uint64 id[4];                  // the children's own children
   volatile uint64 ppn[4][NET_RINGPAGES];  // their ring pages
+  volatile uint64 ask[4], done[4];        // requests to servants (steal_order), answered
+  volatile int64 op[4], arg[4], res[4];
+  struct netfilter req[4];
 };
 #define SH ((struct shared *)SHVA)
 
@@ -682,6 +685,30 @@ static void steal_family(void)
   page_unmap(SHVA);
 }
 
+// Install filters of one test each, each of its own shape, until one is
+// refused: exactly NETF_SHAPES_PER_ENV must fit.  Then remove them.
+static int shapes_fit(const char *when)
+{
+  int ids[40], n = 0;
+  for (int i = 0; i < 40; i++) {
+    struct netfilter f;
+    memset(&f, 0, sizeof f);
+    f.ntests = 1;
+    f.t[0] = (struct nettest){ 100 + i, 1, 0, 0xFF, i };
+    int r = add(&f);
+    if (r == -E_NO_MEM)
+      break;
+    if (!check(r >= 0, "a filter of shape %d%s: %s", i, when, errstr(r)))
+      break;
+    ids[n++] = r;
+  }
+  check(n == NETF_SHAPES_PER_ENV, "%d shapes of filter fit one env%s (NETF_SHAPES_PER_ENV is %d)",
+        n, when, NETF_SHAPES_PER_ENV);
+  for (int i = 0; i < n; i++)
+    check(sys_net_filter(NETF_DEL, ids[i]) == 0, "remove filter %d", ids[i]);
+  return n;
+}
+
 // The tables' limits: NETF_PER_ENV filters each, a bounded number of
 // shapes; refused with E_NO_MEM, and demultiplexing right afterwards.
 static void steal_limits(void)
@@ -696,26 +723,7 @@ static void steal_limits(void)
   expect_err(add_udp(6000 + NETF_PER_ENV), E_NO_MEM, "one filter more than NETF_PER_ENV");
   for (int i = 0; i < n; i++)
     check(sys_net_filter(NETF_DEL, ids[i]) == 0, "remove filter %d", ids[i]);
-  struct netfilter f;
-  int shapes = 0;
-  n = 0;
-  for (int i = 0; i < 40; i++) {
-    memset(&f, 0, sizeof f);
-    f.ntests = 1;
-    f.t[0] = (struct nettest){ 100 + i, 1, 0, 0xFF, i };
-    r = add(&f);
-    if (r == -E_NO_MEM)
-      break;
-    if (!check(r >= 0, "a filter of shape %d: %s", i, errstr(r)))
-      break;
-    ids[n++] = r;
-    shapes++;
-  }
-  check(shapes == NETF_SHAPES_PER_ENV, "%d shapes of filter fit one env (NETF_SHAPES_PER_ENV is %d)",
-        shapes, NETF_SHAPES_PER_ENV);
-  printf("%s: %d filters of different shapes fit\n", progname, shapes);
-  for (int i = 0; i < n; i++)
-    check(sys_net_filter(NETF_DEL, ids[i]) == 0, "remove filter %d", ids[i]);
+  printf("%s: %d filters of different shapes fit\n", progname, shapes_fit(""));
   // still right afterwards
   struct ring mine = { RINGVA, 2, 0 };
   must(ring_make(RINGVA, 1), "my ring");
@@ -729,6 +737,282 @@ static void steal_limits(void)
   check(sys_net_filter(NETF_DEL, fid) == 0, "remove port 5002");
   check(sys_net_ring(0, 0) == 0, "take my ring down");
   unmap_range(RINGVA, 1);
+}
+
+// ---- steal: which filter takes a frame ----
+
+// A servant is a child that installs and removes filters when its parent
+// asks (through the shared page) and counts the frames that reach its
+// ring into SH->got[i].
+enum { DO_ADD = 1, DO_DEL, DO_EXIT };
+
+static void servant(int i)
+{
+  must(ring_make(RINGVA2, 1), "servant: ring");
+  struct ring r = { RINGVA2, 2, 0 };
+  uint64 seen = 0;
+  for (;;) {
+    int n = ring_drain(&r);
+    SH->got[i] += n;
+    if (SH->ask[i] == seen) {
+      if (!n)
+        sys_yield(0);
+      continue;
+    }
+    __sync_synchronize();
+    seen = SH->ask[i];
+    if (SH->op[i] == DO_EXIT)
+      break;
+    struct netfilter f = SH->req[i];
+    SH->res[i] = SH->op[i] == DO_ADD ? add(&f) : sys_net_filter(NETF_DEL, SH->arg[i]);
+    __sync_synchronize();
+    SH->done[i] = seen;
+  }
+  check(sys_net_ring(0, 0) == 0, "servant: take my ring down");
+  child_exit();
+}
+
+// Ask servant i to add filter f (its id or error) or remove filter id.
+static int64 ask(int i, int op, const struct netfilter *f, int64 id)
+{
+  if (f)
+    SH->req[i] = *f;
+  SH->op[i] = op;
+  SH->arg[i] = id;
+  __sync_synchronize();
+  uint64 n = SH->ask[i] + 1;
+  SH->ask[i] = n;
+  if (op == DO_EXIT || !await(&SH->done[i], n, "a servant's answer"))
+    return -1000;
+  __sync_synchronize();
+  return SH->res[i];
+}
+
+static int64 kid_add(int i, const struct netfilter *f) { return ask(i, DO_ADD, f, 0); }
+static int64 kid_del(int i, int64 id) { return ask(i, DO_DEL, 0, id); }
+
+#define PARENT   10
+#define NOBODY   11
+#define LOST     12
+static const char *whoname(int w)
+{
+  static const char *kid[] = { "servant 0", "servant 1" };
+  return w == PARENT ? "me" : w == NOBODY ? "nobody" : w == LOST ? "(the frame never came back)" : kid[w];
+}
+
+// Send a frame; who took it: servant i, PARENT (into ring mine), NOBODY
+// (no filter and no default owner), or LOST.
+static int who(struct ring *mine, const uint8 *frame, int len)
+{
+  uint64 got[2] = { SH->got[0], SH->got[1] }, nomatch = usys->net_nomatch;
+  uint8 *b = txbuf();
+  memcpy(b, frame, len);
+  if (send_frame(b, len) != 0)
+    return LOST;
+  uint64 end = secs(5);
+  while (rdtime() < end) {
+    if (ring_drain(mine))
+      return PARENT;
+    for (int i = 0; i < 2; i++)
+      if (SH->got[i] != got[i])
+        return i;
+    if (usys->net_nomatch != nomatch)
+      return NOBODY;
+    sys_yield(0);
+  }
+  return LOST;
+}
+
+// A UDP frame from port sport to port dport, byte 14 (IP version and
+// header length) set to vhl.  Its length.
+static int udp_to(uint8 *f, int dport, int sport, int vhl)
+{
+  int len = build_udp(f, dport, 20, dport);
+  f[34] = sport >> 8, f[35] = sport;
+  f[14] = vhl;
+  return len;
+}
+
+static int expect_who(struct ring *mine, int dport, int sport, int vhl, int want, const char *what)
+{
+  uint8 f[64];
+  int w = who(mine, f, udp_to(f, dport, sport, vhl));
+  return check(w == want, "%s: a frame to port %d from %d (byte 14 %#x) went to %s, not %s", what,
+               dport, sport, vhl, whoname(w), whoname(want));
+}
+
+// A filter of n tests.
+static void filter_of(struct netfilter *f, int n, const struct nettest *t)
+{
+  memset(f, 0, sizeof *f);
+  f->ntests = n;
+  memcpy(f->t, t, n * sizeof *t);
+}
+
+static const struct nettest ipv4_udp[] = {
+  { 12, 2, 0, 0xFFFF, 0x0800 }, { 14, 1, 0, 0xFF, 0x45 }, { 23, 1, 0, 0xFF, 17 },
+};
+
+// The order in which overlapping filters take a frame (the more specific
+// first, then the newer; in any order their shapes were made and their
+// tests given), short frames, and a full table with deletions in it:
+// servants 0 and 1 own filters that my own, broader or as specific,
+// overlap.
+static void steal_order(void)
+{
+  shared_init();
+  struct ring mine = { RINGVA, 2, 0 };
+  must(ring_make(RINGVA, 1), "my ring");
+  envid_t kid[2];
+  for (int i = 0; i < 2; i++)
+    if ((kid[i] = child_with_net()) == 0)
+      servant(i);
+  struct netfilter f, broad, dummy, bysrc;
+  filter_of(&broad, 3, ipv4_udp);              // every UDP datagram: 32 bits
+  struct nettest d[] = {                        // 80 bits, a frame type of its own
+    { 12, 2, 0, 0xFFFF, 0x88B5 }, { 14, 4, 0, 0xFFFFFFFF, 0x01020304 },
+    { 18, 4, 0, 0xFFFFFFFF, 0x05060708 },
+  };
+  filter_of(&dummy, 3, d);
+  struct nettest y[] = {                        // from port 1234: 48 bits, as specific as a
+    { 12, 2, 0, 0xFFFF, 0x0800 }, { 14, 1, 0, 0xFF, 0x45 },   // port filter
+    { 23, 1, 0, 0xFF, 17 }, { 34, 2, 0, 0xFFFF, 1234 },
+  };
+  filter_of(&bysrc, 4, y);
+  int64 r, r2, pb, pd;
+
+  // my shapes while another env's filter has the first shape made
+  filter_udp(&f, 7000);
+  r = kid_add(0, &f);
+  check(r >= 0, "servant 0: port 7000: %s", errstr(r));
+  shapes_fit(" while another env has a filter");
+  check(kid_del(0, r) == 0, "servant 0: remove port 7000");
+
+  // the more specific filter wins, though older; its shape made after a
+  // more specific one (mine, removed), whose place the broad shape takes
+  pd = add(&dummy);
+  check(pd >= 0, "a filter of 80 bits: %s", errstr(pd));
+  struct nettest s[] = {                        // port 5000, IPv4 version only, tests
+    { 36, 2, 0, 0xFFFF, 5000 }, { 23, 1, 0, 0xFF, 17 },       // last offset first: 44 bits
+    { 14, 1, 0, 0xF0, 0x40 }, { 12, 2, 0, 0xFFFF, 0x0800 },
+  };
+  filter_of(&f, 4, s);
+  r = kid_add(0, &f);
+  check(r >= 0, "servant 0: port 5000, IPv4, tests last offset first: %s", errstr(r));
+  check(sys_net_filter(NETF_DEL, pd) == 0, "remove the filter of 80 bits");
+  pb = add(&broad);
+  check(pb >= 0, "every UDP datagram, over my child's port 5000: %s", errstr(pb));
+  expect_who(&mine, 5000, 1234, 0x45, 0, "the more specific filter, though older");
+  expect_who(&mine, 5000, 1234, 0x46, 0, "IPv4 only (the header length is not tested)");
+  expect_who(&mine, 5001, 1234, 0x45, PARENT, "the broad filter");
+  expect_who(&mine, 5001, 1234, 0x46, NOBODY, "neither filter");
+  check(sys_net_filter(NETF_DEL, pb) == 0 && kid_del(0, r) == 0, "remove them");
+
+  // again, the broad shape made after the specific one; the specific
+  // filter tests byte 14 twice
+  struct nettest t[] = {
+    { 12, 2, 0, 0xFFFF, 0x0800 }, { 14, 1, 0, 0xF0, 0x40 }, { 14, 1, 0, 0x0F, 0x05 },
+    { 23, 1, 0, 0xFF, 17 }, { 36, 2, 0, 0xFFFF, 5002 },
+  };
+  filter_of(&f, 5, t);
+  r = kid_add(1, &f);
+  check(r >= 0, "servant 1: port 5002, byte 14 in two tests: %s", errstr(r));
+  pb = add(&broad);
+  check(pb >= 0, "every UDP datagram, over my child's port 5002: %s", errstr(pb));
+  expect_who(&mine, 5002, 1234, 0x45, 1, "the more specific filter, older, its shape older");
+  expect_who(&mine, 5002, 1234, 0x46, NOBODY, "header length 6, which neither filter takes");
+  expect_who(&mine, 5003, 1234, 0x45, PARENT, "the broad filter");
+  check(sys_net_filter(NETF_DEL, pb) == 0 && kid_del(1, r) == 0, "remove them");
+
+  // as specific: the newer wins, even when its shape (same bytes and
+  // masks) was made once before the older's and removed
+  pd = add(&dummy);
+  r2 = add(&bysrc);
+  check(pd >= 0 && r2 >= 0, "filters of 80 bits and from port 1234: %s %s", errstr(pd), errstr(r2));
+  check(sys_net_filter(NETF_DEL, pd) == 0 && sys_net_filter(NETF_DEL, r2) == 0, "remove them");
+  filter_udp(&f, 5002);
+  r = kid_add(1, &f);
+  check(r >= 0, "servant 1: port 5002: %s", errstr(r));
+  r2 = add(&bysrc);
+  check(r2 >= 0, "from port 1234, over my child's port 5002: %s", errstr(r2));
+  expect_who(&mine, 5002, 1234, 0x45, PARENT, "as specific, the newer filter");
+  expect_who(&mine, 5002, 1235, 0x45, 1, "only the port filter");
+  expect_who(&mine, 5003, 1234, 0x45, PARENT, "only the source port filter");
+  check(sys_net_filter(NETF_DEL, r2) == 0 && kid_del(1, r) == 0, "remove them");
+
+  // a frame that ends before a byte the filter tests is not its, whatever
+  // the receive buffer held past its end (the last frames there: to port
+  // 5000, TCP, which nobody takes)
+  filter_udp(&f, 5000);
+  r = kid_add(0, &f);
+  check(r >= 0, "servant 0: port 5000: %s", errstr(r));
+  uint8 fr[64];
+  int len = udp_to(fr, 5000, 1234, 0x45);
+  fr[23] = 6;
+  for (int i = 0; i < 40; i++)
+    if (!check(who(&mine, fr, len) == NOBODY, "a TCP frame to port 5000 was taken"))
+      break;
+  fr[23] = 17;
+  int w = who(&mine, fr, 37);
+  check(w == NOBODY, "a UDP frame to port 5000 cut after byte 36 went to %s", whoname(w));
+  w = who(&mine, fr, 38);
+  check(w == 0, "a UDP frame to port 5000 cut after byte 37 went to %s, not servant 0", whoname(w));
+  check(kid_del(0, r) == 0, "remove port 5000");
+
+  // a full table: NETF_PER_ENV filters each, NNETF in all
+  int64 ids[2][NETF_PER_ENV];
+  for (int i = 0; i < NETF_PER_ENV; i++) {
+    r = add_udp(6000 + i);
+    r2 = kid_add(0, (filter_udp(&f, 6000 + NETF_PER_ENV + i), &f));
+    if (!check(r >= 0 && r2 >= 0, "filters %d of %d each: %s %s", i + 1, NETF_PER_ENV,
+               errstr(r), errstr(r2)))
+      break;
+    ids[0][i] = r, ids[1][i] = r2;
+  }
+  filter_udp(&f, 6200);
+  r = kid_add(1, &f);
+  check(r == -E_NO_MEM, "a filter with %d in the table: %s, expected E_NO_MEM", 2 * NETF_PER_ENV,
+        errstr(r));
+  // each port's frame to its owner; after the default owner came and went
+  memset(&f, 0, sizeof f);
+  r = add(&f);
+  check(r >= 0, "become the default owner: %s", errstr(r));
+  expect_who(&mine, 6200, 1234, 0x45, PARENT, "no filter's, the default owner's");
+  check(sys_net_filter(NETF_DEL, r) == 0, "stop being the default owner");
+  int bad = 0;
+  for (int i = 0; i < 2 * NETF_PER_ENV && bad < 3; i++)
+    bad += !expect_who(&mine, 6000 + i, 1234, 0x45, i < NETF_PER_ENV ? PARENT : 0, "a full table");
+  // every third removed: those go to nobody, the others still to theirs
+  for (int i = 0; i < NETF_PER_ENV; i += 3)
+    check(sys_net_filter(NETF_DEL, ids[0][i]) == 0 && kid_del(0, ids[1][i]) == 0,
+          "remove the filters of ports %d and %d", 6000 + i, 6000 + NETF_PER_ENV + i);
+  for (int i = 0; i < 2 * NETF_PER_ENV && bad < 3; i++)
+    bad += !expect_who(&mine, 6000 + i, 1234, 0x45,
+                       i % NETF_PER_ENV % 3 == 0 ? NOBODY : i < NETF_PER_ENV ? PARENT : 0,
+                       "every third filter removed");
+  // their places can be taken again
+  for (int i = 0; i < NETF_PER_ENV; i += 3) {
+    r = add_udp(6000 + NETF_PER_ENV + i);
+    r2 = kid_add(0, (filter_udp(&f, 6000 + i), &f));
+    if (!check(r >= 0 && r2 >= 0, "filters again in the places of removed ones: %s %s", errstr(r),
+               errstr(r2)))
+      break;
+    ids[0][i] = r, ids[1][i] = r2;
+  }
+  for (int i = 0; i < 2 * NETF_PER_ENV && bad < 3; i++)
+    bad += !expect_who(&mine, 6000 + i, 1234, 0x45,
+                       (i % NETF_PER_ENV % 3 == 0) == (i < NETF_PER_ENV) ? 0 : PARENT,
+                       "removed filters' places taken again");
+  for (int i = 0; i < NETF_PER_ENV; i++)
+    check(sys_net_filter(NETF_DEL, ids[0][i]) == 0 && kid_del(0, ids[1][i]) == 0,
+          "remove filters %ld and %ld", ids[0][i], ids[1][i]);
+  for (int i = 0; i < 2; i++) {
+    ask(i, DO_EXIT, 0, 0);
+    reap(kid[i], "a servant");
+  }
+  check(sys_net_ring(0, 0) == 0, "take my ring down");
+  unmap_range(RINGVA, 1);
+  page_unmap(SHVA);
 }
 
 // Filters: malformed ones refused (E_INVAL, E_FAULT), edge cases that are
@@ -817,6 +1101,7 @@ static int cmd_steal(void)
   }
   steal_family();
   steal_limits();
+  steal_order();
   return check_report();
 }
 
