@@ -22,10 +22,11 @@ NIC whose frames come back to it):
     frames still arrive exactly, nothing was delivered twice or out of
     order, and no page is lost.
 
-Lab net's tests: netkern steal (the filter table's checks and the
-stealing rule), the library stack's (ARP, ICMP echo, UDP echo on two
-ports at once, nettest loop: the host's tests resolve the guest by ARP
-first), and the demultiplexer's benchmark rows.
+Lab net's tests: netkern steal (the filter table's checks, the stealing
+rule and which filter takes a frame), the library stack's (ARP and what
+it learns, ICMP echo, UDP echo on two ports at once, nettest loop: the
+host's tests resolve the guest by ARP first), and the demultiplexer's
+benchmark rows.
 """
 
 import os
@@ -171,7 +172,11 @@ def test_net_kernel_calls(boot, cpus, part):
     and one that differs in one byte (its first, its last, or one that two
     of its tests share) is not; another env's filter cannot be
     removed (E_PERM); the default owner; a dead env's filters go; the
-    per-env and shape limits (E_NO_MEM).  ring: bad rings refused with the
+    per-env and shape limits (E_NO_MEM); which of two overlapping filters
+    takes a frame (the more specific, though older, whichever shape was
+    made first; as specific, the newer, even when its shape was made once
+    before and removed), frames that end before a tested byte, and a full
+    table (NNETF filters) with every third removed and added again.  ring: bad rings refused with the
     right error (size, alignment, UTOP, the public records, kernel
     addresses, unmapped, read-only, copy-on-write) and nothing left
     pinned; slots filled in order, wrapping, a full ring drops; IRQ_NET; a
@@ -449,6 +454,58 @@ def test_net_arp(boot, cpus):
         (net.HOST_MAC, guest_mac(con), net.GUEST_IP, net.HOST_MAC, net.HOST_IP), r.arp
     # nobody answers for another address
     assert con.net.arp_query("10.0.2.99", timeout=1) is None
+
+
+@needs_stack
+@pytest.mark.points(2)
+@pytest.mark.lab("net")
+def test_net_arp_learning(boot, cpus):
+    """Where the stack sends its answers: to the address a datagram came
+    from, learnt from the datagram itself (no ARP request): two addresses
+    behind one MAC (a router), an address whose MAC changed.  A multicast
+    source MAC teaches nothing: the stack asks with ARP, and uses the
+    answer."""
+    con = udpecho(boot, cpus, 7)
+    peer = con.net
+
+    def echo(ip, mac, n, want_mac):
+        payload = f"echo {n} from {ip}".encode()
+        peer.send(net.udp_frame(7, payload, sport=40000 + n, src_ip=ip, src_mac=mac))
+        r = peer.recv(lambda f: f.udp is not None and f.ip.dst == ip and
+                      f.udp.dport == 40000 + n, timeout=5)
+        assert r is not None, f"no echo to {ip} (datagram {n}, from {net.mac_str(mac)})"
+        assert r.udp.payload == payload, r
+        assert r.dst == want_mac, \
+            f"the echo to {ip} went to {net.mac_str(r.dst)}, not {net.mac_str(want_mac)}"
+
+    def asked(ip):
+        return peer.recv_all(lambda f: f.arp is not None and f.arp.op == net.ARP_REQUEST and
+                             f.arp.tpa == ip)
+
+    router = "10.0.2.50"
+    m1, m2, m3 = (bytes.fromhex(f"0200000000{x:02x}") for x in (1, 2, 3))
+    echo(net.HOST_IP, net.HOST_MAC, 1, net.HOST_MAC)
+    echo(router, net.HOST_MAC, 2, net.HOST_MAC)        # another address, the same MAC
+    echo("10.0.2.51", m1, 3, m1)
+    echo("10.0.2.51", m2, 4, m2)                       # the same address, a new MAC
+    echo(net.HOST_IP, net.HOST_MAC, 5, net.HOST_MAC)
+    echo(router, net.HOST_MAC, 6, net.HOST_MAC)
+    assert not asked(router) and not asked("10.0.2.51"), \
+        "the stack asked by ARP for an address a datagram had just come from"
+    # from a multicast MAC: no answer until an ARP reply says where 10.0.2.52 is
+    group = bytes.fromhex("01005e000034")
+    payload = b"from a multicast source"
+    peer.send(net.udp_frame(7, payload, sport=40007, src_ip="10.0.2.52", src_mac=group))
+    q = peer.recv(lambda f: (f.arp is not None and f.arp.op == net.ARP_REQUEST and
+                             f.arp.tpa == "10.0.2.52") or
+                  (f.udp is not None and f.udp.dport == 40007), timeout=5)
+    assert q is not None and q.arp is not None, \
+        f"the stack did not ask where 10.0.2.52 is before answering it: {q}"
+    peer.send(net.ether(q.arp.sha, m3, net.ETH_ARP,
+                        net.arp(net.ARP_REPLY, m3, "10.0.2.52", q.arp.sha, q.arp.spa)))
+    r = peer.recv(lambda f: f.udp is not None and f.udp.dport == 40007, timeout=5)
+    assert r is not None and r.udp.payload == payload, f"no echo to 10.0.2.52 after ARP: {r}"
+    assert r.dst == m3, f"the echo to 10.0.2.52 went to {net.mac_str(r.dst)}, not the ARP answer's"
 
 
 @needs_stack

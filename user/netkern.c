@@ -853,6 +853,42 @@ static const struct nettest ipv4_udp[] = {
   { 12, 2, 0, 0xFFFF, 0x0800 }, { 14, 1, 0, 0xFF, 0x45 }, { 23, 1, 0, 0xFF, 17 },
 };
 
+// The full table's filters: port tport(i), taken by town[i] (PARENT,
+// servant 0, or NOBODY once removed) with filter tfid[i].  The ports
+// differ in both bytes, so that some share a hash chain (ports that differ
+// in one byte only may never do).
+static int64 tfid[2 * NETF_PER_ENV];
+static int town[2 * NETF_PER_ENV];
+static int tport(int i) { return 1000 + 300 * i; }
+
+static int port_add(int i, int w)
+{
+  struct netfilter f;
+  filter_udp(&f, tport(i));
+  int64 r = w == PARENT ? add(&f) : kid_add(w, &f);
+  if (!check(r >= 0, "a filter for port %d (%d filters in the table): %s", tport(i), i, errstr(r)))
+    return 0;
+  tfid[i] = r, town[i] = w;
+  return 1;
+}
+
+static void port_del(int i)
+{
+  if (town[i] != NOBODY)
+    check((town[i] == PARENT ? sys_net_filter(NETF_DEL, tfid[i]) : kid_del(town[i], tfid[i])) == 0,
+          "remove the filter for port %d", tport(i));
+  town[i] = NOBODY;
+}
+
+// Each port's frame goes to its filter's env, and frames to 256 other
+// ports (in most hash chains) to nobody; at most 3 failures shown.
+static void ports_check(struct ring *mine, const char *what)
+{
+  for (int i = 0, bad = 0; i < 2 * NETF_PER_ENV + 256 && bad < 3; i++)
+    bad += i < 2 * NETF_PER_ENV ? !expect_who(mine, tport(i), 1234, 0x45, town[i], what)
+                                : !expect_who(mine, 40000 + 7 * i, 1234, 0x45, NOBODY, what);
+}
+
 // The order in which overlapping filters take a frame (the more specific
 // first, then the newer; in any order their shapes were made and their
 // tests given), short frames, and a full table with deletions in it:
@@ -887,6 +923,16 @@ static void steal_order(void)
   check(r >= 0, "servant 0: port 7000: %s", errstr(r));
   shapes_fit(" while another env has a filter");
   check(kid_del(0, r) == 0, "servant 0: remove port 7000");
+  // servant 0's broad filter, its shape and place those of its port 7000
+  // filter a moment ago (what they tested past the broad filter's bytes
+  // must not count): servant 1, its sibling, may have no UDP port
+  r = kid_add(0, &broad);
+  check(r >= 0, "servant 0: every UDP datagram: %s", errstr(r));
+  filter_udp(&f, 300);
+  r2 = kid_add(1, &f);
+  check(r2 == -E_BUSY, "servant 1: port 300, when its sibling takes every UDP datagram: %s, "
+        "expected E_BUSY", errstr(r2));
+  check(kid_del(0, r) == 0, "servant 0: remove its filter");
 
   // the more specific filter wins, though older; its shape made after a
   // more specific one (mine, removed), whose place the broad shape takes
@@ -908,8 +954,13 @@ static void steal_order(void)
   expect_who(&mine, 5001, 1234, 0x46, NOBODY, "neither filter");
   check(sys_net_filter(NETF_DEL, pb) == 0 && kid_del(0, r) == 0, "remove them");
 
-  // again, the broad shape made after the specific one; the specific
-  // filter tests byte 14 twice
+  // again, the broad shape made after the specific one (and after a
+  // third, IPv6, less specific than both); the specific filter tests
+  // byte 14 twice
+  struct nettest v6 = { 12, 2, 0, 0xFFFF, 0x86DD };
+  filter_of(&f, 1, &v6);
+  pd = add(&f);
+  check(pd >= 0, "every IPv6 frame: %s", errstr(pd));
   struct nettest t[] = {
     { 12, 2, 0, 0xFFFF, 0x0800 }, { 14, 1, 0, 0xF0, 0x40 }, { 14, 1, 0, 0x0F, 0x05 },
     { 23, 1, 0, 0xFF, 17 }, { 36, 2, 0, 0xFFFF, 5002 },
@@ -922,7 +973,8 @@ static void steal_order(void)
   expect_who(&mine, 5002, 1234, 0x45, 1, "the more specific filter, older, its shape older");
   expect_who(&mine, 5002, 1234, 0x46, NOBODY, "header length 6, which neither filter takes");
   expect_who(&mine, 5003, 1234, 0x45, PARENT, "the broad filter");
-  check(sys_net_filter(NETF_DEL, pb) == 0 && kid_del(1, r) == 0, "remove them");
+  check(sys_net_filter(NETF_DEL, pb) == 0 && kid_del(1, r) == 0 &&
+        sys_net_filter(NETF_DEL, pd) == 0, "remove them");
 
   // as specific: the newer wins, even when its shape (same bytes and
   // masks) was made once before the older's and removed
@@ -959,53 +1011,41 @@ static void steal_order(void)
   check(w == 0, "a UDP frame to port 5000 cut after byte 37 went to %s, not servant 0", whoname(w));
   check(kid_del(0, r) == 0, "remove port 5000");
 
-  // a full table: NETF_PER_ENV filters each, NNETF in all
-  int64 ids[2][NETF_PER_ENV];
-  for (int i = 0; i < NETF_PER_ENV; i++) {
-    r = add_udp(6000 + i);
-    r2 = kid_add(0, (filter_udp(&f, 6000 + NETF_PER_ENV + i), &f));
-    if (!check(r >= 0 && r2 >= 0, "filters %d of %d each: %s %s", i + 1, NETF_PER_ENV,
-               errstr(r), errstr(r2)))
+  // a full table: NETF_PER_ENV filters each, NNETF in all; the last a
+  // filter of a new shape, made after the default owner came and went
+  for (int i = 0; i < 2 * NETF_PER_ENV; i++)
+    town[i] = NOBODY;
+  for (int i = 0; i < NETF_PER_ENV; i++)
+    if (!port_add(i, PARENT) || (i < NETF_PER_ENV - 1 && !port_add(NETF_PER_ENV + i, 0)))
       break;
-    ids[0][i] = r, ids[1][i] = r2;
-  }
-  filter_udp(&f, 6200);
-  r = kid_add(1, &f);
-  check(r == -E_NO_MEM, "a filter with %d in the table: %s, expected E_NO_MEM", 2 * NETF_PER_ENV,
-        errstr(r));
-  // each port's frame to its owner; after the default owner came and went
   memset(&f, 0, sizeof f);
   r = add(&f);
   check(r >= 0, "become the default owner: %s", errstr(r));
   expect_who(&mine, 6200, 1234, 0x45, PARENT, "no filter's, the default owner's");
   check(sys_net_filter(NETF_DEL, r) == 0, "stop being the default owner");
-  int bad = 0;
-  for (int i = 0; i < 2 * NETF_PER_ENV && bad < 3; i++)
-    bad += !expect_who(&mine, 6000 + i, 1234, 0x45, i < NETF_PER_ENV ? PARENT : 0, "a full table");
-  // every third removed: those go to nobody, the others still to theirs
+  pd = kid_add(0, &dummy);
+  check(pd >= 0, "servant 0: a filter of a new shape: %s", errstr(pd));
+  filter_udp(&f, 6200);
+  r = kid_add(1, &f);
+  check(r == -E_NO_MEM, "a filter with %d in the table: %s, expected E_NO_MEM", 2 * NETF_PER_ENV,
+        errstr(r));
+  ports_check(&mine, "a full table");
+  // every third removed, then their places taken again by the other env
   for (int i = 0; i < NETF_PER_ENV; i += 3)
-    check(sys_net_filter(NETF_DEL, ids[0][i]) == 0 && kid_del(0, ids[1][i]) == 0,
-          "remove the filters of ports %d and %d", 6000 + i, 6000 + NETF_PER_ENV + i);
-  for (int i = 0; i < 2 * NETF_PER_ENV && bad < 3; i++)
-    bad += !expect_who(&mine, 6000 + i, 1234, 0x45,
-                       i % NETF_PER_ENV % 3 == 0 ? NOBODY : i < NETF_PER_ENV ? PARENT : 0,
-                       "every third filter removed");
-  // their places can be taken again
-  for (int i = 0; i < NETF_PER_ENV; i += 3) {
-    r = add_udp(6000 + NETF_PER_ENV + i);
-    r2 = kid_add(0, (filter_udp(&f, 6000 + i), &f));
-    if (!check(r >= 0 && r2 >= 0, "filters again in the places of removed ones: %s %s", errstr(r),
-               errstr(r2)))
+    port_del(i), port_del(NETF_PER_ENV + i);
+  ports_check(&mine, "every third filter removed");
+  for (int i = 0; i < NETF_PER_ENV - 1; i += 3)
+    if (!port_add(i, 0) || !port_add(NETF_PER_ENV + i, PARENT))
       break;
-    ids[0][i] = r, ids[1][i] = r2;
-  }
-  for (int i = 0; i < 2 * NETF_PER_ENV && bad < 3; i++)
-    bad += !expect_who(&mine, 6000 + i, 1234, 0x45,
-                       (i % NETF_PER_ENV % 3 == 0) == (i < NETF_PER_ENV) ? 0 : PARENT,
-                       "removed filters' places taken again");
-  for (int i = 0; i < NETF_PER_ENV; i++)
-    check(sys_net_filter(NETF_DEL, ids[0][i]) == 0 && kid_del(0, ids[1][i]) == 0,
-          "remove filters %ld and %ld", ids[0][i], ids[1][i]);
+  ports_check(&mine, "removed filters' places taken again");
+  // the oldest half removed (in a shared chain, the older filters come last)
+  for (int i = 0; i < NETF_PER_ENV / 2; i++)
+    if (i % 3)
+      port_del(i), port_del(NETF_PER_ENV + i);
+  ports_check(&mine, "the oldest filters removed");
+  for (int i = 0; i < 2 * NETF_PER_ENV; i++)
+    port_del(i);
+  check(kid_del(0, pd) == 0, "servant 0: remove the filter of a new shape");
   for (int i = 0; i < 2; i++) {
     ask(i, DO_EXIT, 0, 0);
     reap(kid[i], "a servant");
