@@ -462,9 +462,11 @@ def test_net_arp(boot, cpus):
 def test_net_arp_learning(boot, cpus):
     """Where the stack sends its answers: to the address a datagram came
     from, learnt from the datagram itself (no ARP request): two addresses
-    behind one MAC (a router), an address whose MAC changed.  A multicast
-    source MAC teaches nothing: the stack asks with ARP, and uses the
-    answer."""
+    behind one MAC (a router), an address whose MAC changed, the link's
+    lowest host; none to the link's network and broadcast addresses.  A
+    multicast source MAC teaches nothing: the stack asks with one
+    broadcast ARP request (its fields checked), uses the answer, and does
+    not take that answer for a request."""
     con = udpecho(boot, cpus, 7)
     peer = con.net
 
@@ -490,7 +492,8 @@ def test_net_arp_learning(boot, cpus):
     echo("10.0.2.51", m2, 4, m2)                       # the same address, a new MAC
     echo(net.HOST_IP, net.HOST_MAC, 5, net.HOST_MAC)
     echo(router, net.HOST_MAC, 6, net.HOST_MAC)
-    assert not asked(router) and not asked("10.0.2.51"), \
+    echo("10.0.2.1", m3, 8, m3)                        # the lowest host on the link
+    assert not asked(router) and not asked("10.0.2.51") and not asked("10.0.2.1"), \
         "the stack asked by ARP for an address a datagram had just come from"
     # from a multicast MAC: no answer until an ARP reply says where 10.0.2.52 is
     group = bytes.fromhex("01005e000034")
@@ -501,11 +504,27 @@ def test_net_arp_learning(boot, cpus):
                   (f.udp is not None and f.udp.dport == 40007), timeout=5)
     assert q is not None and q.arp is not None, \
         f"the stack did not ask where 10.0.2.52 is before answering it: {q}"
+    me = guest_mac(con)
+    assert (q.dst, q.src, q.arp.sha, q.arp.spa, q.arp.tha) == \
+        (net.BROADCAST, me, me, net.GUEST_IP, b"\0" * 6), f"the ARP request: {q} {q.arp}"
     peer.send(net.ether(q.arp.sha, m3, net.ETH_ARP,
                         net.arp(net.ARP_REPLY, m3, "10.0.2.52", q.arp.sha, q.arp.spa)))
     r = peer.recv(lambda f: f.udp is not None and f.udp.dport == 40007, timeout=5)
     assert r is not None and r.udp.payload == payload, f"no echo to 10.0.2.52 after ARP: {r}"
     assert r.dst == m3, f"the echo to 10.0.2.52 went to {net.mac_str(r.dst)}, not the ARP answer's"
+    time.sleep(0.5)
+    n = len(asked("10.0.2.52")) + 1
+    assert n <= 2, f"{n} ARP requests for 10.0.2.52, though the first was answered at once"
+    answers = peer.recv_all(lambda f: f.arp is not None and f.arp.op == net.ARP_REPLY)
+    assert not answers, f"the stack answered an ARP reply as if it were a request: {answers}"
+    # no answer to the link's own addresses (not hosts), and no ARP for them
+    # (last: udpecho gives up at a datagram it cannot answer)
+    for n, ip in ((9, "10.0.2.0"), (10, "10.0.2.255")):
+        peer.send(net.udp_frame(7, b"not a host", sport=40000 + n, src_ip=ip, src_mac=m3))
+    time.sleep(1)
+    stray = peer.recv_all(lambda f: (f.udp is not None and f.udp.dport in (40009, 40010)) or
+                          (f.arp is not None and f.arp.tpa in ("10.0.2.0", "10.0.2.255")))
+    assert not stray, f"answers to the link's network or broadcast address: {stray}"
 
 
 @needs_stack
