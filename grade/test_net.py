@@ -575,9 +575,11 @@ def test_net_udp_two_ports(boot, cpus):
 def test_nettest_loop(boot, cpus):
     """user/nettest.c on a looped-back NIC: ping to ourselves, UDP of
     every size, two udpecho envs on two ports (one killed: its port goes
-    quiet), ARP (a timeout, a forged request answered and learned, two
-    resolvers of one address at once), and malformed frames each dropped
-    and counted once by the library."""
+    quiet), ARP (a timeout after exactly 4 requests, a forged request
+    answered and learned, requests not for Ethernet and IPv4 dropped, two
+    resolvers of one address at once), and malformed frames (IPv4 total
+    lengths past the frame, below the header, the header alone, ...) each
+    dropped and counted once by the library."""
     con = boot("init", cpus=cpus, args="nettest loop", net="loop",
                fail_on=[console.PANIC, r"FAIL", r"unhandled"])
     con.expect(console.ok("nettest"), timeout=120)

@@ -211,6 +211,9 @@ static void malformed_checks(int fd)
     { "a first fragment (MF)", __builtin_offsetof(struct net_stats, drop_ip_frag) },
     { "a later fragment (offset)", __builtin_offsetof(struct net_stats, drop_ip_frag) },
     { "IPv4 length past the frame", __builtin_offsetof(struct net_stats, drop_ip_len) },
+    { "IPv4 length 19, below the header", __builtin_offsetof(struct net_stats, drop_ip_len) },
+    { "IPv4 length 20, the header alone (no UDP header)",
+      __builtin_offsetof(struct net_stats, drop_udp_len) },
     { "UDP length past the payload", __builtin_offsetof(struct net_stats, drop_udp_len) },
     { "bad UDP checksum", __builtin_offsetof(struct net_stats, drop_udp_csum) },
   };
@@ -222,8 +225,10 @@ static void malformed_checks(int fd)
     case 1: put16(ip + 6, 0x2000); fix_ip_sum(); break;
     case 2: put16(ip + 6, 0x0010); fix_ip_sum(); break;
     case 3: put16(ip + 2, 20 + 8 + 9 + 40); fix_ip_sum(); break;
-    case 4: put16(u + 4, 8 + 9 + 1); break;
-    case 5: u[8] ^= 1; break;
+    case 4: put16(ip + 2, 19); fix_ip_sum(); break;
+    case 5: put16(ip + 2, 20); fix_ip_sum(); break;
+    case 6: put16(u + 4, 8 + 9 + 1); break;
+    case 7: u[8] ^= 1; break;
     }
     uint64 before = stat_of(cases[i].field / sizeof(uint64));
     then_control(fd, len, k++);
