@@ -440,7 +440,7 @@ def guest_mac(con):
 @pytest.mark.lab("net")
 def test_net_arp(boot, cpus):
     """The stack answers an ARP request for 10.0.2.15 with the NIC's
-    address, to the asker."""
+    address, to the asker, from the NIC's address."""
     con = udpecho(boot, cpus, 7)
     mac = con.net.arp_query(net.GUEST_IP, timeout=5)
     assert mac == guest_mac(con), f"ARP answer {mac and net.mac_str(mac)}"
@@ -450,8 +450,9 @@ def test_net_arp(boot, cpus):
                                    net.GUEST_IP)))
     r = con.net.recv(lambda f: f.arp is not None and f.arp.op == net.ARP_REPLY, timeout=5)
     assert r is not None, "no ARP reply"
-    assert (r.dst, r.arp.sha, r.arp.spa, r.arp.tha, r.arp.tpa) == \
-        (net.HOST_MAC, guest_mac(con), net.GUEST_IP, net.HOST_MAC, net.HOST_IP), r.arp
+    assert (r.dst, r.src, r.arp.sha, r.arp.spa, r.arp.tha, r.arp.tpa) == \
+        (net.HOST_MAC, guest_mac(con), guest_mac(con), net.GUEST_IP, net.HOST_MAC,
+         net.HOST_IP), r.arp
     # nobody answers for another address
     assert con.net.arp_query("10.0.2.99", timeout=1) is None
 
